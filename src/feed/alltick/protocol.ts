@@ -1,0 +1,252 @@
+/**
+ * The AllTick WebSocket wire protocol (../shared/alltick-protocol.md §2): command ids, ret codes,
+ * and zod schemas for every request, ack and push. Shared by the upstream client and the simulator.
+ * Nothing from the wire is trusted: every frame goes through `decodeServerFrame` / `decodeClientFrame`.
+ */
+import { z } from 'zod';
+
+export const Cmd = {
+  Heartbeat: 22000,
+  HeartbeatAck: 22001,
+  SubscribeDepth: 22002,
+  SubscribeDepthAck: 22003,
+  SubscribeTrade: 22004,
+  SubscribeTradeAck: 22005,
+  Cancel: 22006,
+  CancelAck: 22007,
+  TradePush: 22998,
+  DepthPush: 22999,
+} as const;
+export type Cmd = (typeof Cmd)[keyof typeof Cmd];
+
+/** Request cmd ids; the ack of each is cmd + 1. */
+export const REQUEST_CMDS = [Cmd.Heartbeat, Cmd.SubscribeDepth, Cmd.SubscribeTrade, Cmd.Cancel] as const;
+export type RequestCmd = (typeof REQUEST_CMDS)[number];
+
+export const Ret = {
+  Ok: 200,
+  HeaderInvalidExample: 201,
+  DataInvalidExample: 202,
+  ParamInvalid: 400,
+  TokenInvalid: 401,
+  QueryInvalid: 402,
+  RateLimit: 429,
+  CodeInvalid: 600,
+  BodyEmpty: 601,
+  TokenLevelNotEnough: 603,
+  CodeUnauthorized: 604,
+  TooManyRequests: 605,
+  TooManyRequestsClosed: 606,
+} as const;
+
+export const RET_MESSAGES: Record<number, string> = {
+  200: 'ok',
+  201: 'request header param invalid',
+  202: 'request data param invalid',
+  400: 'request header param invalid',
+  401: 'token invalid',
+  402: 'query invalid',
+  429: 'rate limit',
+  600: 'code invalid',
+  601: 'body empty',
+  603: 'token level not enough',
+  604: 'code unauthorized',
+  605: 'too many requests',
+  606: 'too many requests and connection will be closed',
+};
+
+export const CancelType = { All: 0, Depth: 1, Trade: 2 } as const;
+export type CancelType = (typeof CancelType)[keyof typeof CancelType];
+
+/** seq_id must fit in uint32 (§2.1). */
+export const MAX_SEQ_ID = 4_294_967_295;
+/** trace is at most 64 characters (§2.1). */
+export const MAX_TRACE_LENGTH = 64;
+
+// ---------------------------------------------------------------------------------------------
+// Scalars as they appear on the wire
+
+/** A decimal kept exactly as received: "651.12". Numbers are accepted and turned into their JSON text. */
+const decimalString = z.union([
+  z.string().regex(/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/, 'not a decimal'),
+  z.number().finite().transform((n) => String(n)),
+]);
+
+/** seq: string or integer on the wire (§2.3.4 conflict); kept as a string of digits. */
+const seqValue = z.union([
+  z.string().regex(/^\d{1,24}$/, 'not an integer sequence'),
+  z.number().int().nonnegative().transform((n) => String(n)),
+]);
+
+/** tick_time: string or integer, seconds (10 digits) or milliseconds (13 digits); normalized to ms. */
+export function normalizeTickTime(raw: number): number {
+  return raw < 1e11 ? raw * 1000 : raw;
+}
+const tickTimeValue = z
+  .union([z.string().regex(/^\d{1,16}$/, 'not an integer time'), z.number().int().nonnegative()])
+  .transform((v) => normalizeTickTime(typeof v === 'string' ? Number(v) : v));
+
+const priceLevel = z.object({ price: decimalString, volume: decimalString.optional().default('0') });
+
+// ---------------------------------------------------------------------------------------------
+// Server → client frames
+
+export const ackFrameSchema = z.object({
+  ret: z.number().int(),
+  msg: z.string().optional().default(''),
+  cmd_id: z.number().int(),
+  seq_id: z.number().int().optional().default(0),
+  trace: z.string().optional().default(''),
+  data: z.unknown().optional(),
+});
+export type AckFrame = z.infer<typeof ackFrameSchema>;
+
+export const tradePushDataSchema = z.object({
+  code: z.string().min(1),
+  seq: seqValue,
+  tick_time: tickTimeValue,
+  price: decimalString,
+  volume: decimalString,
+  turnover: decimalString.optional(),
+  trade_direction: z.union([z.number().int(), z.string().regex(/^\d$/).transform(Number)]).optional().default(0),
+});
+
+export const depthPushDataSchema = z.object({
+  code: z.string().min(1),
+  seq: seqValue,
+  tick_time: tickTimeValue,
+  bids: z.array(priceLevel).nullish().transform((v) => v ?? []),
+  asks: z.array(priceLevel).nullish().transform((v) => v ?? []),
+});
+
+export const tradePushSchema = z.object({ cmd_id: z.literal(Cmd.TradePush), data: tradePushDataSchema });
+export const depthPushSchema = z.object({ cmd_id: z.literal(Cmd.DepthPush), data: depthPushDataSchema });
+
+// ---------------------------------------------------------------------------------------------
+// Normalized events
+
+export type Side = 'BUY' | 'SELL' | 'NEUTRAL';
+
+export interface PriceLevel {
+  price: string;
+  volume: string;
+}
+
+export interface Trade {
+  kind: 'trade';
+  symbol: string;
+  seq: string;
+  /** epoch milliseconds */
+  time: number;
+  price: string;
+  volume: string;
+  turnover: string | null;
+  side: Side;
+}
+
+export interface DepthBook {
+  kind: 'depth';
+  symbol: string;
+  seq: string;
+  /** epoch milliseconds */
+  time: number;
+  bids: PriceLevel[];
+  asks: PriceLevel[];
+}
+
+export type MarketEvent = Trade | DepthBook;
+
+export function sideOf(direction: number): Side {
+  return direction === 1 ? 'BUY' : direction === 2 ? 'SELL' : 'NEUTRAL';
+}
+
+/** A level with zero price and zero volume is how upstream draws an empty side (§2.3.3). */
+function realLevels(levels: PriceLevel[]): PriceLevel[] {
+  return levels.filter((l) => !(Number(l.price) === 0 && Number(l.volume) === 0));
+}
+
+export function toTrade(d: z.infer<typeof tradePushDataSchema>): Trade {
+  return {
+    kind: 'trade',
+    symbol: d.code,
+    seq: d.seq,
+    time: d.tick_time,
+    price: d.price,
+    volume: d.volume,
+    turnover: d.turnover ?? null,
+    side: sideOf(d.trade_direction),
+  };
+}
+
+export function toDepthBook(d: z.infer<typeof depthPushDataSchema>): DepthBook {
+  return {
+    kind: 'depth',
+    symbol: d.code,
+    seq: d.seq,
+    time: d.tick_time,
+    bids: realLevels(d.bids),
+    asks: realLevels(d.asks),
+  };
+}
+
+export type ServerFrame =
+  | { type: 'push'; event: MarketEvent }
+  | { type: 'ack'; ack: AckFrame }
+  | { type: 'invalid'; reason: string };
+
+/** Parses and validates one text frame from the AllTick server. Never throws. */
+export function decodeServerFrame(text: string): ServerFrame {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { type: 'invalid', reason: 'not JSON' };
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { type: 'invalid', reason: 'not an object' };
+  const cmd = (raw as { cmd_id?: unknown }).cmd_id;
+  if (cmd === Cmd.TradePush) {
+    const r = tradePushSchema.safeParse(raw);
+    return r.success ? { type: 'push', event: toTrade(r.data.data) } : { type: 'invalid', reason: describe(r.error) };
+  }
+  if (cmd === Cmd.DepthPush) {
+    const r = depthPushSchema.safeParse(raw);
+    return r.success ? { type: 'push', event: toDepthBook(r.data.data) } : { type: 'invalid', reason: describe(r.error) };
+  }
+  const r = ackFrameSchema.safeParse(raw);
+  return r.success ? { type: 'ack', ack: r.data } : { type: 'invalid', reason: describe(r.error) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client → server frames (validated by the simulator; built by the client)
+
+export const symbolEntrySchema = z.object({
+  code: z.string(),
+  depth_level: z.number().int().nonnegative().optional(),
+});
+export type SymbolEntry = z.infer<typeof symbolEntrySchema>;
+
+export const requestHeaderSchema = z.object({
+  cmd_id: z.number().int(),
+  seq_id: z.number().int().nonnegative().max(MAX_SEQ_ID),
+  trace: z.string().max(MAX_TRACE_LENGTH),
+  // PHP/Go examples send [] or {symbol_list:null} as heartbeat data (§6): tolerated.
+  data: z.union([z.record(z.string(), z.unknown()), z.array(z.unknown())]),
+});
+export type RequestHeader = z.infer<typeof requestHeaderSchema>;
+
+export const subscribeDataSchema = z.object({ symbol_list: z.array(symbolEntrySchema) });
+export const cancelDataSchema = z.object({ cancel_type: z.number().int().min(0).max(3) });
+
+export interface RequestFrame {
+  cmd_id: RequestCmd;
+  seq_id: number;
+  trace: string;
+  data: Record<string, unknown>;
+}
+
+export function describe(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+}

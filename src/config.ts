@@ -1,0 +1,50 @@
+/**
+ * Configuration from the environment (SPEC §2), parsed and validated with zod at start-up.
+ * A bad value stops the server with a message that names the variable.
+ */
+import { z } from 'zod';
+import { PLAN_NAMES } from './feed/alltick/plans.js';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveMs = z.coerce.number().int().min(0).max(24 * 3600 * 1000);
+const url = (protocols: string[]) =>
+  z.string().url().refine((u) => protocols.includes(new URL(u).protocol), `must start with ${protocols.join(' or ')}`);
+const tokenList = z
+  .string()
+  .transform((s) => s.split(',').map((t) => t.trim()).filter(Boolean))
+  .optional();
+
+const envSchema = z.object({
+  PORT: port.default(4000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  ALLTICK_TOKEN: z.string().min(1).optional(),
+  ALLTICK_WS_URL: url(['ws:', 'wss:']).default('wss://quote.alltick.co'),
+  ALLTICK_API_URL: url(['http:', 'https:']).default('https://quote.alltick.co'),
+  ALLTICK_PLAN: z.enum(PLAN_NAMES).default('basic'),
+  LINGER_MS: positiveMs.default(5000),
+  MAX_SYMBOLS: z.coerce.number().int().min(1).max(10_000).default(100),
+  REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  REDIS_PREFIX: z.string().min(1).default('alltick-graphql:'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SIMULATOR_PORT: port.default(7070),
+  SIMULATOR_TOKENS: tokenList,
+});
+
+export type Config = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parses the environment; empty strings count as unset. Throws ConfigError naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = envSchema.safeParse(present);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => {
+    const name = String(i.path[0] ?? '?');
+    const shown = name === 'ALLTICK_TOKEN' ? '(hidden)' : JSON.stringify(env[name]);
+    return `${name}=${shown}: ${i.message}`;
+  });
+  throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+}

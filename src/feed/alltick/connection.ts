@@ -1,0 +1,424 @@
+/**
+ * One WebSocket connection to one AllTick endpoint. It owns the conduct AllTick demands
+ * (alltick-protocol.md §3): every request ≥ 1 s apart, subscription requests spaced token-wide,
+ * a heartbeat every 10 s, reconnect with backoff never sooner than the plan's gap, and the full
+ * trade and depth lists re-sent after every reconnect. Callers only say which lists they want
+ * (`setLists`); the send loop coalesces every change into at most one request per spacing slot.
+ */
+import { EventEmitter } from 'node:events';
+import WebSocket from 'ws';
+import {
+  CancelType,
+  Cmd,
+  decodeServerFrame,
+  MAX_SEQ_ID,
+  Ret,
+  type MarketEvent,
+  type RequestCmd,
+  type SymbolEntry,
+} from './protocol.js';
+import { ENDPOINT_PATHS, type Endpoint } from './symbols.js';
+import { HEARTBEAT_INTERVAL_MS, REQUEST_SPACING_MS, type Plan } from './plans.js';
+import { AllTickError, redactToken } from './errors.js';
+import type { RequestGate } from './request-gate.js';
+
+export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'disconnected' | 'stopped';
+
+export interface ConnectionStatus {
+  endpoint: Endpoint;
+  index: number;
+  state: ConnectionState;
+  /** why the connection is not connected, when it is not */
+  reason?: string;
+  /** true once the current lists are acknowledged after a (re)connect */
+  resubscribed?: boolean;
+  since: number;
+  reconnects: number;
+}
+
+export interface SubscriptionLists {
+  trades: string[];
+  depth: SymbolEntry[];
+}
+
+export interface RejectedRequest {
+  error: AllTickError;
+  /** the codes of the rejected subscribe request (empty for heartbeats and cancels) */
+  codes: string[];
+  channel: 'trades' | 'depth' | 'other';
+}
+
+export interface ConnectionEvents {
+  event: [MarketEvent];
+  status: [ConnectionStatus];
+  rejected: [RejectedRequest];
+  invalidFrame: [reason: string];
+}
+
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}
+
+export interface ConnectionOptions {
+  /** base of the WebSocket endpoints, e.g. wss://quote.alltick.co */
+  wsBaseUrl: string;
+  endpoint: Endpoint;
+  token: string;
+  plan: Plan;
+  /** position of this connection among the endpoint's connections */
+  index?: number;
+  /** token-wide spacing of subscription requests, shared by all connections of one token */
+  gate?: RequestGate;
+  heartbeatIntervalMs?: number;
+  requestSpacingMs?: number;
+  ackTimeoutMs?: number;
+  /** minimum gap between a close and the next connect; defaults to the plan's */
+  reconnectGapMs?: number;
+  maxBackoffMs?: number;
+  logger?: Logger;
+}
+
+interface PendingAck {
+  cmd: RequestCmd;
+  codes: string[];
+  channel: RejectedRequest['channel'];
+  timer: NodeJS.Timeout;
+}
+
+const CMD_NAMES: Record<RequestCmd, string> = {
+  [Cmd.Heartbeat]: 'heartbeat',
+  [Cmd.SubscribeDepth]: 'depth',
+  [Cmd.SubscribeTrade]: 'trade',
+  [Cmd.Cancel]: 'cancel',
+};
+
+const sameTrades = (a: string[], b: string[]) => a.length === b.length && a.every((c, i) => c === b[i]);
+const sameDepth = (a: SymbolEntry[], b: SymbolEntry[]) =>
+  a.length === b.length && a.every((e, i) => e.code === b[i]?.code && e.depth_level === b[i]?.depth_level);
+
+export class AllTickConnection extends EventEmitter<ConnectionEvents> {
+  readonly endpoint: Endpoint;
+  readonly index: number;
+  private readonly opts: Required<Omit<ConnectionOptions, 'gate' | 'logger' | 'index'>> & Pick<ConnectionOptions, 'gate' | 'logger'>;
+
+  private ws: WebSocket | null = null;
+  private state: ConnectionState = 'idle';
+  private stateSince = Date.now();
+  private reason: string | undefined;
+  private reconnects = 0;
+  private failedAttempts = 0;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private pumpTimer: NodeJS.Timeout | null = null;
+
+  private desired: SubscriptionLists = { trades: [], depth: [] };
+  /** what the current socket has been sent; reset on every new socket */
+  private sent: SubscriptionLists = { trades: [], depth: [] };
+  private resubscribed = false;
+  private lastRequestAt = 0;
+  private lastHeartbeatAt = 0;
+  private seqId = Math.floor(Math.random() * 1e9) + 1;
+  private readonly pending = new Map<number, PendingAck>();
+
+  readonly counters = { framesIn: 0, invalidFrames: 0, requestsSent: 0, rejected: 0 };
+
+  constructor(options: ConnectionOptions) {
+    super();
+    this.endpoint = options.endpoint;
+    this.index = options.index ?? 0;
+    this.opts = {
+      heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
+      requestSpacingMs: REQUEST_SPACING_MS,
+      ackTimeoutMs: 10_000,
+      reconnectGapMs: options.plan.reconnectGapMs,
+      maxBackoffMs: 60_000,
+      ...options,
+    };
+  }
+
+  get status(): ConnectionStatus {
+    return {
+      endpoint: this.endpoint,
+      index: this.index,
+      state: this.state,
+      ...(this.reason !== undefined && { reason: this.reason }),
+      resubscribed: this.resubscribed,
+      since: this.stateSince,
+      reconnects: this.reconnects,
+    };
+  }
+
+  get lists(): SubscriptionLists {
+    return this.desired;
+  }
+
+  start(): void {
+    if (this.state !== 'idle') return;
+    this.connect();
+  }
+
+  /** The lists this connection should hold upstream; changes are coalesced by the send loop. */
+  setLists(lists: SubscriptionLists): void {
+    this.desired = { trades: [...lists.trades], depth: lists.depth.map((e) => ({ ...e })) };
+    this.schedulePump(0);
+  }
+
+  /** True when upstream holds exactly the desired lists (all sent; acks may be in flight). */
+  get inSync(): boolean {
+    return this.state === 'connected' && sameTrades(this.sent.trades, this.desired.trades) && sameDepth(this.sent.depth, this.desired.depth);
+  }
+
+  async stop(): Promise<void> {
+    this.setState('stopped', 'stopped');
+    this.clearTimers();
+    const ws = this.ws;
+    this.ws = null;
+    if (!ws) return;
+    await new Promise<void>((resolve) => {
+      if (ws.readyState === WebSocket.CLOSED) return resolve();
+      ws.once('close', () => resolve());
+      ws.close(1000, 'client stopping');
+      setTimeout(() => {
+        ws.terminate();
+        resolve();
+      }, 1000).unref();
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Connecting and reconnecting
+
+  private get url(): string {
+    return `${this.opts.wsBaseUrl.replace(/\/$/, '')}${ENDPOINT_PATHS[this.endpoint].ws}?token=${encodeURIComponent(this.opts.token)}`;
+  }
+
+  private connect(): void {
+    this.reconnectTimer = null;
+    this.setState('connecting');
+    const ws = new WebSocket(this.url, { perMessageDeflate: false, handshakeTimeout: this.opts.ackTimeoutMs });
+    this.ws = ws;
+    this.sent = { trades: [], depth: [] };
+    this.resubscribed = false;
+
+    ws.on('open', () => {
+      if (this.ws !== ws) return;
+      this.lastRequestAt = 0;
+      this.lastHeartbeatAt = Date.now();
+      this.setState('connected');
+      this.schedulePump(0);
+    });
+    ws.on('message', (data, isBinary) => {
+      if (this.ws !== ws) return;
+      this.onFrame(isBinary ? '' : data.toString());
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      // Rejected at the upgrade: 401 bad token, 429 too many connections or requests.
+      const status = res.statusCode ?? 0;
+      this.report(new AllTickError(status, res.statusMessage || `HTTP ${status}`, 'connect'), [], 'other');
+      if (status === Ret.TokenInvalid) this.failedAttempts += 3; // a bad token will not fix itself soon
+      res.resume();
+      ws.terminate();
+    });
+    ws.on('error', (err) => {
+      this.opts.logger?.debug({ endpoint: this.endpoint, err: redactToken(err.message, this.opts.token) }, 'upstream socket error');
+    });
+    ws.on('close', (code, reasonBuf) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      const reason = reasonBuf.toString() || `close ${code}`;
+      this.onClosed(this.reason ?? reason);
+    });
+  }
+
+  private onClosed(reason: string): void {
+    this.clearTimers();
+    this.failPending();
+    if (this.state === 'stopped') return;
+    this.setState('disconnected', redactToken(reason, this.opts.token));
+    const delay = this.backoffDelay();
+    this.failedAttempts++;
+    this.reconnects++;
+    this.opts.logger?.info({ endpoint: this.endpoint, index: this.index, reason: this.reason, retryInMs: delay }, 'upstream disconnected');
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  /** Exponential backoff with jitter, never below the plan's minimum reconnect gap. */
+  private backoffDelay(): number {
+    const gap = this.opts.reconnectGapMs;
+    const exp = Math.min(this.opts.maxBackoffMs, gap * 2 ** Math.min(this.failedAttempts, 10));
+    const jittered = exp * (0.75 + Math.random() * 0.5);
+    return Math.max(gap, Math.round(jittered));
+  }
+
+  /** Closes the socket because it misbehaved; the close handler reconnects. */
+  private drop(reason: string): void {
+    const ws = this.ws;
+    if (!ws) return;
+    this.reason = reason;
+    this.ws = null;
+    ws.terminate();
+    this.onClosed(reason);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Incoming frames
+
+  private onFrame(text: string): void {
+    this.counters.framesIn++;
+    const frame = decodeServerFrame(text);
+    if (frame.type === 'invalid') {
+      this.counters.invalidFrames++;
+      this.emit('invalidFrame', frame.reason);
+      this.opts.logger?.warn({ endpoint: this.endpoint, reason: frame.reason }, 'invalid upstream frame dropped');
+      return;
+    }
+    if (frame.type === 'push') {
+      this.emit('event', frame.event);
+      return;
+    }
+    const ack = frame.ack;
+    const pending = this.pending.get(ack.seq_id);
+    if (pending && ack.cmd_id === pending.cmd + 1) {
+      clearTimeout(pending.timer);
+      this.pending.delete(ack.seq_id);
+      if (ack.ret !== Ret.Ok) this.report(new AllTickError(ack.ret, ack.msg, CMD_NAMES[pending.cmd]), pending.codes, pending.channel);
+      else if (pending.cmd === Cmd.Heartbeat) this.failedAttempts = 0; // healthy: next reconnect starts from the minimum gap
+      this.checkResubscribed();
+      return;
+    }
+    if (ack.ret !== Ret.Ok) {
+      // An unsolicited error such as `ret 401 token invalid` or `606` before a close.
+      this.report(new AllTickError(ack.ret, ack.msg, 'connection'), [], 'other');
+      if (ack.ret === Ret.TokenInvalid) this.failedAttempts += 3;
+    }
+  }
+
+  private report(error: AllTickError, codes: string[], channel: RejectedRequest['channel']): void {
+    this.counters.rejected++;
+    this.reason = error.message;
+    this.opts.logger?.warn({ endpoint: this.endpoint, index: this.index, ret: error.ret, msg: error.message, codes: codes.length }, 'upstream rejected a request');
+    this.emit('rejected', { error, codes, channel });
+  }
+
+  private checkResubscribed(): void {
+    if (this.resubscribed || !this.inSync) return;
+    if ([...this.pending.values()].some((p) => p.cmd !== Cmd.Heartbeat)) return;
+    this.resubscribed = true;
+    this.emitStatus();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The send loop: one request per spacing slot, heartbeat first, then the lists
+
+  private schedulePump(delayMs: number): void {
+    if (this.state !== 'connected') return;
+    if (this.pumpTimer) {
+      if (delayMs > 0) return; // an earlier wake-up is already set
+      clearTimeout(this.pumpTimer);
+    }
+    this.pumpTimer = setTimeout(() => {
+      this.pumpTimer = null;
+      this.pump();
+    }, delayMs);
+  }
+
+  private pump(): void {
+    if (this.state !== 'connected' || !this.ws) return;
+    const now = Date.now();
+    const slotAt = this.lastRequestAt + this.opts.requestSpacingMs;
+    if (now < slotAt) return this.schedulePump(slotAt - now);
+
+    const heartbeatDue = this.lastHeartbeatAt + this.opts.heartbeatIntervalMs;
+    if (now >= heartbeatDue) {
+      this.lastHeartbeatAt = now;
+      this.send(Cmd.Heartbeat, {}, [], 'other');
+      return this.schedulePump(this.opts.requestSpacingMs);
+    }
+
+    const next = this.nextListRequest();
+    if (next) {
+      const gateAt = this.opts.gate?.nextAt() ?? now;
+      if (now < gateAt) return this.schedulePump(Math.min(gateAt, heartbeatDue) - now);
+      this.opts.gate?.mark(now);
+      next();
+      return this.schedulePump(this.opts.requestSpacingMs);
+    }
+    this.checkResubscribed();
+    this.schedulePump(heartbeatDue - now);
+  }
+
+  /** The request that moves upstream one step closer to the desired lists, if any. */
+  private nextListRequest(): (() => void) | null {
+    const { desired, sent } = this;
+    const tradesDiffer = !sameTrades(desired.trades, sent.trades);
+    const depthDiffer = !sameDepth(desired.depth, sent.depth);
+    if (tradesDiffer && depthDiffer && desired.trades.length === 0 && desired.depth.length === 0) {
+      return () => this.sendCancel(CancelType.All);
+    }
+    if (tradesDiffer) {
+      if (desired.trades.length === 0) return () => this.sendCancel(CancelType.Trade);
+      const trades = desired.trades;
+      return () => {
+        this.sent.trades = trades;
+        this.send(Cmd.SubscribeTrade, { symbol_list: trades.map((code) => ({ code })) }, trades, 'trades');
+      };
+    }
+    if (depthDiffer) {
+      if (desired.depth.length === 0) return () => this.sendCancel(CancelType.Depth);
+      const depth = desired.depth;
+      return () => {
+        this.sent.depth = depth;
+        this.send(Cmd.SubscribeDepth, { symbol_list: depth }, depth.map((e) => e.code), 'depth');
+      };
+    }
+    return null;
+  }
+
+  private sendCancel(type: CancelType): void {
+    if (type !== CancelType.Depth) this.sent.trades = [];
+    if (type !== CancelType.Trade) this.sent.depth = [];
+    this.send(Cmd.Cancel, { cancel_type: type }, [], 'other');
+  }
+
+  private send(cmd: RequestCmd, data: object, codes: string[], channel: RejectedRequest['channel']): void {
+    const ws = this.ws;
+    if (!ws) return;
+    this.seqId = this.seqId >= MAX_SEQ_ID ? 1 : this.seqId + 1;
+    const seqId = this.seqId;
+    const trace = `${this.endpoint}-${this.index}-${CMD_NAMES[cmd]}-${seqId}`;
+    this.lastRequestAt = Date.now();
+    this.counters.requestsSent++;
+    const timer = setTimeout(() => {
+      this.pending.delete(seqId);
+      this.drop(`no ack for ${CMD_NAMES[cmd]} within ${this.opts.ackTimeoutMs} ms`);
+    }, this.opts.ackTimeoutMs);
+    this.pending.set(seqId, { cmd, codes, channel, timer });
+    ws.send(JSON.stringify({ cmd_id: cmd, seq_id: seqId, trace, data }));
+  }
+
+  private failPending(): void {
+    for (const p of this.pending.values()) clearTimeout(p.timer);
+    this.pending.clear();
+  }
+
+  private clearTimers(): void {
+    if (this.pumpTimer) clearTimeout(this.pumpTimer);
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.pumpTimer = null;
+    this.reconnectTimer = null;
+    this.failPending();
+  }
+
+  private setState(state: ConnectionState, reason?: string): void {
+    this.state = state;
+    this.stateSince = Date.now();
+    if (state === 'connected') this.reason = undefined;
+    else if (reason !== undefined) this.reason = reason;
+    this.emitStatus();
+  }
+
+  private emitStatus(): void {
+    this.emit('status', this.status);
+  }
+}

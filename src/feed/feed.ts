@@ -1,0 +1,48 @@
+/**
+ * The market feed as the GraphQL layer sees it: snapshots from the last-value cache, and
+ * `watch`, which takes a lease on symbols and delivers each of their updates until released.
+ * Upstream events flow upstream → cache → bus → watchers.
+ */
+import type { Bus } from '../bus/bus.js';
+import type { MarketEvent } from './alltick/protocol.js';
+import { LastValueCache, type SymbolSnapshot } from './cache.js';
+import type { FeedManager, Lease } from './manager.js';
+
+export interface Watch {
+  /** Stops delivery and gives the lease back; safe to call more than once. */
+  release(): void;
+}
+
+export class MarketFeed {
+  readonly cache = new LastValueCache();
+
+  constructor(
+    readonly manager: FeedManager,
+    private readonly bus: Bus,
+  ) {}
+
+  /** Feed one upstream event in: cache it and publish it unless it is stale. */
+  ingest(event: MarketEvent): void {
+    const snapshot = this.cache.apply(event);
+    if (snapshot) this.bus.publish(snapshot);
+  }
+
+  snapshot(symbol: string): SymbolSnapshot | undefined {
+    return this.cache.get(symbol);
+  }
+
+  /** Throws CapacityError (before listening) when the plan cannot hold the symbols. */
+  watch(symbols: readonly string[], depth: number, onUpdate: (snapshot: SymbolSnapshot) => void): Watch {
+    const lease: Lease = this.manager.acquire(symbols, depth);
+    const unsubscribes = lease.symbols.map((symbol) => this.bus.subscribe(symbol, onUpdate));
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        for (const unsubscribe of unsubscribes) unsubscribe();
+        lease.release();
+      },
+    };
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * The AllTick side of the server: per endpoint, as many connections as the plan allows, each
+ * holding at most the plan's codes per subscription. The endpoint's lists are spread over the
+ * connections with stable assignment (a symbol stays where it is while it stays wanted), so a
+ * change touches as few connections as possible. Connection 0 of each endpoint is always open
+ * (readiness); further ones open when their share of the list is non-empty and close when empty.
+ */
+import { EventEmitter } from 'node:events';
+import { AllTickConnection, type ConnectionStatus, type Logger, type RejectedRequest, type SubscriptionLists } from './alltick/connection.js';
+import type { MarketEvent, SymbolEntry } from './alltick/protocol.js';
+import { ENDPOINTS, type Endpoint } from './alltick/symbols.js';
+import type { Plan } from './alltick/plans.js';
+import { RequestGate } from './alltick/request-gate.js';
+import type { ListSink } from './manager.js';
+
+export interface UpstreamOptions {
+  wsBaseUrl: string;
+  token: string;
+  plan: Plan;
+  logger?: Logger;
+  /** overrides for tests: spacing, heartbeat and reconnect timings */
+  timings?: {
+    heartbeatIntervalMs?: number;
+    requestSpacingMs?: number;
+    subscribeSpacingMs?: number;
+    ackTimeoutMs?: number;
+    reconnectGapMs?: number;
+    maxBackoffMs?: number;
+  };
+}
+
+export interface UpstreamEvents {
+  event: [MarketEvent];
+  status: [ConnectionStatus];
+  rejected: [RejectedRequest & { endpoint: Endpoint }];
+  invalidFrame: [endpoint: Endpoint, reason: string];
+}
+
+export class AllTickUpstream extends EventEmitter<UpstreamEvents> implements ListSink {
+  private readonly connections: Record<Endpoint, AllTickConnection[]> = { stock: [], quote: [] };
+  private readonly gate: RequestGate;
+  private started = false;
+
+  constructor(private readonly opts: UpstreamOptions) {
+    super();
+    this.gate = new RequestGate(opts.timings?.subscribeSpacingMs);
+  }
+
+  /** Symbols one endpoint can hold: connections × codes per subscription. */
+  get capacity(): Record<Endpoint, number> {
+    const perEndpoint = this.opts.plan.connections * this.opts.plan.codesPerSubscription;
+    return { stock: perEndpoint, quote: perEndpoint };
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    for (const endpoint of ENDPOINTS) this.connectionAt(endpoint, 0).start();
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    const all = ENDPOINTS.flatMap((e) => this.connections[e]);
+    await Promise.all(all.map((c) => c.stop()));
+  }
+
+  /** Every connection's status. */
+  get statuses(): ConnectionStatus[] {
+    return ENDPOINTS.flatMap((e) => this.connections[e].map((c) => c.status));
+  }
+
+  /** Ready when every endpoint's first connection is up. */
+  get connected(): boolean {
+    return ENDPOINTS.every((e) => this.connections[e][0]?.status.state === 'connected');
+  }
+
+  /** The lists each connection of an endpoint is asked to hold. */
+  lists(endpoint: Endpoint): SubscriptionLists[] {
+    return this.connections[endpoint].map((c) => c.lists);
+  }
+
+  /** Totals over every connection, for metrics. */
+  get counters(): AllTickConnection['counters'] {
+    const total = { framesIn: 0, invalidFrames: 0, requestsSent: 0, rejected: 0 };
+    for (const c of ENDPOINTS.flatMap((e) => this.connections[e])) {
+      for (const key of Object.keys(total) as (keyof typeof total)[]) total[key] += c.counters[key];
+    }
+    return total;
+  }
+
+  setDesired(endpoint: Endpoint, lists: SubscriptionLists): void {
+    const cap = this.opts.plan.codesPerSubscription;
+    const count = this.opts.plan.connections;
+    const current = this.connections[endpoint].map((c) => c.lists);
+    const trades = assign(lists.trades, current.map((l) => l.trades), cap, count);
+    const depthCodes = assign(lists.depth.map((e) => e.code), current.map((l) => l.depth.map((e) => e.code)), cap, count);
+    const levels = new Map(lists.depth.map((e) => [e.code, e] as const));
+    for (let i = 0; i < count; i++) {
+      const share: SubscriptionLists = {
+        trades: trades[i] ?? [],
+        depth: (depthCodes[i] ?? []).map((code) => levels.get(code) as SymbolEntry),
+      };
+      const exists = i < this.connections[endpoint].length;
+      if (!exists && share.trades.length === 0 && share.depth.length === 0) continue;
+      const connection = this.connectionAt(endpoint, i);
+      connection.setLists(share);
+      if (this.started) connection.start();
+    }
+  }
+
+  private connectionAt(endpoint: Endpoint, index: number): AllTickConnection {
+    const list = this.connections[endpoint];
+    while (list.length <= index) {
+      const { subscribeSpacingMs: _gateSpacing, ...timings } = this.opts.timings ?? {};
+      const connection = new AllTickConnection({
+        wsBaseUrl: this.opts.wsBaseUrl,
+        endpoint,
+        token: this.opts.token,
+        plan: this.opts.plan,
+        index: list.length,
+        gate: this.gate,
+        ...(this.opts.logger && { logger: this.opts.logger }),
+        ...definedOnly(timings),
+      });
+      connection.on('event', (e) => this.emit('event', e));
+      connection.on('status', (s) => this.emit('status', s));
+      connection.on('rejected', (r) => this.emit('rejected', { ...r, endpoint }));
+      connection.on('invalidFrame', (reason) => this.emit('invalidFrame', endpoint, reason));
+      list.push(connection);
+    }
+    return list[index] as AllTickConnection;
+  }
+}
+
+/**
+ * Spreads `wanted` codes over `count` buckets of at most `cap` each, keeping every code that is
+ * still wanted in the bucket it already had; codes that fit nowhere are left out.
+ */
+export function assign(wanted: string[], current: string[][], cap: number, count: number): string[][] {
+  const wantedSet = new Set(wanted);
+  const buckets: string[][] = [];
+  const placed = new Set<string>();
+  for (let i = 0; i < count; i++) {
+    const kept = (current[i] ?? []).filter((c) => wantedSet.has(c) && !placed.has(c)).slice(0, cap);
+    kept.forEach((c) => placed.add(c));
+    buckets.push(kept);
+  }
+  for (const code of wanted) {
+    if (placed.has(code)) continue;
+    const bucket = buckets.find((b) => b.length < cap);
+    if (!bucket) break;
+    bucket.push(code);
+    placed.add(code);
+  }
+  return buckets.map((b) => b.sort());
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,55 @@
+/**
+ * Client arguments, validated with zod at the boundary before any upstream work. Errors name the
+ * offending value so a client can fix its request.
+ */
+import { GraphQLError } from 'graphql';
+import { z } from 'zod';
+import { isValidSymbol } from '../feed/alltick/symbols.js';
+
+export const MAX_DEPTH_ARG = 10;
+
+/** Adds a custom issue when `ok` fails; the message is built from the value. */
+function check<T>(ok: (value: T) => boolean, message: (value: T) => string) {
+  return (value: T, ctx: z.RefinementCtx) => {
+    if (!ok(value)) ctx.addIssue({ code: 'custom', message: message(value) });
+  };
+}
+
+const symbolSchema = z.string().superRefine(
+  check(isValidSymbol, (value) => `invalid symbol ${JSON.stringify(value)}: expected an AllTick code such as AAPL.US, 700.HK, 600519.SH, EURUSD, GOLD or BTCUSDT`),
+);
+
+export function symbolsSchema(maxSymbols: number) {
+  return z
+    .array(symbolSchema)
+    .min(1, 'symbols must not be empty: give at least one symbol')
+    .transform((symbols) => [...new Set(symbols)])
+    .superRefine(check((symbols) => symbols.length <= maxSymbols, (symbols) => `too many symbols: ${symbols.length} given, at most ${maxSymbols} per request`));
+}
+
+export const depthSchema = z
+  .number()
+  .int()
+  .superRefine(check((d) => d >= 0 && d <= MAX_DEPTH_ARG, (d) => `invalid depth ${d}: must be between 0 and ${MAX_DEPTH_ARG}`));
+
+/** Parses a value or throws a GraphQLError carrying zod's first message. */
+export function parseArg<T>(schema: z.ZodType<T>, value: unknown, argument: string): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  throw new GraphQLError(issue?.message ?? `invalid ${argument}`, {
+    extensions: { code: 'BAD_USER_INPUT', argument },
+  });
+}
+
+export function parseSymbols(value: unknown, maxSymbols: number): string[] {
+  return parseArg(symbolsSchema(maxSymbols), value, 'symbols');
+}
+
+export function parseSymbol(value: unknown): string {
+  return parseArg(symbolSchema, value, 'symbol');
+}
+
+export function parseDepth(value: unknown): number {
+  return parseArg(depthSchema, value, 'depth');
+}

@@ -1,0 +1,6 @@
+import type { MarketFeed } from '../feed/feed.js';
+
+export interface Context {
+  feed: MarketFeed;
+  limits: { maxSymbols: number };
+}

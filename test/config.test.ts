@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+
+describe('loadConfig', () => {
+  it('applies the SPEC defaults', () => {
+    expect(loadConfig({})).toMatchObject({
+      PORT: 4000,
+      HOST: '0.0.0.0',
+      ALLTICK_WS_URL: 'wss://quote.alltick.co',
+      ALLTICK_API_URL: 'https://quote.alltick.co',
+      ALLTICK_PLAN: 'basic',
+      LINGER_MS: 5000,
+      REDIS_PREFIX: 'alltick-graphql:',
+      LOG_LEVEL: 'info',
+      SIMULATOR_PORT: 7070,
+    });
+    expect(loadConfig({}).ALLTICK_TOKEN).toBeUndefined();
+  });
+
+  it('parses values and token lists', () => {
+    const config = loadConfig({ PORT: '5000', ALLTICK_PLAN: 'free', SIMULATOR_TOKENS: 'a, b,,c', ALLTICK_TOKEN: 'tok' });
+    expect(config).toMatchObject({ PORT: 5000, ALLTICK_PLAN: 'free', SIMULATOR_TOKENS: ['a', 'b', 'c'], ALLTICK_TOKEN: 'tok' });
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['ALLTICK_PLAN', 'gold'],
+    ['ALLTICK_WS_URL', 'https://quote.alltick.co'],
+    ['LINGER_MS', '-1'],
+    ['LOG_LEVEL', 'loud'],
+    ['REDIS_URL', 'localhost:6379'],
+  ])('a bad %s stops start-up with a message naming it', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}=`));
+  });
+
+  it('never prints the token in a configuration error', () => {
+    expect(() => loadConfig({ ALLTICK_TOKEN: 'secret-token', PORT: 'x' })).not.toThrow(/secret-token/);
+  });
+});

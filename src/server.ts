@@ -40,6 +40,9 @@ subscription LiveQuotes {
 # query Snapshot { quotes(symbols: ["AAPL.US", "700.HK"]) { symbol price time } }
 `;
 
+/** How long shutdown waits for the emptied lists to reach upstream before closing the sockets. */
+const SHUTDOWN_SETTLE_MS = 4000;
+
 export interface ServerOptions {
   config: Config;
   logger?: Logger;
@@ -147,8 +150,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     httpServer.closeAllConnections(); // ends SSE streams
     await new Promise<void>((resolve) => httpServer.close(() => resolve()));
     await yoga.dispose();
-    manager.clear(); // empty every upstream list
-    await upstream.stop();
+    manager.clear(); // empty every upstream list…
+    await Promise.resolve(); // …(the manager hands lists over in a microtask)…
+    await upstream.stop(SHUTDOWN_SETTLE_MS); // …and give the cancel a moment to reach AllTick
     await simulator?.close();
   };
 

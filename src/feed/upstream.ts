@@ -58,9 +58,11 @@ export class AllTickUpstream extends EventEmitter<UpstreamEvents> implements Lis
     for (const endpoint of ENDPOINTS) this.connectionAt(endpoint, 0).start();
   }
 
-  async stop(): Promise<void> {
+  /** Closes every connection, first giving list changes already made up to `settleMs` to reach upstream. */
+  async stop(settleMs = 0): Promise<void> {
     this.started = false;
     const all = ENDPOINTS.flatMap((e) => this.connections[e]);
+    if (settleMs > 0) await Promise.all(all.map((c) => c.settle(settleMs)));
     await Promise.all(all.map((c) => c.stop()));
   }
 

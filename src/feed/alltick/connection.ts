@@ -169,6 +169,17 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
     return this.state === 'connected' && sameTrades(this.sent.trades, this.desired.trades) && sameDepth(this.sent.depth, this.desired.depth);
   }
 
+  /**
+   * Resolves once upstream holds the desired lists and every list request is acknowledged, or
+   * the connection is down, or `timeoutMs` passed. Used to empty the lists politely on shutdown.
+   */
+  async settle(timeoutMs: number): Promise<void> {
+    const settled = () =>
+      this.state !== 'connected' || (this.inSync && ![...this.pending.values()].some((p) => p.cmd !== Cmd.Heartbeat));
+    const deadline = Date.now() + timeoutMs;
+    while (!settled() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  }
+
   async stop(): Promise<void> {
     this.setState('stopped', 'stopped');
     this.clearTimers();
@@ -234,6 +245,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
   private onClosed(reason: string): void {
     this.clearTimers();
     this.failPending();
+    this.resubscribed = false;
     if (this.state === 'stopped') return;
     this.setState('disconnected', redactToken(reason, this.opts.token));
     const delay = this.backoffDelay();
@@ -323,17 +335,22 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
     }, delayMs);
   }
 
+  /** Upstream measures spacing on arrival; a small margin absorbs network and timer jitter. */
+  private get spacingWithMargin(): number {
+    return this.opts.requestSpacingMs + Math.min(50, Math.ceil(this.opts.requestSpacingMs * 0.05));
+  }
+
   private pump(): void {
     if (this.state !== 'connected' || !this.ws) return;
     const now = Date.now();
-    const slotAt = this.lastRequestAt + this.opts.requestSpacingMs;
+    const slotAt = this.lastRequestAt + this.spacingWithMargin;
     if (now < slotAt) return this.schedulePump(slotAt - now);
 
     const heartbeatDue = this.lastHeartbeatAt + this.opts.heartbeatIntervalMs;
     if (now >= heartbeatDue) {
       this.lastHeartbeatAt = now;
       this.send(Cmd.Heartbeat, {}, [], 'other');
-      return this.schedulePump(this.opts.requestSpacingMs);
+      return this.schedulePump(this.spacingWithMargin);
     }
 
     const next = this.nextListRequest();
@@ -342,7 +359,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
       if (now < gateAt) return this.schedulePump(Math.min(gateAt, heartbeatDue) - now);
       this.opts.gate?.mark(now);
       next();
-      return this.schedulePump(this.opts.requestSpacingMs);
+      return this.schedulePump(this.spacingWithMargin);
     }
     this.checkResubscribed();
     this.schedulePump(heartbeatDue - now);

@@ -67,13 +67,13 @@ export const MAX_TRACE_LENGTH = 64;
 // Scalars as they appear on the wire
 
 /** A decimal kept exactly as received: "651.12". Numbers are accepted and turned into their JSON text. */
-const decimalString = z.union([
+export const decimalString = z.union([
   z.string().regex(/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/, 'not a decimal'),
   z.number().finite().transform((n) => String(n)),
 ]);
 
 /** seq: string or integer on the wire (§2.3.4 conflict); kept as a string of digits. */
-const seqValue = z.union([
+export const seqValue = z.union([
   z.string().regex(/^\d{1,24}$/, 'not an integer sequence'),
   z.number().int().nonnegative().transform((n) => String(n)),
 ]);
@@ -82,7 +82,7 @@ const seqValue = z.union([
 export function normalizeTickTime(raw: number): number {
   return raw < 1e11 ? raw * 1000 : raw;
 }
-const tickTimeValue = z
+export const tickTimeValue = z
   .union([z.string().regex(/^\d{1,16}$/, 'not an integer time'), z.number().int().nonnegative()])
   .transform((v) => normalizeTickTime(typeof v === 'string' ? Number(v) : v));
 
@@ -106,7 +106,8 @@ export const tradePushDataSchema = z.object({
   seq: seqValue,
   tick_time: tickTimeValue,
   price: decimalString,
-  volume: decimalString,
+  // FX/metal ticks may come without a meaningful volume (protocol open question 7)
+  volume: decimalString.optional().default('0'),
   turnover: decimalString.optional(),
   trade_direction: z.union([z.number().int(), z.string().regex(/^\d$/).transform(Number)]).optional().default(0),
 });

@@ -1,0 +1,71 @@
+/**
+ * The feed side of the server, wired: the AllTick upstream (or the built-in simulator when no
+ * token is configured) → feed manager → last-value cache → bus.
+ */
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { MemoryBus } from '../bus/memory.js';
+import { createSimulator, type Simulator } from '../simulator/server.js';
+import { PLANS } from './alltick/plans.js';
+import { MarketFeed } from './feed.js';
+import { FeedManager } from './manager.js';
+import { AllTickUpstream, type UpstreamOptions } from './upstream.js';
+
+/** How long shutdown waits for the emptied lists to reach upstream before closing the sockets. */
+const SHUTDOWN_SETTLE_MS = 4000;
+
+export interface FeedOptions {
+  config: Config;
+  logger: Logger;
+  /** upstream timing overrides (tests) */
+  timings?: UpstreamOptions['timings'];
+}
+
+export interface RunningFeed {
+  feed: MarketFeed;
+  manager: FeedManager;
+  upstream: AllTickUpstream;
+  /** the in-process simulator when no ALLTICK_TOKEN is configured */
+  simulator: Simulator | null;
+  /** true when the upstream is connected */
+  ready(): boolean;
+  /** Empties the upstream lists, closes the connections (and the simulator). */
+  stop(): Promise<void>;
+}
+
+export async function startFeed({ config, logger, timings }: FeedOptions): Promise<RunningFeed> {
+  let simulator: Simulator | null = null;
+  let wsBaseUrl = config.ALLTICK_WS_URL;
+  let token = config.ALLTICK_TOKEN;
+  if (!token) {
+    simulator = await createSimulator({ port: 0, plan: config.ALLTICK_PLAN });
+    wsBaseUrl = simulator.wsUrl;
+    token = 'simulator';
+    logger.info({ upstream: simulator.wsUrl }, 'ALLTICK_TOKEN is unset: using the built-in AllTick simulator');
+  } else {
+    logger.info({ upstream: wsBaseUrl, plan: config.ALLTICK_PLAN }, 'using AllTick');
+  }
+
+  const upstream = new AllTickUpstream({ wsBaseUrl, token, plan: PLANS[config.ALLTICK_PLAN], logger, ...(timings && { timings }) });
+  const manager = new FeedManager({ sink: upstream, lingerMs: config.LINGER_MS, capacity: upstream.capacity });
+  const feed = new MarketFeed(manager, new MemoryBus());
+  upstream.on('event', (event) => feed.ingest(event));
+  upstream.on('status', (s) =>
+    logger.info({ endpoint: s.endpoint, index: s.index, state: s.state, reason: s.reason, resubscribed: s.resubscribed }, 'upstream status'),
+  );
+  upstream.start();
+
+  return {
+    feed,
+    manager,
+    upstream,
+    simulator,
+    ready: () => upstream.connected,
+    stop: async () => {
+      manager.clear(); // empty every upstream list…
+      await Promise.resolve(); // …(the manager hands lists over in a microtask)…
+      await upstream.stop(SHUTDOWN_SETTLE_MS); // …and give the cancel a moment to reach AllTick
+      await simulator?.close();
+    },
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * Pure subscription rules (alltick-protocol.md §3.1, §3.3, §3.4, §7.3): which codes of a 22002 /
+ * 22004 list a connection keeps, with what depth, and the token-wide spacing tracker.
+ */
+import { Ret, type SymbolEntry } from '../feed/alltick/protocol.js';
+import { endpointOf, marketOf, maxDepthOf, type Endpoint } from '../feed/alltick/symbols.js';
+import type { DepthEntry } from './subscriptions.js';
+
+/** A well-formed code that this endpoint serves (stocks on stock, everything else on quote-b). */
+export function codeBelongsTo(code: string, endpoint: Endpoint): boolean {
+  return marketOf(code) !== null && endpointOf(code) === endpoint;
+}
+
+export interface ListRules {
+  endpoint: Endpoint;
+  /** codes kept per list (plan cap) */
+  cap: number;
+  /** a malformed or other-endpoint code rejects the whole list with ret 600 */
+  strict: boolean;
+}
+
+export type ListOutcome<T> = { ok: true; list: T[] } | { ok: false; ret: number };
+
+/**
+ * Strict: any bad code anywhere in the list → ret 600, nothing changes. Otherwise the list is cut
+ * to the first `cap` entries ("only process the first N codes", §3.1), then bad codes and repeats
+ * are dropped silently.
+ */
+function acceptList(entries: readonly SymbolEntry[], rules: ListRules): ListOutcome<SymbolEntry> {
+  if (rules.strict && entries.some((e) => !codeBelongsTo(e.code, rules.endpoint))) return { ok: false, ret: Ret.CodeInvalid };
+  const seen = new Set<string>();
+  const list = entries.slice(0, rules.cap).filter((e) => {
+    if (seen.has(e.code) || !codeBelongsTo(e.code, rules.endpoint)) return false;
+    seen.add(e.code);
+    return true;
+  });
+  return { ok: true, list };
+}
+
+export function acceptTradeList(entries: readonly SymbolEntry[], rules: ListRules): ListOutcome<string> {
+  const r = acceptList(entries, rules);
+  return r.ok ? { ok: true, list: r.list.map((e) => e.code) } : r;
+}
+
+/** Depth levels are clamped to min(depth_level || 1, market maximum) (§2.3.2, §3.4). */
+export function acceptDepthList(entries: readonly SymbolEntry[], rules: ListRules): ListOutcome<DepthEntry> {
+  const r = acceptList(entries, rules);
+  return r.ok
+    ? { ok: true, list: r.list.map((e) => ({ code: e.code, depth_level: clampDepth(e.code, e.depth_level) })) }
+    : r;
+}
+
+export function clampDepth(code: string, requested: number | undefined): number {
+  return Math.min(requested || 1, maxDepthOf(code));
+}
+
+/** When each token last sent a subscription request (22002/22004/22006), on any connection. */
+export class TokenSpacing {
+  private readonly last = new Map<string, number>();
+
+  /** True when a subscription request at `at` comes sooner than `minGapMs` after the token's previous one. */
+  violates(token: string, at: number, minGapMs: number): boolean {
+    const prev = this.last.get(token);
+    return prev !== undefined && at - prev < minGapMs;
+  }
+
+  note(token: string, at: number): void {
+    this.last.set(token, at);
+  }
+}

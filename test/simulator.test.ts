@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Cmd } from '../src/feed/alltick/protocol.js';
 import { ENDPOINT_PATHS, type Endpoint } from '../src/feed/alltick/symbols.js';
-import { connectRaw, refusedUpgrade, type Frame, type RawClient } from '../src/simulator/raw-client.js';
+import { connectRaw, refusedUpgrade, type Frame, type RawClient } from './raw-client.js';
 import { createSimulator, type Simulator, type SimulatorOptions } from '../src/simulator/server.js';
 
 const sims: Simulator[] = [];

@@ -12,6 +12,7 @@ import { ENDPOINTS, type Endpoint } from './alltick/symbols.js';
 import type { Plan } from './alltick/plans.js';
 import { RequestGate } from './alltick/request-gate.js';
 import type { ListSink } from './manager.js';
+import type { FeedStatus, FeedStatusSource } from './status.js';
 
 export interface UpstreamOptions {
   wsBaseUrl: string;
@@ -36,7 +37,7 @@ export interface UpstreamEvents {
   invalidFrame: [endpoint: Endpoint, reason: string];
 }
 
-export class AllTickUpstream extends EventEmitter<UpstreamEvents> implements ListSink {
+export class AllTickUpstream extends EventEmitter<UpstreamEvents> implements ListSink, FeedStatusSource {
   private readonly connections: Record<Endpoint, AllTickConnection[]> = { stock: [], quote: [] };
   private readonly gate: RequestGate;
   private started = false;
@@ -74,6 +75,35 @@ export class AllTickUpstream extends EventEmitter<UpstreamEvents> implements Lis
   /** Ready when every endpoint's first connection is up. */
   get connected(): boolean {
     return ENDPOINTS.every((e) => this.connections[e][0]?.status.state === 'connected');
+  }
+
+  status(): FeedStatus {
+    return {
+      connected: this.connected,
+      connections: ENDPOINTS.flatMap((e) =>
+        this.connections[e].map((c) => {
+          const s = c.status;
+          return {
+            endpoint: s.endpoint,
+            index: s.index,
+            state: s.state,
+            reason: s.reason ?? null,
+            since: s.since,
+            reconnects: s.reconnects,
+            resubscribed: s.resubscribed ?? false,
+            lastMessageAt: s.lastMessageAt,
+            trades: c.lists.trades,
+            depth: c.lists.depth.map((d) => d.code),
+          };
+        }),
+      ),
+    };
+  }
+
+  onStatusChange(listener: (status: FeedStatus) => void): () => void {
+    const onStatus = () => listener(this.status());
+    this.on('status', onStatus);
+    return () => this.off('status', onStatus);
   }
 
   /** The lists each connection of an endpoint is asked to hold. */

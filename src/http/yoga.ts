@@ -6,6 +6,7 @@ import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import type { Config } from '../config.js';
 import type { MarketFeed } from '../feed/feed.js';
+import type { FeedStatusSource } from '../feed/status.js';
 import type { Logger } from '../logger.js';
 import type { Context } from '../schema/context.js';
 import { schema } from '../schema/index.js';
@@ -31,17 +32,18 @@ export interface YogaAppOptions {
   config: Config;
   logger: Logger;
   feed: MarketFeed;
+  status: FeedStatusSource;
   isReady: () => boolean;
 }
 
-export function createYogaApp({ config, logger, feed, isReady }: YogaAppOptions): YogaServerInstance<Record<string, unknown>, Context> {
+export function createYogaApp({ config, logger, feed, status, isReady }: YogaAppOptions): YogaServerInstance<Record<string, unknown>, Context> {
   const log = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => logger[level](args.map(String).join(' '));
   return createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,
-    context: () => ({ feed, limits: { maxSymbols: config.MAX_SYMBOLS } }),
+    context: () => ({ feed, status, limits: { maxSymbols: config.MAX_SYMBOLS } }),
     graphiql: { title: 'alltick-graphql', subscriptionsProtocol: 'WS', defaultQuery: DEFAULT_QUERY },
     renderGraphiQL,
     logging: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },

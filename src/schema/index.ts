@@ -2,6 +2,8 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphq
 import { builder } from './builder.js';
 import './scalars.js';
 import './quote.js';
+import './symbols.js';
+import './status.js';
 
 export const schema: GraphQLSchema = builder.toSchema();
 

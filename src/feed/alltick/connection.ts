@@ -34,6 +34,8 @@ export interface ConnectionStatus {
   resubscribed?: boolean;
   since: number;
   reconnects: number;
+  /** when the last frame of any kind arrived on this connection (epoch ms) */
+  lastMessageAt: number | null;
 }
 
 export interface SubscriptionLists {
@@ -117,6 +119,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
   private sent: SubscriptionLists = { trades: [], depth: [] };
   private resubscribed = false;
   private lastRequestAt = 0;
+  private lastMessageAt: number | null = null;
   private lastHeartbeatAt = 0;
   private seqId = Math.floor(Math.random() * 1e9) + 1;
   private readonly pending = new Map<number, PendingAck>();
@@ -146,6 +149,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
       resubscribed: this.resubscribed,
       since: this.stateSince,
       reconnects: this.reconnects,
+      lastMessageAt: this.lastMessageAt,
     };
   }
 
@@ -278,6 +282,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
 
   private onFrame(text: string): void {
     this.counters.framesIn++;
+    this.lastMessageAt = Date.now();
     const frame = decodeServerFrame(text);
     if (frame.type === 'invalid') {
       this.counters.invalidFrames++;

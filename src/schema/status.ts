@@ -1,0 +1,58 @@
+/** Feed status: `Query.feedStatus` and `Subscription.feedStatus` (current state first, then every change). */
+import { Repeater, SlidingBuffer } from 'graphql-yoga';
+import type { ConnectionStatusView, FeedStatus } from '../feed/status.js';
+import { builder } from './builder.js';
+import { EndpointEnum } from './symbols.js';
+
+const ConnectionStateEnum = builder.enumType('ConnectionState', {
+  values: {
+    IDLE: { value: 'idle' },
+    CONNECTING: { value: 'connecting' },
+    CONNECTED: { value: 'connected' },
+    DISCONNECTED: { value: 'disconnected' },
+    STOPPED: { value: 'stopped' },
+  } as const,
+});
+
+const UpstreamConnectionRef = builder.objectRef<ConnectionStatusView>('UpstreamConnection').implement({
+  description: 'One WebSocket connection to AllTick.',
+  fields: (t) => ({
+    endpoint: t.expose('endpoint', { type: EndpointEnum }),
+    index: t.exposeInt('index', { description: 'Position among the connections of this endpoint.' }),
+    state: t.expose('state', { type: ConnectionStateEnum }),
+    reason: t.exposeString('reason', { nullable: true, description: 'Why it is not connected, when it is not.' }),
+    since: t.expose('since', { type: 'DateTime', description: 'When it entered its current state.' }),
+    reconnects: t.exposeInt('reconnects'),
+    resubscribed: t.exposeBoolean('resubscribed', { description: 'True once the current lists are acknowledged after the latest (re)connect.' }),
+    lastMessageAt: t.expose('lastMessageAt', { type: 'DateTime', nullable: true, description: 'When the last frame arrived from AllTick.' }),
+    trades: t.exposeStringList('trades', { description: 'Symbols on its trade list.' }),
+    depth: t.exposeStringList('depth', { description: 'Symbols on its order-book list.' }),
+  }),
+});
+
+const FeedStatusRef = builder.objectRef<FeedStatus>('FeedStatus').implement({
+  description: 'The state of the upstream AllTick feed.',
+  fields: (t) => ({
+    connected: t.exposeBoolean('connected', { description: 'True when both endpoints are connected.' }),
+    connections: t.field({ type: [UpstreamConnectionRef], resolve: (s) => s.connections }),
+  }),
+});
+
+builder.queryField('feedStatus', (t) =>
+  t.field({ type: FeedStatusRef, description: 'The state of the upstream feed now.', resolve: (_root, _args, ctx) => ctx.status.status() }),
+);
+
+builder.subscriptionField('feedStatus', (t) =>
+  t.field({
+    type: FeedStatusRef,
+    description: 'The state of the upstream feed now, then each time it changes.',
+    subscribe: (_root, _args, ctx) =>
+      new Repeater<FeedStatus>(async (push, stop) => {
+        const unsubscribe = ctx.status.onStatusChange((s) => void push(s));
+        void push(ctx.status.status());
+        await stop;
+        unsubscribe();
+      }, new SlidingBuffer(1)),
+    resolve: (status: FeedStatus) => status,
+  }),
+);

@@ -10,6 +10,8 @@ import { PLANS } from './alltick/plans.js';
 import { MarketFeed } from './feed.js';
 import { FeedManager } from './manager.js';
 import { AllTickUpstream, type UpstreamOptions } from './upstream.js';
+import type { FeedStatusSource } from './status.js';
+import { startClusterFeed } from '../cluster/start-cluster.js';
 
 /** How long shutdown waits for the emptied lists to reach upstream before closing the sockets. */
 const SHUTDOWN_SETTLE_MS = 4000;
@@ -25,6 +27,8 @@ export interface RunningFeed {
   feed: MarketFeed;
   manager: FeedManager;
   upstream: AllTickUpstream;
+  /** feed status for clients: the local upstream, or in cluster mode the owner's (through Redis) */
+  status: FeedStatusSource;
   /** the in-process simulator when no ALLTICK_TOKEN is configured */
   simulator: Simulator | null;
   /** true when the upstream is connected */
@@ -46,7 +50,14 @@ export async function startFeed({ config, logger, timings }: FeedOptions): Promi
     logger.info({ upstream: wsBaseUrl, plan: config.ALLTICK_PLAN }, 'using AllTick');
   }
 
-  const upstream = new AllTickUpstream({ wsBaseUrl, token, plan: PLANS[config.ALLTICK_PLAN], logger, ...(timings && { timings }) });
+  const upstreamTimings = timings ?? config.ALLTICK_TIMINGS;
+  if (config.REDIS_URL) {
+    // several instances, one upstream: see src/cluster/
+    const cluster = startClusterFeed({ config, redisUrl: config.REDIS_URL, logger, wsBaseUrl, token, simulator, settleMs: SHUTDOWN_SETTLE_MS, ...(upstreamTimings && { timings: upstreamTimings }) });
+    return { ...cluster, simulator };
+  }
+
+  const upstream = new AllTickUpstream({ wsBaseUrl, token, plan: PLANS[config.ALLTICK_PLAN], logger, ...(upstreamTimings && { timings: upstreamTimings }) });
   const manager = new FeedManager({ sink: upstream, lingerMs: config.LINGER_MS, capacity: upstream.capacity });
   const feed = new MarketFeed(manager, new MemoryBus());
   upstream.on('event', (event) => feed.ingest(event));
@@ -59,6 +70,7 @@ export async function startFeed({ config, logger, timings }: FeedOptions): Promi
     feed,
     manager,
     upstream,
+    status: upstream,
     simulator,
     ready: () => upstream.connected,
     stop: async () => {

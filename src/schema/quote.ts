@@ -35,10 +35,10 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'The cached quote of one symbol; null when the server has no data for it yet.',
     args: { symbol: t.arg.string({ required: true }), depth: t.arg.int({ defaultValue: 5 }) },
-    resolve: (_root, args, ctx) => {
+    resolve: async (_root, args, ctx) => {
       const symbol = parseSymbol(args.symbol);
       const depth = parseDepth(args.depth);
-      const snapshot = ctx.feed.snapshot(symbol);
+      const [snapshot] = await ctx.feed.lookup([symbol]);
       return snapshot ? quoteView(snapshot, depth) : null;
     },
   }),
@@ -47,13 +47,11 @@ builder.queryFields((t) => ({
     nullable: { list: false, items: true },
     description: 'Cached quotes, in the order asked; null for a symbol the server has no data for yet.',
     args: { symbols: t.arg.stringList({ required: true }), depth: t.arg.int({ defaultValue: 5 }) },
-    resolve: (_root, args, ctx) => {
+    resolve: async (_root, args, ctx) => {
       const symbols = parseSymbols(args.symbols, ctx.limits.maxSymbols);
       const depth = parseDepth(args.depth);
-      return symbols.map((symbol) => {
-        const snapshot = ctx.feed.snapshot(symbol);
-        return snapshot ? quoteView(snapshot, depth) : null;
-      });
+      const snapshots = await ctx.feed.lookup(symbols);
+      return snapshots.map((snapshot) => (snapshot ? quoteView(snapshot, depth) : null));
     },
   }),
 }));

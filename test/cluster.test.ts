@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
+import { Cmd } from '../src/feed/alltick/protocol.js';
 import { createSimulator, type Simulator } from '../src/simulator/server.js';
 import { collect, dispose, FAST, QUOTES_SUBSCRIPTION, type Collector, type QuoteData } from './helpers.js';
 import { killAll, spawnInstance, type InstanceProcess } from './instance-process.js';
@@ -113,6 +114,19 @@ describe('three instances sharing one Redis', () => {
     await vi.waitFor(() => {
       for (const sub of subs) expect(quotesOf(sub, 'AAPL.US').map((q) => q.seq)).toContain(data.seq);
     }, { timeout: 5000 });
+    // every instance shows the owner's upstream in feedStatus
+    for (const instance of instances) {
+      await vi.waitFor(async () => {
+        const body = await query(instance, '{ feedStatus { connected connections { endpoint state trades } } }');
+        expect(body.data?.feedStatus).toEqual({
+          connected: true,
+          connections: [
+            { endpoint: 'STOCK', state: 'CONNECTED', trades: ['AAPL.US', 'MSFT.US', 'NVDA.US', 'TSLA.US'] },
+            { endpoint: 'QUOTE', state: 'CONNECTED', trades: ['EURUSD'] },
+          ],
+        });
+      }, { timeout: 5000 });
+    }
     sim.pushTrade('EURUSD', { price: '1.08512' });
     await vi.waitFor(() => {
       for (const sub of fx) expect(sub.items.at(-1)?.data?.quotes.price).toBe('1.08512');
@@ -192,4 +206,15 @@ describe('three instances sharing one Redis', () => {
     await vi.waitFor(() => expect(quotesOf(subs[owner]!, OWN[owner]!).map((q) => q.seq)).toContain(last.seq), { timeout: 5000 });
     console.log(`demand of the killed instance gone after ${releasedMs} ms`);
   }, 30_000);
+
+  it('the last instance stopping gracefully empties the upstream lists and leaves no lease or demand behind', async () => {
+    const last = instances.find((i) => i.child.exitCode === null && i.child.signalCode === null)!;
+    const frames = sim.record.frames.length;
+    await last.kill('SIGTERM');
+    expect(last.child.exitCode).toBe(0);
+    expect(sim.record.frames.slice(frames).some((f) => f.cmd_id === Cmd.Cancel)).toBe(true);
+    await vi.waitFor(() => expect(sim.sessions()).toHaveLength(0));
+    expect(await redis.get(`${PREFIX}owner`)).toBeNull();
+    expect(await redis.exists(`${PREFIX}demand:${last.instanceId}`)).toBe(0);
+  });
 });

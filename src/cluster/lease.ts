@@ -23,7 +23,7 @@ export interface LeaseTimings {
 export const DEFAULT_LEASE_TIMINGS: LeaseTimings = { ttlMs: 5000, renewMs: 1500, acquireMs: 1000 };
 
 /** Stop this long before the lease could expire in Redis (timer and network slack). */
-const SAFETY_MS = 500;
+const safetyMs = (t: LeaseTimings) => Math.min(500, t.ttlMs / 5);
 
 export interface HeldLease {
   fence: number;
@@ -139,7 +139,7 @@ export class OwnerLease extends EventEmitter<LeaseEvents> {
   /** The lease surely lasts until `sentAt + ttl` in Redis; give it up locally a little before. */
   private armExpiry(sentAt: number): void {
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
-    const ms = sentAt + this.timings.ttlMs - SAFETY_MS - Date.now();
+    const ms = sentAt + this.timings.ttlMs - safetyMs(this.timings) - Date.now();
     this.expiryTimer = setTimeout(() => this.lose('lease renewal overdue'), Math.max(0, ms));
   }
 }

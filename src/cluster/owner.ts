@@ -182,6 +182,7 @@ export class UpstreamOwner {
         if (shown !== this.shownUnion) {
           this.shownUnion = shown;
           this.opts.logger.info({ instances, stock: demand.stock.trades.length, quote: demand.quote.trades.length }, 'upstream lists follow the demand of all instances');
+          void this.publishStatus(); // feedStatus shows the lists
         }
       } while (this.reconcileAgain);
     } catch (error) {

@@ -64,8 +64,6 @@ describe('keys', () => {
     const keys = clusterKeys('app[1]*:');
     const names = [keys.owner, keys.fence, keys.upstreamClosedAt, keys.status, keys.statusChannel, keys.demandChanged, keys.demand('i1'), keys.last('AAPL.US'), keys.ticks('AAPL.US')];
     for (const name of names) expect(name.startsWith('app[1]*:')).toBe(true);
-    expect(keys.symbolOfTicks(keys.ticks('700.HK'))).toBe('700.HK');
-    expect(keys.symbolOfTicks(keys.status)).toBeNull();
 
     const odd = prefix('odd[1]*');
     const other = prefix('odd1x');

@@ -24,8 +24,6 @@ export interface ClusterKeys {
   last(symbol: string): string;
   /** channel carrying one symbol's upstream events */
   ticks(symbol: string): string;
-  /** the symbol of a `ticks` channel, or null for any other channel */
-  symbolOfTicks(channel: string): string | null;
 }
 
 /** Escapes SCAN/KEYS glob characters so a prefix such as `app[1]:` matches only itself. */
@@ -34,7 +32,6 @@ function escapeGlob(s: string): string {
 }
 
 export function clusterKeys(prefix: string): ClusterKeys {
-  const ticksPrefix = `${prefix}ticks:`;
   return {
     prefix,
     owner: `${prefix}owner`,
@@ -46,7 +43,6 @@ export function clusterKeys(prefix: string): ClusterKeys {
     demand: (id) => `${prefix}demand:${id}`,
     demandPattern: `${escapeGlob(prefix)}demand:*`,
     last: (symbol) => `${prefix}last:${symbol}`,
-    ticks: (symbol) => `${ticksPrefix}${symbol}`,
-    symbolOfTicks: (channel) => (channel.startsWith(ticksPrefix) ? channel.slice(ticksPrefix.length) : null),
+    ticks: (symbol) => `${prefix}ticks:${symbol}`,
   };
 }

@@ -67,7 +67,7 @@ beforeAll(async () => {
     ALLTICK_TOKEN: 'test-token',
     ALLTICK_WS_URL: sim.wsUrl,
     ALLTICK_API_URL: sim.httpUrl,
-    ALLTICK_TIMINGS: JSON.stringify({ ...FAST, requestSpacingMs: 100 }),
+    ALLTICK_TIMINGS: JSON.stringify({ ...FAST, requestSpacingMs: 100, ackTimeoutMs: 10_000 }),
     REDIS_URL,
     REDIS_PREFIX: PREFIX,
     LINGER_MS: '300',

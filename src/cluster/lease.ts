@@ -82,7 +82,8 @@ export class OwnerLease extends EventEmitter<LeaseEvents> {
     this.held = null;
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
     this.expiryTimer = null;
-    this.logger.warn({ fence: held.fence, reason }, 'gave up the upstream lease');
+    const planned = reason === 'stopping' || reason === 'closing';
+    this.logger[planned ? 'info' : 'warn']({ fence: held.fence, reason }, 'gave up the upstream lease');
     this.emit('lost', held, reason);
     this.schedule(this.timings.acquireMs);
   }

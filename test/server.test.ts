@@ -145,6 +145,19 @@ describe('quotes subscription', () => {
     expect(query.body.errors?.[0]?.message).toMatch(message);
   });
 
+  it('symbols beyond the plan capacity error only the subscription that asked for them', async () => {
+    const stack = await startStack({ env: { ALLTICK_PLAN: 'free' } }); // 5 codes, 1 connection per endpoint
+    const first = subscribeWs(stack, ['AAPL.US', 'MSFT.US', 'NVDA.US', 'TSLA.US', 'AMZN.US'], 0);
+    await vi.waitFor(() => expect(stockSession(stack)?.tradeList).toHaveLength(5));
+    const excess = subscribeWs(stack, ['META.US'], 0);
+    await vi.waitFor(() => expect(excess.done).toBe(true));
+    const errors = [...excess.items.flatMap((r) => r.errors ?? []), ...(excess.errors as { message?: string }[][]).flat()];
+    expect(errors.map((e) => e.message).join(' ')).toMatch(/plan allows 5 symbols on the stock endpoint; cannot subscribe META\.US/);
+    expect(first.done).toBe(false);
+    expect(stockSession(stack)?.tradeList).not.toContain('META.US');
+    expect(stack.server.feed.manager.refCount('META.US')).toBe(0);
+  });
+
   it('after the upstream connection is killed, the same subscription receives data again', async () => {
     const stack = await startStack();
     const sub = subscribeWs(stack, ['AAPL.US'], 1);

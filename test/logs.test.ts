@@ -3,7 +3,9 @@
  * `x-request-id` header), and never the AllTick token — at debug level, so every line is seen.
  */
 import { Writable } from 'node:stream';
+import { createSchema, createYoga } from 'graphql-yoga';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { useRequestLog } from '../src/http/use-request-log.js';
 import { createLogger } from '../src/logger.js';
 import { dispose, rawSubscribe, startStack, type Stack } from './helpers.js';
 
@@ -97,4 +99,21 @@ it('logs request errors with the request id the response carries', async () => {
   });
   // client mistakes are info, not error
   expect(lines().slice(from).filter((l) => l.msg === 'request error').every((l) => l.level === 30)).toBe(true);
+});
+
+it('logs an unexpected error at error level with its stack, while the client sees it masked', async () => {
+  const own: string[] = [];
+  const logger = createLogger('info', 'test', new Writable({ write: (c: Buffer, _e, done) => (own.push(c.toString()), done()) }));
+  const yoga = createYoga({
+    schema: createSchema({ typeDefs: 'type Query { boom: String }', resolvers: { Query: { boom: () => { throw new Error('kaput'); } } } }),
+    plugins: [useRequestLog(logger)],
+    logging: false,
+  });
+  const res = await yoga.fetch('http://test/graphql', { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'boom-1' }, body: JSON.stringify({ query: '{ boom }' }) });
+  const body = (await res.json()) as { errors: { message: string }[] };
+  expect(body.errors[0]?.message).toBe('Unexpected error.');
+  expect(res.headers.get('x-request-id')).toBe('boom-1');
+  const line = own.map((l) => JSON.parse(l) as Line).find((l) => l.msg === 'request error');
+  expect(line).toMatchObject({ level: 50, requestId: 'boom-1', phase: 'execute', path: 'boom', error: 'kaput' });
+  expect((line?.err as { stack: string }).stack).toContain('kaput');
 });

@@ -39,7 +39,7 @@ export class ServerMetrics {
   private readonly eventsOut: Counter<'field' | 'transport'>;
   private readonly detach: (() => void)[] = [];
 
-  constructor(private readonly sources: MetricsSources) {
+  constructor(sources: MetricsSources) {
     collectProcessDefaults();
     const { upstream, manager, cache } = sources;
     const registers = [this.registry];

@@ -40,7 +40,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const running: RunningFeed = await startFeed({ config, logger, ...(options.timings && { timings: options.timings }) });
 
   let shuttingDown = false;
-  const yoga = createYogaApp({ config, logger, feed: running.feed, status: running.upstream, isReady: () => !shuttingDown && running.ready() });
+  const yoga = createYogaApp({ config, logger, feed: running.feed, status: running.upstream, snapshots: running.snapshots, isReady: () => !shuttingDown && running.ready() });
   const httpServer = createServer(yoga);
   const ws = attachGraphQLWs(httpServer, yoga);
 

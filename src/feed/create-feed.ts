@@ -7,11 +7,15 @@ import type { Logger } from '../logger.js';
 import { MemoryBus } from '../bus/memory.js';
 import { createSimulator, type Simulator } from '../simulator/server.js';
 import { PLANS } from './alltick/plans.js';
+import { RateLimiter, rateLimitsOf, withMargin } from './alltick/rate-limiter.js';
 import { AllTickRestClient } from './alltick/rest.js';
 import { MarketFeed } from './feed.js';
 import { FeedManager } from './manager.js';
 import { SnapshotService } from './snapshots/snapshot-service.js';
 import { AllTickUpstream, type UpstreamOptions } from './upstream.js';
+
+/** Added to every REST gap of the plan, against arrival jitter. */
+const REST_GAP_MARGIN_MS = 200;
 
 /** How long shutdown waits for the emptied lists to reach upstream before closing the sockets. */
 const SHUTDOWN_SETTLE_MS = 4000;
@@ -55,7 +59,9 @@ export async function startFeed({ config, logger, timings }: FeedOptions): Promi
   const upstream = new AllTickUpstream({ wsBaseUrl, token, plan: PLANS[config.ALLTICK_PLAN], logger, ...(timings && { timings }) });
   const manager = new FeedManager({ sink: upstream, lingerMs: config.LINGER_MS, capacity: upstream.capacity });
   const feed = new MarketFeed(manager, new MemoryBus());
-  const rest = new AllTickRestClient({ baseUrl: apiBaseUrl, token, plan: PLANS[config.ALLTICK_PLAN], logger });
+  const plan = PLANS[config.ALLTICK_PLAN];
+  const limiter = new RateLimiter({ limits: withMargin(rateLimitsOf(plan), REST_GAP_MARGIN_MS) });
+  const rest = new AllTickRestClient({ baseUrl: apiBaseUrl, token, plan, logger, limiter });
   const snapshots = new SnapshotService({ rest });
   upstream.on('event', (event) => feed.ingest(event));
   upstream.on('status', (s) =>

@@ -38,11 +38,13 @@ export class TtlCache<V> {
 
   set(key: string, value: Promise<V>): this {
     this.entries.delete(key); // re-insert: Map order is age order
-    this.entries.set(key, { value, expires: this.now() + this.ttlMs });
+    const entry = { value, expires: this.now() + this.ttlMs };
+    this.entries.set(key, entry);
     while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
-    value.catch(() => {
-      if (this.entries.get(key)?.value === value) this.entries.delete(key);
-    });
+    value.then(
+      () => void (entry.expires = this.now() + this.ttlMs), // fresh from when the answer came, not when it was asked
+      () => void (this.entries.get(key) === entry && this.entries.delete(key)),
+    );
     return this;
   }
 

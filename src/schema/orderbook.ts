@@ -54,7 +54,7 @@ builder.queryField('orderBook', (t) =>
     resolve: async (_root, a, ctx) => {
       const symbol = parseSymbol(a.symbol);
       const depth = parseArg(bookDepthSchema, a.depth, 'depth');
-      const { snapshot, stale } = await readSymbol(ctx, symbol, true);
+      const { snapshot, stale } = await readSymbol(ctx, symbol, { trade: false, book: true });
       return snapshot?.book ? bookItem(snapshot.book, depth, stale) : null;
     },
   }),

@@ -22,17 +22,17 @@ export interface SymbolRead {
   stale: boolean;
 }
 
-/** The symbol's trade and (when `withBook`) its order book, from the cache or REST. */
-export async function readSymbol(ctx: Context, symbol: string, withBook: boolean): Promise<SymbolRead> {
+/** The symbol's trade and/or order book, each from the cache when streamed, else from REST. */
+export async function readSymbol(ctx: Context, symbol: string, want: { trade: boolean; book: boolean }): Promise<SymbolRead> {
   const live = streamed(ctx, symbol);
   const cached = ctx.feed.snapshot(symbol);
   const cachedTrade = live.trades ? (cached?.trade ?? null) : null;
   const cachedBook = live.depth ? (cached?.book ?? null) : null;
   const [trade, book] = await Promise.all([
-    cachedTrade ?? fromUpstream<Trade | null>(ctx.loaders.trade.load(symbol)),
-    withBook ? (cachedBook ?? fromUpstream<DepthBook | null>(ctx.loaders.book.load(symbol))) : null,
+    want.trade ? (cachedTrade ?? fromUpstream<Trade | null>(ctx.loaders.trade.load(symbol))) : null,
+    want.book ? (cachedBook ?? fromUpstream<DepthBook | null>(ctx.loaders.book.load(symbol))) : null,
   ]);
-  const fromCache = (trade !== null && trade === cachedTrade) || (withBook && book !== null && book === cachedBook);
+  const fromCache = (trade !== null && trade === cachedTrade) || (book !== null && book === cachedBook);
   const stale = fromCache && healthOf(ctx.status).isStale(symbol);
   if (!trade && !book) return { snapshot: null, stale };
   const last = !book || (trade && trade.time >= book.time) ? (trade as Trade) : book;

@@ -4,19 +4,12 @@
  * time (upstream tick_time), like AllTick's own K-lines. Sums are exact decimals.
  */
 import type { Trade } from '../alltick/protocol.js';
+import type { Candle } from '../alltick/rest.js';
 import { add, max, min, multiply } from '../decimal.js';
 import { INTERVALS, barStart, type Interval } from './intervals.js';
 
-export interface Bar {
-  /** epoch ms of the bar start */
-  time: number;
-  open: string;
-  high: string;
-  low: string;
-  close: string;
-  volume: string;
-  turnover: string;
-}
+/** A bar: the same shape as AllTick's K-line candles (time = bar start, epoch ms). */
+export type Bar = Candle;
 
 export interface LiveBar extends Bar {
   trades: number;

@@ -17,8 +17,11 @@ export interface LiveBar extends Bar {
   lastTradeAt: number;
 }
 
-/** Finished bars kept per symbol and interval. */
-export const BARS_KEPT = 200;
+/**
+ * Finished bars kept per symbol and interval: upstream K-lines are the record of finished bars
+ * (queries merge with them); live ones only bridge the gap until upstream has them.
+ */
+export const BARS_KEPT = 5;
 
 class Series {
   /** finished bars, oldest first, then the forming one last */

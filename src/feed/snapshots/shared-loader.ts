@@ -82,5 +82,14 @@ export function sharedLoader<K, V>(
 
 /** A loader for one request that hands its batches to a shared loader (per-request consistency). */
 export function requestLoader<K, V>(shared: DataLoader<K, V, string>, cacheKey?: (key: K) => string): DataLoader<K, V, string> {
-  return new DataLoader<K, V, string>((keys) => shared.loadMany(keys), { cacheKeyFn: cacheKey ?? ((key) => String(key)) });
+  const loader: DataLoader<K, V, string> = new DataLoader<K, V, string>(
+    async (keys) => {
+      const values = await shared.loadMany(keys);
+      // a subscription's context lives long: let a later event ask again after a failure
+      values.forEach((value, i) => value instanceof Error && loader.clear(keys[i] as K));
+      return values;
+    },
+    { cacheKeyFn: cacheKey ?? ((key) => String(key)) },
+  );
+  return loader;
 }

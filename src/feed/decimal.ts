@@ -4,15 +4,15 @@
  * is "0.3".
  */
 
-/** A decimal as an integer number of units of 10^-scale. */
-interface Scaled {
+/** A decimal as an integer number of units of 10^-scale (parse once, then add and compare cheaply). */
+export interface Scaled {
   units: bigint;
   scale: number;
 }
 
 const DECIMAL = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([-+]?\d+))?$/;
 
-function parse(text: string): Scaled {
+export function parse(text: string): Scaled {
   const m = DECIMAL.exec(text);
   if (!m) throw new Error(`not a decimal: ${JSON.stringify(text)}`);
   const [, sign, int, frac = '', exp = '0'] = m;
@@ -30,7 +30,7 @@ function rescale(d: Scaled, scale: number): bigint {
   return d.units * 10n ** BigInt(scale - d.scale);
 }
 
-function format({ units, scale }: Scaled): string {
+export function format({ units, scale }: Scaled): string {
   const negative = units < 0n;
   const digits = (negative ? -units : units).toString().padStart(scale + 1, '0');
   const int = digits.slice(0, digits.length - scale);
@@ -39,8 +39,11 @@ function format({ units, scale }: Scaled): string {
 }
 
 function aligned(a: string, b: string): [bigint, bigint, number] {
-  const x = parse(a);
-  const y = parse(b);
+  return alignedScaled(parse(a), parse(b));
+}
+
+function alignedScaled(x: Scaled, y: Scaled): [bigint, bigint, number] {
+  if (x.scale === y.scale) return [x.units, y.units, x.scale];
   const scale = Math.max(x.scale, y.scale);
   return [rescale(x, scale), rescale(y, scale), scale];
 }
@@ -98,7 +101,19 @@ export function percentChange(value: string, base: string, decimals = 4): string
 
 /** a × b, exact. */
 export function multiply(a: string, b: string): string {
-  const x = parse(a);
-  const y = parse(b);
-  return format({ units: x.units * y.units, scale: x.scale + y.scale });
+  return format(multiplyScaled(parse(a), parse(b)));
+}
+
+export function addScaled(a: Scaled, b: Scaled): Scaled {
+  const [x, y, scale] = alignedScaled(a, b);
+  return { units: x + y, scale };
+}
+
+export function compareScaled(a: Scaled, b: Scaled): number {
+  const [x, y] = alignedScaled(a, b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+export function multiplyScaled(a: Scaled, b: Scaled): Scaled {
+  return { units: a.units * b.units, scale: a.scale + b.scale };
 }

@@ -5,7 +5,7 @@
  */
 import type { Trade } from '../alltick/protocol.js';
 import type { Candle } from '../alltick/rest.js';
-import { add, max, min, multiply } from '../decimal.js';
+import { addScaled, compareScaled, format, max, min, multiplyScaled, parse, type Scaled } from '../decimal.js';
 import { INTERVALS, barStart, type Interval } from './intervals.js';
 
 /** A bar: the same shape as AllTick's K-line candles (time = bar start, epoch ms). */
@@ -23,11 +23,69 @@ export interface LiveBar extends Bar {
  */
 export const BARS_KEPT = 5;
 
+/** A trade's numbers, parsed once for all intervals. */
+interface ParsedTrade {
+  time: number;
+  price: string;
+  p: Scaled;
+  volume: Scaled;
+  turnover: Scaled;
+}
+
+/** A bar while it is built: sums and extremes kept scaled, formatted only when read. */
+interface WorkingBar {
+  time: number;
+  open: string;
+  high: Scaled;
+  highText: string;
+  low: Scaled;
+  lowText: string;
+  close: string;
+  volume: Scaled;
+  turnover: Scaled;
+  trades: number;
+  lastTradeAt: number;
+}
+
+function parseTrade(trade: Trade): ParsedTrade {
+  const p = parse(trade.price);
+  const volume = parse(trade.volume);
+  const turnover = trade.turnover === null ? multiplyScaled(p, volume) : parse(trade.turnover);
+  return { time: trade.time, price: trade.price, p, volume, turnover };
+}
+
+function openBar(start: number, t: ParsedTrade): WorkingBar {
+  return {
+    time: start, open: t.price, high: t.p, highText: t.price, low: t.p, lowText: t.price, close: t.price,
+    volume: t.volume, turnover: t.turnover, trades: 1, lastTradeAt: t.time,
+  };
+}
+
+function extendBar(bar: WorkingBar, t: ParsedTrade): void {
+  if (compareScaled(t.p, bar.high) > 0) [bar.high, bar.highText] = [t.p, t.price];
+  if (compareScaled(t.p, bar.low) < 0) [bar.low, bar.lowText] = [t.p, t.price];
+  // trades inside one bar may arrive out of order: the close is the latest trade's price
+  if (t.time >= bar.lastTradeAt) {
+    bar.close = t.price;
+    bar.lastTradeAt = t.time;
+  }
+  bar.volume = addScaled(bar.volume, t.volume);
+  bar.turnover = addScaled(bar.turnover, t.turnover);
+  bar.trades++;
+}
+
+function liveBar(b: WorkingBar): LiveBar {
+  return {
+    time: b.time, open: b.open, high: b.highText, low: b.lowText, close: b.close,
+    volume: format(b.volume), turnover: format(b.turnover), trades: b.trades, lastTradeAt: b.lastTradeAt,
+  };
+}
+
 class Series {
   /** finished bars, oldest first, then the forming one last */
-  readonly bars: LiveBar[] = [];
+  readonly bars: WorkingBar[] = [];
 
-  add(interval: Interval, trade: Trade): void {
+  add(interval: Interval, trade: ParsedTrade): void {
     const start = barStart(interval, trade.time);
     const newest = this.bars.at(-1);
     if (!newest || newest.time < start) {
@@ -41,55 +99,34 @@ class Series {
   }
 }
 
-function turnoverOf(trade: Trade): string {
-  return trade.turnover ?? multiply(trade.price, trade.volume);
-}
-
-function openBar(start: number, trade: Trade): LiveBar {
-  const p = trade.price;
-  return { time: start, open: p, high: p, low: p, close: p, volume: trade.volume, turnover: turnoverOf(trade), trades: 1, lastTradeAt: trade.time };
-}
-
-function extendBar(bar: LiveBar, trade: Trade): void {
-  bar.high = max(bar.high, trade.price);
-  bar.low = min(bar.low, trade.price);
-  // trades inside one bar may arrive out of order: the close is the latest trade's price
-  if (trade.time >= bar.lastTradeAt) {
-    bar.close = trade.price;
-    bar.lastTradeAt = trade.time;
-  }
-  bar.volume = add(bar.volume, trade.volume);
-  bar.turnover = add(bar.turnover, turnoverOf(trade));
-  bar.trades++;
-}
-
 export class LiveCandles {
   private readonly series = new Map<string, Series[]>();
 
   add(trade: Trade): void {
     let perInterval = this.series.get(trade.symbol);
     if (!perInterval) this.series.set(trade.symbol, (perInterval = INTERVALS.map(() => new Series())));
-    INTERVALS.forEach((interval, i) => perInterval[i]!.add(interval, trade));
+    const parsed = parseTrade(trade);
+    INTERVALS.forEach((interval, i) => perInterval[i]!.add(interval, parsed));
   }
 
   /** Copies of the bars of `symbol` at `interval`, oldest first; the last one may still be forming. */
   bars(symbol: string, interval: Interval): LiveBar[] {
     const series = this.series.get(symbol)?.[INTERVALS.indexOf(interval)];
-    return series ? series.bars.map((b) => ({ ...b })) : [];
+    return series ? series.bars.map(liveBar) : [];
   }
 
   /** A copy of the bar of `symbol` at `interval` that starts at `start`, if any trade built it. */
   bar(symbol: string, interval: Interval, start: number): LiveBar | undefined {
     const series = this.series.get(symbol)?.[INTERVALS.indexOf(interval)];
     const found = series?.bars.findLast((b) => b.time === start);
-    return found && { ...found };
+    return found && liveBar(found);
   }
 
   /** The newest bar of `symbol` at `interval` that starts before `start`. */
   before(symbol: string, interval: Interval, start: number): LiveBar | undefined {
     const series = this.series.get(symbol)?.[INTERVALS.indexOf(interval)];
     const found = series?.bars.findLast((b) => b.time < start);
-    return found && { ...found };
+    return found && liveBar(found);
   }
 }
 

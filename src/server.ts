@@ -43,7 +43,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   let shuttingDown = false;
   const metrics = new ServerMetrics({ upstream: running.upstream, manager: running.manager, cache: running.feed.cache });
-  const yoga = createYogaApp({ config, logger, feed: running.feed, status: running.upstream, isReady: () => !shuttingDown && running.ready(), metrics });
+  const yoga = createYogaApp({
+    config,
+    logger,
+    feed: running.feed,
+    status: running.upstream,
+    snapshots: running.snapshots,
+    isReady: () => !shuttingDown && running.ready(),
+    metrics,
+  });
   const httpServer = createServer(yoga);
   metrics.observeHttpServer(httpServer);
   const ws = attachGraphQLWs(httpServer, yoga);

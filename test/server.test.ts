@@ -177,10 +177,20 @@ describe('quotes subscription', () => {
 });
 
 describe('snapshot queries', () => {
-  it('answer from the cache and never subscribe upstream', async () => {
+  it('answer from the cache, or from REST for cold symbols, and never subscribe upstream', async () => {
     const stack = await startStack();
-    const cold = await gql(stack, '{ quote(symbol: "AAPL.US") { symbol price } quotes(symbols: ["AAPL.US", "GOLD"]) { symbol } }');
-    expect(cold.body).toEqual({ data: { quote: null, quotes: [null, null] } });
+    const cold = await gql(stack, '{ quote(symbol: "AAPL.US") { symbol price stale } quotes(symbols: ["AAPL.US", "GOLD"]) { symbol price } }');
+    expect(cold.body.errors).toBeUndefined();
+    const coldData = cold.body.data as { quote: { symbol: string; price: string; stale: boolean }; quotes: { symbol: string; price: string }[] };
+    expect(coldData.quote).toMatchObject({ symbol: 'AAPL.US', stale: false, price: expect.stringMatching(/^\d+\.\d+$/) });
+    expect(coldData.quotes.map((q) => q.symbol)).toEqual(['AAPL.US', 'GOLD']);
+    expect(coldData.quotes[0]?.price).toBe(coldData.quote.price); // one request, one REST answer per symbol
+    expect(stack.sim.record.restCalls.map((c) => c.path).sort()).toEqual([
+      '/quote-b-api/depth-tick',
+      '/quote-b-api/trade-tick',
+      '/quote-stock-b-api/depth-tick',
+      '/quote-stock-b-api/trade-tick',
+    ]);
     expect(subscribeFrames(stack)).toHaveLength(0);
 
     const sub = subscribeWs(stack, ['GOLD'], 1);
@@ -193,7 +203,7 @@ describe('snapshot queries', () => {
     const warm = await gql(stack, '{ quote(symbol: "GOLD", depth: 1) { symbol price volume seq time bids { price } asks { price } } quotes(symbols: ["GOLD", "AAPL.US"]) { symbol price } }');
     expect(warm.body.data).toMatchObject({
       quote: { symbol: 'GOLD', price: '2650.35', volume: '2', bids: [{ price: '2650.30' }], asks: [{ price: '2650.40' }] },
-      quotes: [{ symbol: 'GOLD', price: '2650.35' }, null],
+      quotes: [{ symbol: 'GOLD', price: '2650.35' }, { symbol: 'AAPL.US' }],
     });
     expect(subscribeFrames(stack)).toHaveLength(framesBefore);
     expect(stack.server.feed.manager.refCount('AAPL.US')).toBe(0);

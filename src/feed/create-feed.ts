@@ -7,9 +7,15 @@ import type { Logger } from '../logger.js';
 import { MemoryBus } from '../bus/memory.js';
 import { createSimulator, type Simulator } from '../simulator/server.js';
 import { PLANS } from './alltick/plans.js';
+import { RateLimiter, rateLimitsOf, withMargin } from './alltick/rate-limiter.js';
+import { AllTickRestClient } from './alltick/rest.js';
 import { MarketFeed } from './feed.js';
 import { FeedManager } from './manager.js';
+import { SnapshotService } from './snapshots/snapshot-service.js';
 import { AllTickUpstream, type UpstreamOptions } from './upstream.js';
+
+/** Added to every REST gap of the plan, against arrival jitter. */
+const REST_GAP_MARGIN_MS = 200;
 
 /** How long shutdown waits for the emptied lists to reach upstream before closing the sockets. */
 const SHUTDOWN_SETTLE_MS = 4000;
@@ -25,6 +31,8 @@ export interface RunningFeed {
   feed: MarketFeed;
   manager: FeedManager;
   upstream: AllTickUpstream;
+  /** AllTick REST (the simulator's when no token): cold snapshots, candles, static info */
+  snapshots: SnapshotService;
   /** the in-process simulator when no ALLTICK_TOKEN is configured */
   simulator: Simulator | null;
   /** true when the upstream is connected */
@@ -36,10 +44,12 @@ export interface RunningFeed {
 export async function startFeed({ config, logger, timings }: FeedOptions): Promise<RunningFeed> {
   let simulator: Simulator | null = null;
   let wsBaseUrl = config.ALLTICK_WS_URL;
+  let apiBaseUrl = config.ALLTICK_API_URL;
   let token = config.ALLTICK_TOKEN;
   if (!token) {
     simulator = await createSimulator({ port: 0, plan: config.ALLTICK_PLAN });
     wsBaseUrl = simulator.wsUrl;
+    apiBaseUrl = simulator.httpUrl;
     token = 'simulator';
     logger.info({ upstream: simulator.wsUrl }, 'ALLTICK_TOKEN is unset: using the built-in AllTick simulator');
   } else {
@@ -49,6 +59,10 @@ export async function startFeed({ config, logger, timings }: FeedOptions): Promi
   const upstream = new AllTickUpstream({ wsBaseUrl, token, plan: PLANS[config.ALLTICK_PLAN], logger, ...(timings && { timings }) });
   const manager = new FeedManager({ sink: upstream, lingerMs: config.LINGER_MS, capacity: upstream.capacity });
   const feed = new MarketFeed(manager, new MemoryBus());
+  const plan = PLANS[config.ALLTICK_PLAN];
+  const limiter = new RateLimiter({ limits: withMargin(rateLimitsOf(plan), REST_GAP_MARGIN_MS) });
+  const rest = new AllTickRestClient({ baseUrl: apiBaseUrl, token, plan, logger, limiter });
+  const snapshots = new SnapshotService({ rest });
   upstream.on('event', (event) => feed.ingest(event));
   upstream.on('status', (s) =>
     logger.info({ endpoint: s.endpoint, index: s.index, state: s.state, reason: s.reason, resubscribed: s.resubscribed }, 'upstream status'),
@@ -59,6 +73,7 @@ export async function startFeed({ config, logger, timings }: FeedOptions): Promi
     feed,
     manager,
     upstream,
+    snapshots,
     simulator,
     ready: () => upstream.connected,
     stop: async () => {

@@ -6,6 +6,7 @@ import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import type { Config } from '../config.js';
 import type { MarketFeed } from '../feed/feed.js';
+import type { SnapshotService } from '../feed/snapshots/snapshot-service.js';
 import type { FeedStatusSource } from '../feed/status.js';
 import type { Logger } from '../logger.js';
 import type { Context } from '../schema/context.js';
@@ -37,18 +38,19 @@ export interface YogaAppOptions {
   logger: Logger;
   feed: MarketFeed;
   status: FeedStatusSource;
+  snapshots: SnapshotService;
   isReady: () => boolean;
   metrics: ServerMetrics;
 }
 
-export function createYogaApp({ config, logger, feed, status, isReady, metrics }: YogaAppOptions): YogaServerInstance<Record<string, unknown>, Context> {
+export function createYogaApp({ config, logger, feed, status, snapshots, isReady, metrics }: YogaAppOptions): YogaServerInstance<Record<string, unknown>, Context> {
   const log = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => logger[level](args.map(String).join(' '));
   return createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,
-    context: () => ({ feed, status, limits: { maxSymbols: config.MAX_SYMBOLS } }),
+    context: () => ({ feed, status, limits: { maxSymbols: config.MAX_SYMBOLS }, loaders: snapshots.forRequest() }),
     graphiql: { title: 'alltick-graphql', subscriptionsProtocol: 'WS', defaultQuery: DEFAULT_QUERY },
     renderGraphiQL,
     logging: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },

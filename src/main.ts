@@ -2,6 +2,7 @@
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { startServer } from './server.js';
+import { dashboardAssets } from './http/dashboard-assets.js';
 
 let config;
 try {
@@ -13,6 +14,11 @@ try {
 }
 const logger = createLogger(config.LOG_LEVEL);
 const server = await startServer({ config, logger });
+// Build the dashboard now rather than on its first request (the server would build it then).
+dashboardAssets().then(
+  (assets) => logger.info({ url: server.url.replace(/graphql$/, ''), buildMs: assets.buildMs }, 'dashboard ready'),
+  (error: unknown) => logger.error({ err: error }, 'dashboard build failed'),
+);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

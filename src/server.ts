@@ -1,7 +1,7 @@
 /**
  * The server: one http.Server carries GraphQL over HTTP and SSE, GraphiQL (Yoga), graphql-ws on
- * the same port and path, /health and /ready. `startServer` returns a handle whose `stop()` shuts
- * everything down in order.
+ * the same port and path, /health, /ready, /metrics and the dashboard at /. `startServer` returns
+ * a handle whose `stop()` shuts everything down in order.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +15,7 @@ import { createYogaApp } from './http/yoga.js';
 import { attachGraphQLWs } from './http/graphql-ws.js';
 import type { Context } from './schema/context.js';
 import { createLogger, type Logger } from './logger.js';
+import { ServerMetrics } from './metrics/server-metrics.js';
 
 export interface ServerOptions {
   config: Config;
@@ -31,6 +32,7 @@ export interface RunningServer {
   upstream: AllTickUpstream;
   simulator: Simulator | null;
   yoga: YogaServerInstance<Record<string, unknown>, Context>;
+  metrics: ServerMetrics;
   stop(): Promise<void>;
 }
 
@@ -40,8 +42,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const running: RunningFeed = await startFeed({ config, logger, ...(options.timings && { timings: options.timings }) });
 
   let shuttingDown = false;
-  const yoga = createYogaApp({ config, logger, feed: running.feed, status: running.status, isReady: () => !shuttingDown && running.ready() });
+  const metrics = new ServerMetrics({ upstream: running.upstream, manager: running.manager, cache: running.feed.cache });
+  const yoga = createYogaApp({
+    config,
+    logger,
+    feed: running.feed,
+    status: running.status,
+    snapshots: running.snapshots,
+    isReady: () => !shuttingDown && running.ready(),
+    metrics,
+  });
   const httpServer = createServer(yoga);
+  metrics.observeHttpServer(httpServer);
   const ws = attachGraphQLWs(httpServer, yoga);
 
   await new Promise<void>((resolve, reject) => {
@@ -62,7 +74,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await new Promise<void>((resolve) => httpServer.close(() => resolve()));
     await yoga.dispose();
     await running.stop();
+    metrics.dispose();
   };
 
-  return { url, port, httpServer, feed: running.feed, upstream: running.upstream, simulator: running.simulator, yoga, stop };
+  return { url, port, httpServer, feed: running.feed, upstream: running.upstream, simulator: running.simulator, yoga, metrics, stop };
 }

@@ -15,7 +15,7 @@ import { DemandPublisher, readDemandUnion } from '../src/cluster/demand.js';
 import { SharedCache } from '../src/cluster/shared-cache.js';
 import type { Trade } from '../src/feed/alltick/protocol.js';
 import { createLogger } from '../src/logger.js';
-import { collect, dispose, QUOTES_SUBSCRIPTION, startStack, wsClient, type QuoteData } from './helpers.js';
+import { collect, dispose, startStack, wsClient, type QuoteData } from './helpers.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RUN = `test-${randomBytes(4).toString('hex')}`;
@@ -225,7 +225,8 @@ async function redisProxy(target: URL): Promise<{ url: string; down(): void; up(
 describe('a server in cluster mode when Redis fails', () => {
   type Status = { connected: boolean; connections: { endpoint: string; state: string; reason: string | null }[] };
   type StatusResult = { data?: { feedStatus: Status } };
-  type QuoteResult = { data?: { quotes: QuoteData } };
+  type QuoteResult = { data?: { quotes: QuoteData & { event: string } } };
+  const QUOTES_WITH_EVENT = 'subscription($symbols: [String!]!, $depth: Int) { quotes(symbols: $symbols, depth: $depth) { symbol price seq event } }';
 
   it('turns not ready and tells feedStatus subscribers; when Redis returns it is ready again and subscriptions get fresh data', async () => {
     const proxy = await redisProxy(new URL(REDIS_URL));
@@ -238,7 +239,8 @@ describe('a server in cluster mode when Redis fails', () => {
       const status = collect<StatusResult>(
         wsClient(stack).iterate({ query: 'subscription { feedStatus { connected connections { endpoint state reason } } }' }) as AsyncIterableIterator<StatusResult>,
       );
-      const quotes = collect<QuoteResult>(wsClient(stack).iterate({ query: QUOTES_SUBSCRIPTION, variables: { symbols: ['AAPL.US'], depth: 0 } }) as AsyncIterableIterator<QuoteResult>);
+      const quotes = collect<QuoteResult>(wsClient(stack).iterate({ query: QUOTES_WITH_EVENT, variables: { symbols: ['AAPL.US'], depth: 0 } }) as AsyncIterableIterator<QuoteResult>);
+      const events = () => quotes.items.map((r) => r.data?.quotes.event);
       await vi.waitFor(() => expect(stack.sim.sessions({ endpoint: 'stock' })[0]?.tradeList).toEqual(['AAPL.US']), { timeout: 5000 });
       const before = stack.sim.pushTrade('AAPL.US', { price: '190.000000' }).data;
       await vi.waitFor(() => expect(quotes.items.at(-1)?.data?.quotes.seq).toBe(before.seq), { timeout: 5000 });
@@ -251,12 +253,14 @@ describe('a server in cluster mode when Redis fails', () => {
         expect(last?.connected).toBe(false);
         expect(last?.connections.map((c) => c.reason)).toContain('Redis unavailable');
       }, { timeout: 5000 });
+      await vi.waitFor(() => expect(events().at(-1)).toBe('FEED_DOWN'), { timeout: 5000 });
       // the owner cut off from Redis stops and closes its upstream
       await vi.waitFor(() => expect(stack.sim.sessions()).toHaveLength(0), { timeout: 5000 });
 
       proxy.up();
       await vi.waitFor(async () => expect(await readyStatus()).toBe(200), { timeout: 15_000, interval: 200 });
       await vi.waitFor(() => expect(status.items.at(-1)?.data?.feedStatus.connected).toBe(true), { timeout: 5000 });
+      await vi.waitFor(() => expect(events()).toContain('FEED_UP'), { timeout: 5000 });
       await vi.waitFor(() => expect(stack.sim.sessions({ endpoint: 'stock' })[0]?.tradeList).toEqual(['AAPL.US']), { timeout: 5000 });
       const after = stack.sim.pushTrade('AAPL.US', { price: '191.000000' }).data;
       await vi.waitFor(() => expect(quotes.items.at(-1)?.data?.quotes).toMatchObject({ seq: after.seq, price: '191.000000' }), { timeout: 5000 });

@@ -10,7 +10,7 @@ import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
 import { Cmd } from '../src/feed/alltick/protocol.js';
 import { createSimulator, type Simulator } from '../src/simulator/server.js';
-import { collect, dispose, FAST, QUOTES_SUBSCRIPTION, type Collector, type QuoteData } from './helpers.js';
+import { collect, dispose, FAST, type Collector, type QuoteData } from './helpers.js';
 import { killAll, spawnInstance, type InstanceProcess } from './instance-process.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -18,7 +18,12 @@ const PREFIX = `test-${randomBytes(4).toString('hex')}:`;
 /** the symbol only instance i wants */
 const OWN = ['MSFT.US', 'NVDA.US', 'TSLA.US'];
 
-type Result = { data?: { quotes: QuoteData } | null; errors?: readonly { message: string }[] };
+/** `event` tells ticks from in-band feed status (FEED_DOWN/FEED_UP restate the current quote) */
+type Quote = QuoteData & { event: 'SNAPSHOT' | 'TICK' | 'FEED_DOWN' | 'FEED_UP' };
+type Result = { data?: { quotes: Quote } | null; errors?: readonly { message: string }[] };
+const SUBSCRIPTION = `subscription($symbols: [String!]!, $depth: Int) {
+  quotes(symbols: $symbols, depth: $depth) { symbol price volume time seq event bids { price volume } asks { price volume } }
+}`;
 
 let sim: Simulator;
 let redis: Redis;
@@ -30,7 +35,7 @@ let subs: Collector<Result>[] = [];
 function subscribe(instance: InstanceProcess, symbols: string[], depth: number): Collector<Result> {
   const client = createClient({ url: instance.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
   clients.push(client);
-  return collect<Result>(client.iterate({ query: QUOTES_SUBSCRIPTION, variables: { symbols, depth } }) as AsyncIterableIterator<Result>);
+  return collect<Result>(client.iterate({ query: SUBSCRIPTION, variables: { symbols, depth } }) as AsyncIterableIterator<Result>);
 }
 
 async function query(instance: InstanceProcess, q: string) {
@@ -45,12 +50,14 @@ async function ownerIndex(): Promise<number> {
   return instances.findIndex((i) => value?.startsWith(`${i.instanceId}:`));
 }
 
-const quotesOf = (sub: Collector<Result>, symbol: string) => sub.items.map((r) => r.data?.quotes).filter((q): q is QuoteData => q?.symbol === symbol);
+const quotesOf = (sub: Collector<Result>, symbol: string) => sub.items.map((r) => r.data?.quotes).filter((q): q is Quote => q?.symbol === symbol);
 
+/** No market update (first state or tick) repeats a seq already delivered for its symbol. */
 function expectNoDuplicateSeq(sub: Collector<Result>) {
   const seen = new Map<string, Set<string>>();
   for (const { data } of sub.items) {
     const q = data!.quotes;
+    if (q.event !== 'SNAPSHOT' && q.event !== 'TICK') continue;
     const set = seen.get(q.symbol) ?? new Set();
     expect(set.has(q.seq!), `${q.symbol} seq ${q.seq} delivered twice`).toBe(false);
     set.add(q.seq!);
@@ -127,9 +134,9 @@ describe('three instances sharing one Redis', () => {
         });
       }, { timeout: 5000 });
     }
-    sim.pushTrade('EURUSD', { price: '1.08512' });
+    const eurusd = sim.pushTrade('EURUSD', { price: '1.08512' }).data;
     await vi.waitFor(() => {
-      for (const sub of fx) expect(sub.items.at(-1)?.data?.quotes.price).toBe('1.08512');
+      for (const sub of fx) expect(quotesOf(sub, 'EURUSD').find((q) => q.seq === eurusd.seq)?.price).toBe('1.08512');
     }, { timeout: 5000 });
   });
 
@@ -138,15 +145,18 @@ describe('three instances sharing one Redis', () => {
     const aapl = sim.pushTrade('AAPL.US', { price: '202.500000', volume: '7' }).data;
     const msft = sim.pushTrade('MSFT.US', { price: '411.100000' }).data; // followed by instance 0 only
     await vi.waitFor(() => expect(quotesOf(subs[0]!, 'MSFT.US').at(-1)?.seq).toBe(msft.seq), { timeout: 5000 });
+    const restCalls = sim.record.restCalls.length;
     for (const instance of instances) {
       await vi.waitFor(async () => {
-        const body = await query(instance, '{ quote(symbol: "AAPL.US") { price volume seq } quotes(symbols: ["MSFT.US", "GOLD"]) { symbol price seq } }');
+        const body = await query(instance, '{ quote(symbol: "AAPL.US", depth: 0) { price volume seq } quotes(symbols: ["MSFT.US"], depth: 0) { symbol price seq } }');
         expect(body.data).toEqual({
           quote: { price: '202.500000', volume: '7', seq: aapl.seq },
-          quotes: [{ symbol: 'MSFT.US', price: '411.100000', seq: msft.seq }, null],
+          quotes: [{ symbol: 'MSFT.US', price: '411.100000', seq: msft.seq }],
         });
       }, { timeout: 5000 });
     }
+    // answered from the caches (the shared one in Redis for MSFT.US on instances 1 and 2), not from AllTick REST
+    expect(sim.record.restCalls.slice(restCalls)).toEqual([]);
     sim.resume();
   });
 

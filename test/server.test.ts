@@ -145,6 +145,19 @@ describe('quotes subscription', () => {
     expect(query.body.errors?.[0]?.message).toMatch(message);
   });
 
+  it('symbols beyond the plan capacity error only the subscription that asked for them', async () => {
+    const stack = await startStack({ env: { ALLTICK_PLAN: 'free' } }); // 5 codes, 1 connection per endpoint
+    const first = subscribeWs(stack, ['AAPL.US', 'MSFT.US', 'NVDA.US', 'TSLA.US', 'AMZN.US'], 0);
+    await vi.waitFor(() => expect(stockSession(stack)?.tradeList).toHaveLength(5));
+    const excess = subscribeWs(stack, ['META.US'], 0);
+    await vi.waitFor(() => expect(excess.done).toBe(true));
+    const errors = [...excess.items.flatMap((r) => r.errors ?? []), ...(excess.errors as { message?: string }[][]).flat()];
+    expect(errors.map((e) => e.message).join(' ')).toMatch(/plan allows 5 symbols on the stock endpoint; cannot subscribe META\.US/);
+    expect(first.done).toBe(false);
+    expect(stockSession(stack)?.tradeList).not.toContain('META.US');
+    expect(stack.server.feed.manager.refCount('META.US')).toBe(0);
+  });
+
   it('after the upstream connection is killed, the same subscription receives data again', async () => {
     const stack = await startStack();
     const sub = subscribeWs(stack, ['AAPL.US'], 1);
@@ -164,10 +177,20 @@ describe('quotes subscription', () => {
 });
 
 describe('snapshot queries', () => {
-  it('answer from the cache and never subscribe upstream', async () => {
+  it('answer from the cache, or from REST for cold symbols, and never subscribe upstream', async () => {
     const stack = await startStack();
-    const cold = await gql(stack, '{ quote(symbol: "AAPL.US") { symbol price } quotes(symbols: ["AAPL.US", "GOLD"]) { symbol } }');
-    expect(cold.body).toEqual({ data: { quote: null, quotes: [null, null] } });
+    const cold = await gql(stack, '{ quote(symbol: "AAPL.US") { symbol price stale } quotes(symbols: ["AAPL.US", "GOLD"]) { symbol price } }');
+    expect(cold.body.errors).toBeUndefined();
+    const coldData = cold.body.data as { quote: { symbol: string; price: string; stale: boolean }; quotes: { symbol: string; price: string }[] };
+    expect(coldData.quote).toMatchObject({ symbol: 'AAPL.US', stale: false, price: expect.stringMatching(/^\d+\.\d+$/) });
+    expect(coldData.quotes.map((q) => q.symbol)).toEqual(['AAPL.US', 'GOLD']);
+    expect(coldData.quotes[0]?.price).toBe(coldData.quote.price); // one request, one REST answer per symbol
+    expect(stack.sim.record.restCalls.map((c) => c.path).sort()).toEqual([
+      '/quote-b-api/depth-tick',
+      '/quote-b-api/trade-tick',
+      '/quote-stock-b-api/depth-tick',
+      '/quote-stock-b-api/trade-tick',
+    ]);
     expect(subscribeFrames(stack)).toHaveLength(0);
 
     const sub = subscribeWs(stack, ['GOLD'], 1);
@@ -180,7 +203,7 @@ describe('snapshot queries', () => {
     const warm = await gql(stack, '{ quote(symbol: "GOLD", depth: 1) { symbol price volume seq time bids { price } asks { price } } quotes(symbols: ["GOLD", "AAPL.US"]) { symbol price } }');
     expect(warm.body.data).toMatchObject({
       quote: { symbol: 'GOLD', price: '2650.35', volume: '2', bids: [{ price: '2650.30' }], asks: [{ price: '2650.40' }] },
-      quotes: [{ symbol: 'GOLD', price: '2650.35' }, null],
+      quotes: [{ symbol: 'GOLD', price: '2650.35' }, { symbol: 'AAPL.US' }],
     });
     expect(subscribeFrames(stack)).toHaveLength(framesBefore);
     expect(stack.server.feed.manager.refCount('AAPL.US')).toBe(0);

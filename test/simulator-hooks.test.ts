@@ -2,36 +2,11 @@
  * The simulator's test hooks: kill, refuse, garbage frames, ack modes, failCode, forced pushes,
  * events, and the record of what a client did.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Cmd } from '../src/feed/alltick/protocol.js';
-import { ENDPOINT_PATHS, type Endpoint } from '../src/feed/alltick/symbols.js';
-import { connectRaw, refusedUpgrade, type Frame, type RawClient } from './raw-client.js';
-import { createSimulator, type Simulator, type SimulatorOptions } from '../src/simulator/server.js';
+import { refusedUpgrade } from './raw-client.js';
+import { ackOf, codes, connect, start, urlOf } from './sim-fixture.js';
 
-const sims: Simulator[] = [];
-const clients: RawClient[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await Promise.all(sims.splice(0).map((s) => s.close()));
-});
-
-async function start(options: SimulatorOptions = {}): Promise<Simulator> {
-  const sim = await createSimulator({ ticksPerSecond: 0, spacingMs: 0, seed: 7, ...options });
-  sims.push(sim);
-  return sim;
-}
-
-const urlOf = (sim: Simulator, endpoint: Endpoint, token = 'tok') => `${sim.wsUrl}${ENDPOINT_PATHS[endpoint].ws}?token=${token}`;
-
-async function connect(sim: Simulator, endpoint: Endpoint = 'stock', token = 'tok'): Promise<RawClient> {
-  const c = await connectRaw(urlOf(sim, endpoint, token));
-  clients.push(c);
-  return c;
-}
-
-const ackOf = (r: { seq_id: number; trace: string }) => (f: Frame) => f.seq_id === r.seq_id && f.trace === r.trace;
-const codes = (...list: string[]) => ({ symbol_list: list.map((code) => ({ code })) });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('connection hooks', () => {

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulator, type Simulator, type SimulatorOptions } from '../src/simulator/server.js';
+import type { Candle } from '../src/simulator/kline.js';
 
 let sim: Simulator;
 const extra: Simulator[] = [];
@@ -46,15 +47,6 @@ async function post(base: Base, body: string, token = 'tok', on = sim) {
 const codes = (...list: string[]) => ({ symbol_list: list.map((code) => ({ code })) });
 const DECIMAL = /^\d+(\.\d+)?$/;
 
-interface Candle {
-  timestamp: string;
-  open_price: string;
-  close_price: string;
-  high_price: string;
-  low_price: string;
-  volume: string;
-  turnover: string;
-}
 
 function expectConsistent(candles: Candle[]): void {
   let prev = 0;

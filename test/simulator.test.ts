@@ -1,39 +1,12 @@
 /**
  * The simulator's WebSocket rules (alltick-protocol.md §2–§3, §7), over real sockets on port 0.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Cmd } from '../src/feed/alltick/protocol.js';
-import { ENDPOINT_PATHS, type Endpoint } from '../src/feed/alltick/symbols.js';
-import { connectRaw, refusedUpgrade, type Frame, type RawClient } from './raw-client.js';
-import { createSimulator, type Simulator, type SimulatorOptions } from '../src/simulator/server.js';
+import { refusedUpgrade, type Frame, type RawClient } from './raw-client.js';
+import { ackOf, codes, connect, start, urlOf } from './sim-fixture.js';
 
-const sims: Simulator[] = [];
-const clients: RawClient[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await Promise.all(sims.splice(0).map((s) => s.close()));
-});
-
-async function start(options: SimulatorOptions = {}): Promise<Simulator> {
-  const sim = await createSimulator({ ticksPerSecond: 0, spacingMs: 0, seed: 42, ...options });
-  sims.push(sim);
-  return sim;
-}
-
-function urlOf(sim: Simulator, endpoint: Endpoint, token?: string): string {
-  return `${sim.wsUrl}${ENDPOINT_PATHS[endpoint].ws}${token === undefined ? '' : `?token=${encodeURIComponent(token)}`}`;
-}
-
-async function connect(sim: Simulator, endpoint: Endpoint = 'stock', token = 'tok'): Promise<RawClient> {
-  const c = await connectRaw(urlOf(sim, endpoint, token));
-  clients.push(c);
-  return c;
-}
-
-const ackOf = (r: { seq_id: number; trace: string }) => (f: Frame) => f.seq_id === r.seq_id && f.trace === r.trace;
 const pushOf = (cmd: number, code: string) => (f: Frame) => f.cmd_id === cmd && (f.data as { code?: string }).code === code;
-const codes = (...list: string[]) => ({ symbol_list: list.map((code) => ({ code })) });
 
 /** Sends a request and resolves with its ack. */
 async function ask(c: RawClient, cmd: number, data: unknown): Promise<Frame> {

@@ -7,11 +7,17 @@ import type { Logger } from '../logger.js';
 import { MemoryBus } from '../bus/memory.js';
 import { createSimulator, type Simulator } from '../simulator/server.js';
 import { PLANS } from './alltick/plans.js';
+import { RateLimiter, rateLimitsOf, withMargin } from './alltick/rate-limiter.js';
+import { AllTickRestClient } from './alltick/rest.js';
 import { MarketFeed } from './feed.js';
 import { FeedManager } from './manager.js';
+import { SnapshotService } from './snapshots/snapshot-service.js';
 import { AllTickUpstream, type UpstreamOptions } from './upstream.js';
 import type { FeedStatusSource } from './status.js';
 import { startClusterFeed } from '../cluster/start-cluster.js';
+
+/** Added to every REST gap of the plan, against arrival jitter. */
+const REST_GAP_MARGIN_MS = 200;
 
 /** How long shutdown waits for the emptied lists to reach upstream before closing the sockets. */
 const SHUTDOWN_SETTLE_MS = 4000;
@@ -29,6 +35,8 @@ export interface RunningFeed {
   upstream: AllTickUpstream;
   /** feed status for clients: the local upstream, or in cluster mode the owner's (through Redis) */
   status: FeedStatusSource;
+  /** AllTick REST (the simulator's when no token): cold snapshots, candles, static info */
+  snapshots: SnapshotService;
   /** the in-process simulator when no ALLTICK_TOKEN is configured */
   simulator: Simulator | null;
   /** true when the upstream is connected */
@@ -40,24 +48,31 @@ export interface RunningFeed {
 export async function startFeed({ config, logger, timings }: FeedOptions): Promise<RunningFeed> {
   let simulator: Simulator | null = null;
   let wsBaseUrl = config.ALLTICK_WS_URL;
+  let apiBaseUrl = config.ALLTICK_API_URL;
   let token = config.ALLTICK_TOKEN;
   if (!token) {
     simulator = await createSimulator({ port: 0, plan: config.ALLTICK_PLAN });
     wsBaseUrl = simulator.wsUrl;
+    apiBaseUrl = simulator.httpUrl;
     token = 'simulator';
     logger.info({ upstream: simulator.wsUrl }, 'ALLTICK_TOKEN is unset: using the built-in AllTick simulator');
   } else {
     logger.info({ upstream: wsBaseUrl, plan: config.ALLTICK_PLAN }, 'using AllTick');
   }
 
+  const plan = PLANS[config.ALLTICK_PLAN];
+  const limiter = new RateLimiter({ limits: withMargin(rateLimitsOf(plan), REST_GAP_MARGIN_MS) });
+  const rest = new AllTickRestClient({ baseUrl: apiBaseUrl, token, plan, logger, limiter });
+  const snapshots = new SnapshotService({ rest });
+
   const upstreamTimings = timings ?? config.ALLTICK_TIMINGS;
   if (config.REDIS_URL) {
     // several instances, one upstream: see src/cluster/
     const cluster = startClusterFeed({ config, redisUrl: config.REDIS_URL, logger, wsBaseUrl, token, simulator, settleMs: SHUTDOWN_SETTLE_MS, ...(upstreamTimings && { timings: upstreamTimings }) });
-    return { ...cluster, simulator };
+    return { ...cluster, snapshots, simulator };
   }
 
-  const upstream = new AllTickUpstream({ wsBaseUrl, token, plan: PLANS[config.ALLTICK_PLAN], logger, ...(upstreamTimings && { timings: upstreamTimings }) });
+  const upstream = new AllTickUpstream({ wsBaseUrl, token, plan, logger, ...(upstreamTimings && { timings: upstreamTimings }) });
   const manager = new FeedManager({ sink: upstream, lingerMs: config.LINGER_MS, capacity: upstream.capacity });
   const feed = new MarketFeed(manager, new MemoryBus());
   upstream.on('event', (event) => feed.ingest(event));
@@ -71,6 +86,7 @@ export async function startFeed({ config, logger, timings }: FeedOptions): Promi
     manager,
     upstream,
     status: upstream,
+    snapshots,
     simulator,
     ready: () => upstream.connected,
     stop: async () => {

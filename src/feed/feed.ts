@@ -6,6 +6,8 @@
 import type { Bus } from '../bus/bus.js';
 import type { MarketEvent } from './alltick/protocol.js';
 import { LastValueCache, type SymbolSnapshot } from './cache.js';
+import { LiveCandles } from './candles/live-candles.js';
+import { TradeLog } from './trade-log.js';
 import type { FeedManager, Lease } from './manager.js';
 
 export interface Watch {
@@ -22,6 +24,10 @@ export interface SharedSnapshots {
 
 export class MarketFeed {
   readonly cache = new LastValueCache();
+  /** recent trades per symbol (recentTrades) */
+  readonly trades = new TradeLog();
+  /** candles built from the trades (candles) */
+  readonly candles = new LiveCandles();
 
   constructor(
     readonly manager: FeedManager,
@@ -32,7 +38,12 @@ export class MarketFeed {
   /** Feed one upstream event in: cache it and publish it unless it is stale. */
   ingest(event: MarketEvent): void {
     const snapshot = this.cache.apply(event);
-    if (snapshot) this.bus.publish(snapshot);
+    if (!snapshot) return;
+    if (event.kind === 'trade') {
+      this.trades.add(event);
+      this.candles.add(event);
+    }
+    this.bus.publish(snapshot);
   }
 
   snapshot(symbol: string): SymbolSnapshot | undefined {

@@ -4,6 +4,10 @@ import './scalars.js';
 import './quote.js';
 import './symbols.js';
 import './status.js';
+import './trades.js';
+import './orderbook.js';
+import './candles.js';
+import './static-info.js';
 
 export const schema: GraphQLSchema = builder.toSchema();
 

@@ -1,51 +1,66 @@
 /**
- * The event source of one `quotes` subscription (design.md §2): a Repeater, so `return()` ends it
- * at once even while no event comes; the feed lease is taken lazily when the first event is pulled
- * and given back after stop. The outgoing queue is bounded: past `maxQueue` pending events a new
- * update replaces the queued one of the same symbol (latest value wins) instead of growing.
+ * The event source of one `quotes` subscription: a feed stream (feed-stream.ts) of quotes, one per
+ * symbol update, conflated per symbol when the client falls behind. In-band feed status: when the
+ * upstream endpoint of some of its symbols goes down or comes back, each of those symbols gets an
+ * event with `event: FEED_DOWN` / `FEED_UP` and `stale` set accordingly.
  */
-import { Repeater } from 'graphql-yoga';
-import { GraphQLError } from 'graphql';
+import type { Repeater } from 'graphql-yoga';
 import { quoteView, type QuoteView, type SymbolSnapshot } from '../feed/cache.js';
 import type { MarketFeed } from '../feed/feed.js';
-import { CapacityError } from '../feed/manager.js';
+import type { FeedHealth } from '../feed/health.js';
+import { endpointOf } from '../feed/alltick/symbols.js';
+import { DEFAULT_MAX_QUEUE, feedStream } from './feed-stream.js';
 
-export const DEFAULT_MAX_QUEUE = 256;
+export { DEFAULT_MAX_QUEUE } from './feed-stream.js';
 
-export function quoteStream(feed: MarketFeed, symbols: string[], depth: number, maxQueue = DEFAULT_MAX_QUEUE): Repeater<QuoteView> {
-  return new Repeater<QuoteView>(async (push, stop) => {
-    const queue: QuoteView[] = [];
-    let draining = false;
+/** Why a quote event was sent. */
+export type QuoteEventKind = 'snapshot' | 'tick' | 'feed_down' | 'feed_up';
 
-    const drain = async () => {
-      if (draining) return;
-      draining = true;
-      while (queue.length > 0) await push(queue.shift() as QuoteView);
-      draining = false;
-    };
+export interface QuoteItem extends QuoteView {
+  /** true while the upstream connection of the symbol's endpoint is down (the values may be old) */
+  stale: boolean;
+  event: QuoteEventKind;
+}
 
-    const offer = (snapshot: SymbolSnapshot) => {
+/** A quote of a symbol nothing is known about yet. */
+export function emptyQuote(symbol: string): QuoteView {
+  return { symbol, price: null, volume: null, time: null, seq: null, bids: [], asks: [] };
+}
+
+export function quoteStream(
+  feed: MarketFeed,
+  symbols: string[],
+  depth: number,
+  health: FeedHealth | null = null,
+  maxQueue = DEFAULT_MAX_QUEUE,
+): Repeater<QuoteItem> {
+  const stale = (symbol: string) => health?.isStale(symbol) ?? false;
+  const item = (snapshot: SymbolSnapshot, event: QuoteEventKind): QuoteItem => ({ ...quoteView(snapshot, depth), stale: stale(snapshot.symbol), event });
+  return feedStream<QuoteItem>({
+    name: 'quotes',
+    feed,
+    symbols,
+    depth,
+    maxQueue,
+    conflateKey: (q) => q.symbol,
+    onUpdate: (snapshot, offer) => {
       // depth 0 asked for trades only: book updates change nothing it sees
       if (depth === 0 && snapshot.last.kind === 'depth') return;
-      const quote = quoteView(snapshot, depth);
-      const queued = queue.length >= maxQueue ? queue.findLastIndex((q) => q.symbol === quote.symbol) : -1;
-      if (queued >= 0) queue[queued] = quote;
-      else queue.push(quote);
-      void drain();
-    };
-
-    let watch;
-    try {
-      watch = feed.watch(symbols, depth, offer);
-    } catch (error) {
-      stop(error instanceof CapacityError ? new GraphQLError(error.message, { extensions: { code: 'UPSTREAM_CAPACITY' } }) : error);
-      return;
-    }
-    for (const symbol of symbols) {
-      const snapshot = feed.snapshot(symbol);
-      if (snapshot) offer(snapshot);
-    }
-    await stop;
-    watch.release();
+      offer(item(snapshot, 'tick'));
+    },
+    start: (offer) => {
+      for (const symbol of symbols) {
+        const snapshot = feed.snapshot(symbol);
+        if (snapshot) offer(item(snapshot, 'snapshot'));
+      }
+      return health?.onChange(({ endpoint, connected }) => {
+        for (const symbol of symbols) {
+          if (endpointOf(symbol) !== endpoint) continue;
+          const snapshot = feed.snapshot(symbol);
+          const view = snapshot ? quoteView(snapshot, depth) : emptyQuote(symbol);
+          offer({ ...view, stale: !connected, event: connected ? 'feed_up' : 'feed_down' });
+        }
+      });
+    },
   });
 }

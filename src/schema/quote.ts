@@ -1,12 +1,19 @@
 /**
- * SPEC §4: the Quote type, the `quote` / `quotes` snapshot queries and the `quotes` subscription.
- * Queries read the last-value cache only and never subscribe upstream.
+ * SPEC §4: the Quote type, the `quote` / `quotes` snapshot queries and the `quotes` subscription,
+ * plus added fields: `stale`, `event` (in-band feed status), `spread`, `mid`, `previousClose`,
+ * `change`, `changePercent`. Queries answer from the last-value cache for symbols upstream
+ * streams, and from AllTick REST for the others; they never subscribe upstream.
  */
 import type { PriceLevel } from '../feed/alltick/protocol.js';
-import { quoteView, type QuoteView } from '../feed/cache.js';
+import { quoteView } from '../feed/cache.js';
+import { healthOf } from '../feed/health.js';
 import { parseDepth, parseSymbol, parseSymbols } from './args.js';
 import { builder } from './builder.js';
-import { quoteStream } from './quote-stream.js';
+import type { Context } from './context.js';
+import { changeOf, changePercentOf, midOf, spreadOf } from './derived.js';
+import { quoteStream, type QuoteItem } from './quote-stream.js';
+import { readSymbol } from './snapshot-read.js';
+import { fromUpstream } from './upstream-errors.js';
 
 export const PriceLevelRef = builder.objectRef<PriceLevel>('PriceLevel').implement({
   description: 'One level of an order book.',
@@ -16,7 +23,19 @@ export const PriceLevelRef = builder.objectRef<PriceLevel>('PriceLevel').impleme
   }),
 });
 
-export const QuoteRef = builder.objectRef<QuoteView>('Quote').implement({
+const QuoteEventEnum = builder.enumType('QuoteEvent', {
+  description: 'Why a quote was sent.',
+  values: {
+    SNAPSHOT: { value: 'snapshot', description: 'The state known when asked (queries, and the first events of a subscription).' },
+    TICK: { value: 'tick', description: 'A new trade or order book arrived.' },
+    FEED_DOWN: { value: 'feed_down', description: "The upstream connection of the symbol's endpoint was lost: values are stale until FEED_UP." },
+    FEED_UP: { value: 'feed_up', description: 'The upstream connection is back: ticks resume.' },
+  } as const,
+});
+
+const previousClose = (q: QuoteItem, ctx: Context) => (q.price === null ? null : fromUpstream(ctx.loaders.previousClose.load(q.symbol)));
+
+export const QuoteRef = builder.objectRef<QuoteItem>('Quote').implement({
   description: 'The latest known state of one symbol: last trade and top of the order book.',
   fields: (t) => ({
     symbol: t.exposeString('symbol'),
@@ -26,32 +45,56 @@ export const QuoteRef = builder.objectRef<QuoteView>('Quote').implement({
     seq: t.exposeString('seq', { nullable: true, description: 'Upstream sequence number of that update.' }),
     bids: t.expose('bids', { type: [PriceLevelRef], description: 'Best first, at most `depth` levels.' }),
     asks: t.expose('asks', { type: [PriceLevelRef], description: 'Best first, at most `depth` levels.' }),
+    stale: t.exposeBoolean('stale', {
+      description: "True while the upstream connection of the symbol's endpoint is down: the values are the last known, not live.",
+    }),
+    event: t.expose('event', { type: QuoteEventEnum, description: 'Why this quote was sent (FEED_DOWN / FEED_UP: in-band feed status).' }),
+    spread: t.field({ type: 'Decimal', nullable: true, description: 'Best ask − best bid, exact; null when `depth` is 0 or a side is empty.', resolve: spreadOf }),
+    mid: t.field({ type: 'Decimal', nullable: true, description: '(best bid + best ask) / 2, exact; null when `depth` is 0 or a side is empty.', resolve: midOf }),
+    previousClose: t.field({
+      type: 'Decimal',
+      nullable: true,
+      description: 'Close of the last daily candle before today (UTC), from AllTick K-lines, cached per day.',
+      resolve: (q, _args, ctx) => previousClose(q, ctx),
+    }),
+    change: t.field({
+      type: 'Decimal',
+      nullable: true,
+      description: 'price − previousClose, exact.',
+      resolve: async (q, _args, ctx) => changeOf(q.price, await previousClose(q, ctx)),
+    }),
+    changePercent: t.field({
+      type: 'Decimal',
+      nullable: true,
+      description: '(price − previousClose) / previousClose × 100, rounded half away from zero to 4 decimals.',
+      resolve: async (q, _args, ctx) => changePercentOf(q.price, await previousClose(q, ctx)),
+    }),
   }),
 });
+
+async function snapshotQuote(ctx: Context, symbol: string, depth: number): Promise<QuoteItem | null> {
+  const { snapshot, stale } = await readSymbol(ctx, symbol, { trade: true, book: depth > 0 });
+  return snapshot ? { ...quoteView(snapshot, depth), stale, event: 'snapshot' } : null;
+}
 
 builder.queryFields((t) => ({
   quote: t.field({
     type: QuoteRef,
     nullable: true,
-    description: 'The cached quote of one symbol; null when the server has no data for it yet.',
+    description:
+      'The quote of one symbol: from the live cache when upstream streams it, else a REST snapshot; null when AllTick has no data for it.',
     args: { symbol: t.arg.string({ required: true }), depth: t.arg.int({ defaultValue: 5 }) },
-    resolve: async (_root, args, ctx) => {
-      const symbol = parseSymbol(args.symbol);
-      const depth = parseDepth(args.depth);
-      const [snapshot] = await ctx.feed.lookup([symbol]);
-      return snapshot ? quoteView(snapshot, depth) : null;
-    },
+    resolve: (_root, args, ctx) => snapshotQuote(ctx, parseSymbol(args.symbol), parseDepth(args.depth)),
   }),
   quotes: t.field({
     type: [QuoteRef],
     nullable: { list: false, items: true },
-    description: 'Cached quotes, in the order asked; null for a symbol the server has no data for yet.',
+    description: 'Quotes, in the order asked (see `quote`); all cold symbols of one request share one REST call per endpoint.',
     args: { symbols: t.arg.stringList({ required: true }), depth: t.arg.int({ defaultValue: 5 }) },
-    resolve: async (_root, args, ctx) => {
+    resolve: (_root, args, ctx) => {
       const symbols = parseSymbols(args.symbols, ctx.limits.maxSymbols);
       const depth = parseDepth(args.depth);
-      const snapshots = await ctx.feed.lookup(symbols);
-      return snapshots.map((snapshot) => (snapshot ? quoteView(snapshot, depth) : null));
+      return symbols.map((symbol) => snapshotQuote(ctx, symbol, depth));
     },
   }),
 }));
@@ -60,13 +103,14 @@ builder.subscriptionFields((t) => ({
   quotes: t.field({
     type: QuoteRef,
     description:
-      'One event each time any of the symbols changes; the first events are the current state of each symbol the server already knows.',
+      'One event each time any of the symbols changes; the first events are the current state of each symbol the server already knows. ' +
+      "When a symbol's upstream connection drops or comes back, an event with `event: FEED_DOWN` / `FEED_UP` and `stale` tells so.",
     args: { symbols: t.arg.stringList({ required: true }), depth: t.arg.int({ defaultValue: 5 }) },
     subscribe: (_root, args, ctx) => {
       const symbols = parseSymbols(args.symbols, ctx.limits.maxSymbols);
       const depth = parseDepth(args.depth);
-      return quoteStream(ctx.feed, symbols, depth);
+      return quoteStream(ctx.feed, symbols, depth, healthOf(ctx.status));
     },
-    resolve: (quote: QuoteView) => quote,
+    resolve: (quote: QuoteItem) => quote,
   }),
 }));

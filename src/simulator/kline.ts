@@ -3,6 +3,7 @@
  * deterministic price path (price-path.ts), so they are the same on every request and candles of
  * different periods agree; the candle that contains now closes at the live mid.
  */
+import { INTERVALS, barStart, nextBarStart, type Interval } from '../feed/candles/intervals.js';
 import { formatUnits, multiplyUnits } from './decimal.js';
 import type { Instrument } from './instruments.js';
 import { onTick, pathPrice } from './price-path.js';
@@ -14,12 +15,19 @@ export const STOCK_UNSUPPORTED_KLINE_TYPES: readonly number[] = [6, 7];
 export const MAX_KLINE_NUM = 500;
 export const MAX_BATCH_KLINE_NUM = 2;
 
-/** Candle period in seconds for kline_type 1..9; 10 (1 month) is calendar months. */
-const PERIOD_SECONDS: Record<number, number> = {
-  1: 60, 2: 300, 3: 900, 4: 1800, 5: 3600, 6: 7200, 7: 14_400, 8: 86_400, 9: 604_800,
-};
-/** 1970-01-05 00:00 UTC, the first Monday: weekly candles start on Mondays. */
-const FIRST_MONDAY = 4 * 86_400;
+/** Start (epoch s) of the candle of `klineType` that contains `t` (the server's bar calendar). */
+export function candleStart(klineType: number, t: number): number {
+  return barStart(intervalOfType(klineType), t * 1000) / 1000;
+}
+
+/** Start of the candle after the one starting at `start`. */
+function nextStart(klineType: number, start: number): number {
+  return nextBarStart(intervalOfType(klineType), start * 1000) / 1000;
+}
+
+function previousStart(klineType: number, start: number): number {
+  return candleStart(klineType, start - 1);
+}
 
 export interface Candle {
   timestamp: string;
@@ -31,28 +39,8 @@ export interface Candle {
   turnover: string;
 }
 
-/** Start (epoch s) of the candle of `klineType` that contains `t`. */
-export function candleStart(klineType: number, t: number): number {
-  if (klineType === 10) {
-    const d = new Date(t * 1000);
-    return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) / 1000;
-  }
-  const p = PERIOD_SECONDS[klineType]!;
-  const offset = klineType === 9 ? FIRST_MONDAY : 0;
-  return Math.floor((t - offset) / p) * p + offset;
-}
-
-/** Start of the candle after the one starting at `start`. */
-function nextStart(klineType: number, start: number): number {
-  if (klineType === 10) {
-    const d = new Date(start * 1000);
-    return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) / 1000;
-  }
-  return start + PERIOD_SECONDS[klineType]!;
-}
-
-function previousStart(klineType: number, start: number): number {
-  return candleStart(klineType, start - 1);
+function intervalOfType(klineType: number): Interval {
+  return INTERVALS.find((i) => i.klineType === klineType)!;
 }
 
 export interface KlineRequest {

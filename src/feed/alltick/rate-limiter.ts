@@ -231,3 +231,12 @@ export class RateLimiter {
 function latest(holds: Hold[]): Hold {
   return holds.reduce((a, b) => (b.at > a.at ? b : a));
 }
+
+/**
+ * The plan's limits with every gap widened by `marginMs`: a call is granted here but counted by
+ * AllTick when it arrives, and arrival jitter would otherwise put two calls closer than the gap.
+ */
+export function withMargin(limits: RateLimits, marginMs: number): RateLimits {
+  const methodIntervalMs = Object.fromEntries(Object.entries(limits.methodIntervalMs ?? {}).map(([m, ms]) => [m, ms + marginMs]));
+  return { ...limits, perMethodIntervalMs: limits.perMethodIntervalMs + marginMs, methodIntervalMs };
+}

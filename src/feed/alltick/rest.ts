@@ -22,6 +22,7 @@ import {
   tickTimeValue,
 } from './protocol.js';
 import { BATCH_KLINE_METHOD, RateLimiter } from './rate-limiter.js';
+import { trackRateLimiter } from '../../metrics/process-metrics.js';
 import { ENDPOINT_PATHS, endpointOf, isStockMarket, marketOf, type Endpoint } from './symbols.js';
 
 export type RestMethod = '/trade-tick' | '/depth-tick' | '/kline' | '/batch-kline' | '/static_info';
@@ -232,6 +233,7 @@ export class AllTickRestClient {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.logger = options.logger;
     this.limiter = options.limiter ?? new RateLimiter({ limits: options.plan, now: options.now });
+    trackRateLimiter(this.limiter); // REST calls and waits in /metrics
   }
 
   /** Latest trade of each code (codes without data are absent). */

@@ -1,0 +1,129 @@
+/**
+ * Everything the server reads from AllTick's REST API, batched and cached (alltick-protocol.md
+ * §4.2): latest trade and order book of symbols nobody subscribes to, static info of stocks, the
+ * previous daily close (for `change`), and candle history. One shared loader per REST method
+ * merges the keys of every request arriving together into one call per endpoint (the client
+ * splits at the plan's codes per call); the client's rate limiter spaces the calls, queueing or
+ * refusing with a clear error, never letting a burst through as a storm of 429s.
+ *
+ * `forRequest()` gives each GraphQL request its own DataLoaders in front of the shared ones.
+ */
+import type DataLoader from 'dataloader';
+import type { DepthBook, Trade } from '../alltick/protocol.js';
+import type { AllTickRestClient, Candle, StaticInfo } from '../alltick/rest.js';
+import { klineKey } from '../alltick/rest.js';
+import { DAILY, barStart } from '../candles/intervals.js';
+import { requestLoader, sharedLoader } from './shared-loader.js';
+
+export interface SnapshotServiceOptions {
+  rest: AllTickRestClient;
+  /** how long a REST tick answer is reused; default 1 s */
+  ttlMs?: number;
+  /** how long a new batch waits for more keys; default 5 ms */
+  windowMs?: number;
+  now?: () => number;
+}
+
+export interface CandleRequest {
+  symbol: string;
+  klineType: number;
+  /** 1..500 */
+  limit: number;
+  /** epoch seconds of the newest bar start wanted; 0 = the latest */
+  endSeconds: number;
+}
+
+/** The loaders of one GraphQL request. */
+export interface SnapshotLoaders {
+  trade: DataLoader<string, Trade | null, string>;
+  book: DataLoader<string, DepthBook | null, string>;
+  staticInfo: DataLoader<string, StaticInfo | null, string>;
+  /** key: symbol; answer: close of the last daily bar before today (UTC), null when unknown */
+  previousClose: DataLoader<string, string | null, string>;
+  candles: DataLoader<CandleRequest, Candle[], string>;
+}
+
+const STATIC_INFO_TTL_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+/** /batch-kline gives at most 2 bars per item: enough for "yesterday's close". */
+const BATCH_KLINE_MAX = 2;
+
+const candleKey = (r: CandleRequest) => `${r.symbol}|${r.klineType}|${r.limit}|${r.endSeconds}`;
+
+export class SnapshotService {
+  private readonly trade;
+  private readonly book;
+  private readonly staticInfo;
+  private readonly previousClose;
+  private readonly candles;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: SnapshotServiceOptions) {
+    const { rest } = opts;
+    const now = (this.now = opts.now ?? Date.now);
+    const ttlMs = opts.ttlMs ?? 1_000;
+    const common = { windowMs: opts.windowMs, now };
+    this.trade = sharedLoader<string, Trade | null>(async (codes) => byCode(codes, await rest.tradeTicks(codes)), { ttlMs, ...common });
+    this.book = sharedLoader<string, DepthBook | null>(async (codes) => byCode(codes, await rest.depthTicks(codes)), { ttlMs, ...common });
+    this.staticInfo = sharedLoader<string, StaticInfo | null>(
+      async (codes) => {
+        const infos = await rest.staticInfo(codes);
+        return codes.map((code) => infos.find((i) => i.symbol === code) ?? null);
+      },
+      { ttlMs: STATIC_INFO_TTL_MS, ...common },
+    );
+    // keyed by symbol and UTC day: a new day asks again
+    this.previousClose = sharedLoader<string, string | null>((symbols) => this.loadPreviousCloses(symbols), {
+      ttlMs: DAY_MS,
+      cacheKey: (symbol) => `${symbol}|${barStart(DAILY, now())}`,
+      ...common,
+    });
+    this.candles = sharedLoader<CandleRequest, Candle[]>((requests) => this.loadCandles(requests), { ttlMs, cacheKey: candleKey, ...common });
+  }
+
+  /** Fresh per-request loaders (put one set on each GraphQL context). */
+  forRequest(): SnapshotLoaders {
+    return {
+      trade: requestLoader(this.trade),
+      book: requestLoader(this.book),
+      staticInfo: requestLoader(this.staticInfo),
+      previousClose: requestLoader(this.previousClose, (symbol) => `${symbol}|${barStart(DAILY, this.now())}`),
+      candles: requestLoader(this.candles, candleKey),
+    };
+  }
+
+  private async loadPreviousCloses(symbols: readonly string[]): Promise<(string | null)[]> {
+    const today = barStart(DAILY, this.now());
+    const bars = await this.opts.rest.batchKline(symbols.map((code) => ({ code, klineType: DAILY.klineType, limit: BATCH_KLINE_MAX })));
+    return symbols.map((symbol) => {
+      const before = (bars.get(klineKey(symbol, DAILY.klineType)) ?? []).filter((b) => b.time < today);
+      return before.at(-1)?.close ?? null;
+    });
+  }
+
+  /** Short requests of the latest bars share one /batch-kline call; the others take a /kline each. */
+  private async loadCandles(requests: readonly CandleRequest[]): Promise<(Candle[] | Error)[]> {
+    const { rest } = this.opts;
+    const batchable = requests.filter((r) => r.limit <= BATCH_KLINE_MAX && r.endSeconds === 0);
+    const batched =
+      batchable.length > 1
+        ? await rest.batchKline(batchable.map((r) => ({ code: r.symbol, klineType: r.klineType, limit: r.limit })))
+        : new Map<string, Candle[]>();
+    return Promise.all(
+      requests.map(async (r) => {
+        const fromBatch = batched.get(klineKey(r.symbol, r.klineType));
+        if (fromBatch && batchable.includes(r)) return fromBatch.slice(-r.limit);
+        try {
+          return await rest.kline({ code: r.symbol, klineType: r.klineType, limit: r.limit, endTimestamp: r.endSeconds });
+        } catch (error) {
+          return error instanceof Error ? error : new Error(String(error));
+        }
+      }),
+    );
+  }
+}
+
+function byCode<T extends { symbol: string }>(codes: readonly string[], items: readonly T[]): (T | null)[] {
+  const found = new Map(items.map((item) => [item.symbol, item]));
+  return codes.map((code) => found.get(code) ?? null);
+}

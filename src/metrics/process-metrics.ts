@@ -1,0 +1,142 @@
+/**
+ * Process-wide metrics that any module can feed without holding a server handle: events dropped,
+ * clients evicted, the upstream-receive → client-send latency, the AllTick REST rate limiters, and
+ * Node's default process metrics. Every server's `/metrics` includes them (when one process runs
+ * several servers, as some tests do, these series are their sum).
+ *
+ * Hot code calls the small functions below; they never throw and cost a counter increment.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RateLimiter } from '../feed/alltick/rate-limiter.js';
+
+export const processRegistry = new Registry();
+
+let defaultsOn = false;
+/** Node's process_* and nodejs_* series; started by the first server, not at import. */
+export function collectProcessDefaults(): void {
+  if (defaultsOn) return;
+  defaultsOn = true;
+  collectDefaultMetrics({ register: processRegistry });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Drops and evictions (the slow-consumer policy counts here)
+
+const dropped = new Counter({
+  name: 'alltick_events_dropped_total',
+  help: 'Events a subscriber did not get: replaced by a newer value of the same symbol in a full queue (reason "conflated"), or lost otherwise (e.g. "evicted")',
+  labelNames: ['stream', 'reason'] as const,
+  registers: [processRegistry],
+});
+
+const evicted = new Counter({
+  name: 'alltick_clients_evicted_total',
+  help: 'Client connections the server closed because they could not keep up (or broke another policy)',
+  labelNames: ['transport', 'reason'] as const,
+  registers: [processRegistry],
+});
+
+/** `stream` is the subscription field (quotes, trades…); `reason` a short fixed word. */
+export function countDropped(stream: string, reason: string, n = 1): void {
+  dropped.inc({ stream, reason }, n);
+}
+
+/** `transport` is graphql-ws or sse; `reason` a short fixed word (slow-consumer, …). */
+export function countEvicted(transport: string, reason: string): void {
+  evicted.inc({ transport, reason });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Upstream-receive → client-send latency
+
+const latency = new Histogram({
+  name: 'alltick_delivery_latency_seconds',
+  help: 'Time from decoding an upstream frame to handing its event to a subscriber\'s transport (live events only, not the initial snapshot)',
+  labelNames: ['stream'] as const,
+  buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  registers: [processRegistry],
+});
+
+// the series of the quotes stream exist from the start (at zero), as Prometheus prefers
+dropped.inc({ stream: 'quotes', reason: 'conflated' }, 0);
+latency.zero({ stream: 'quotes' });
+
+/** When each upstream event (or an item derived from it) was received, by object identity. */
+const receivedAt = new WeakMap<object, number>();
+
+/** Stamps an upstream event with the time it was received (call as it comes off the wire). */
+export function markReceived(event: object): void {
+  receivedAt.set(event, performance.now());
+}
+
+/** Gives `item` (e.g. one subscriber's view of `event`) the receive time of `event`, if it has one. */
+export function carryReceiveTime(event: object, item: object): void {
+  const at = receivedAt.get(event);
+  if (at !== undefined) receivedAt.set(item, at);
+}
+
+/** Observes the latency of `item` as it is handed to a client; items without a stamp are skipped. */
+export function observeDelivery(stream: string, item: object): void {
+  const at = receivedAt.get(item);
+  if (at === undefined) return;
+  receivedAt.delete(item);
+  latency.observe({ stream }, (performance.now() - at) / 1000);
+}
+
+// ---------------------------------------------------------------------------------------------
+// AllTick REST: calls and rate-limit waits, read from every live limiter at scrape time
+
+const limiters = new Set<WeakRef<RateLimiter>>();
+const tracked = new WeakSet<RateLimiter>();
+
+/** Includes a REST rate limiter in the metrics (idempotent; dropped once it is garbage). */
+export function trackRateLimiter(limiter: RateLimiter): void {
+  if (tracked.has(limiter)) return;
+  tracked.add(limiter);
+  limiters.add(new WeakRef(limiter));
+}
+
+/** Stats of the live limiters. Counts of collected limiters are lost: fine for tests, moot in production (one limiter per token). */
+function limiterTotals() {
+  const total = { calls: 0, waits: 0, totalWaitMs: 0, rejected: 0, queued: 0 };
+  for (const ref of limiters) {
+    const limiter = ref.deref();
+    if (!limiter) {
+      limiters.delete(ref);
+      continue;
+    }
+    const s = limiter.stats();
+    total.calls += s.calls;
+    total.waits += s.waits;
+    total.totalWaitMs += s.totalWaitMs;
+    total.rejected += s.rejected;
+    total.queued += s.queued;
+  }
+  return total;
+}
+
+/** A counter whose value is read from elsewhere at scrape time. */
+function readCounter(name: string, help: string, read: () => number): void {
+  new Counter({
+    name,
+    help,
+    registers: [processRegistry],
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
+}
+
+readCounter('alltick_rest_calls_total', 'AllTick REST calls let through by the rate limiter', () => limiterTotals().calls);
+readCounter('alltick_rest_rate_limit_waits_total', 'AllTick REST calls that had to wait for the rate limiter', () => limiterTotals().waits);
+readCounter('alltick_rest_rate_limit_wait_seconds_total', 'Total time AllTick REST calls waited for the rate limiter', () => limiterTotals().totalWaitMs / 1000);
+readCounter('alltick_rest_rate_limited_total', 'AllTick REST calls refused because the wait would have been too long', () => limiterTotals().rejected);
+new Gauge({
+  name: 'alltick_rest_queued',
+  help: 'AllTick REST calls waiting for the rate limiter now',
+  registers: [processRegistry],
+  collect() {
+    this.set(limiterTotals().queued);
+  },
+});

@@ -1,0 +1,275 @@
+/**
+ * The metrics of one server: read at scrape time from the state the feed already keeps (upstream
+ * statuses and counters, the manager's ref counts, the cache), plus a few counts fed by event
+ * listeners and by the `/metrics` Yoga plugin (subscriptions, events out). Nothing here sits in
+ * the hot path except a counter increment per upstream event and per delivered result.
+ *
+ * No label value comes from a URL, a reason text or client input, so the AllTick token cannot
+ * reach a metric; label values are fixed words, endpoint names and schema field names.
+ */
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { ConnectionState } from '../feed/alltick/connection.js';
+import type { MarketEvent } from '../feed/alltick/protocol.js';
+import { ENDPOINTS, type Endpoint } from '../feed/alltick/symbols.js';
+import type { LastValueCache } from '../feed/cache.js';
+import type { FeedManager } from '../feed/manager.js';
+import type { AllTickUpstream } from '../feed/upstream.js';
+import { collectProcessDefaults, markReceived, processRegistry } from './process-metrics.js';
+
+const STATES: readonly ConnectionState[] = ['idle', 'connecting', 'connected', 'disconnected', 'stopped'];
+
+/** How a client reached us: a graphql-ws socket, an SSE stream, or another HTTP response. */
+export type Transport = 'graphql-ws' | 'sse' | 'http';
+
+export interface MetricsSources {
+  upstream: AllTickUpstream;
+  manager: FeedManager;
+  cache: LastValueCache;
+}
+
+export class ServerMetrics {
+  readonly registry = new Registry();
+  private readonly frames = { trade: 0, depth: 0, invalid: 0 };
+  private readonly parseFailures: Record<Endpoint, number> = { stock: 0, quote: 0 };
+  private readonly clients: Record<'graphql-ws' | 'sse', number> = { 'graphql-ws': 0, sse: 0 };
+  private readonly activeSubscriptions: Gauge<'field' | 'transport'>;
+  private readonly subscriptionsStarted: Counter<'field' | 'transport'>;
+  private readonly eventsOut: Counter<'field' | 'transport'>;
+  private readonly detach: (() => void)[] = [];
+
+  constructor(sources: MetricsSources) {
+    collectProcessDefaults();
+    const { upstream, manager, cache } = sources;
+    const registers = [this.registry];
+
+    // Receive time first (prepend), so subscribers handed the event this tick can carry it.
+    const onEvent = (event: MarketEvent) => {
+      markReceived(event);
+      this.frames[event.kind]++;
+    };
+    const onInvalid = (endpoint: Endpoint) => {
+      this.frames.invalid++;
+      this.parseFailures[endpoint]++;
+    };
+    upstream.prependListener('event', onEvent);
+    upstream.on('invalidFrame', onInvalid);
+    this.detach.push(() => upstream.off('event', onEvent), () => upstream.off('invalidFrame', onInvalid));
+
+    // --- upstream -------------------------------------------------------------------------
+    new Gauge({
+      name: 'alltick_upstream_ready',
+      help: '1 when the first connection of every AllTick endpoint is connected',
+      registers,
+      collect() {
+        this.set(upstream.connected ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'alltick_upstream_connections',
+      help: 'AllTick WebSocket connections by endpoint and state',
+      labelNames: ['endpoint', 'state'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const endpoint of ENDPOINTS) for (const state of STATES) this.set({ endpoint, state }, 0);
+        for (const s of upstream.statuses) this.inc({ endpoint: s.endpoint, state: s.state });
+      },
+    });
+    new Counter({
+      name: 'alltick_upstream_reconnects_total',
+      help: 'Times an AllTick connection was lost and scheduled to reconnect',
+      labelNames: ['endpoint'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const endpoint of ENDPOINTS) this.inc({ endpoint }, 0);
+        for (const s of upstream.statuses) this.inc({ endpoint: s.endpoint }, s.reconnects);
+      },
+    });
+    new Gauge({
+      name: 'alltick_upstream_symbols',
+      help: 'Symbols on the AllTick subscription lists, by endpoint and list (trades, depth)',
+      labelNames: ['endpoint', 'list'] as const,
+      registers,
+      collect() {
+        for (const endpoint of ENDPOINTS) {
+          const lists = upstream.lists(endpoint);
+          this.set({ endpoint, list: 'trades' }, lists.reduce((n, l) => n + l.trades.length, 0));
+          this.set({ endpoint, list: 'depth' }, lists.reduce((n, l) => n + l.depth.length, 0));
+        }
+      },
+    });
+    new Gauge({
+      name: 'alltick_upstream_last_message_age_seconds',
+      help: 'Seconds since each AllTick connection last received a frame (heartbeat acks included)',
+      labelNames: ['endpoint', 'index'] as const,
+      registers,
+      collect() {
+        this.reset();
+        const now = Date.now();
+        for (const s of upstream.statuses) {
+          if (s.lastMessageAt !== null) this.set({ endpoint: s.endpoint, index: String(s.index) }, (now - s.lastMessageAt) / 1000);
+        }
+      },
+    });
+    const frames = this.frames;
+    new Counter({
+      name: 'alltick_upstream_frames_total',
+      help: 'Frames received from AllTick by type: trade and depth pushes, acks (of every request, heartbeats included), invalid',
+      labelNames: ['type'] as const,
+      registers,
+      collect() {
+        this.reset();
+        const ack = Math.max(0, upstream.counters.framesIn - frames.trade - frames.depth - frames.invalid);
+        this.inc({ type: 'trade' }, frames.trade);
+        this.inc({ type: 'depth' }, frames.depth);
+        this.inc({ type: 'ack' }, ack);
+        this.inc({ type: 'invalid' }, frames.invalid);
+      },
+    });
+    const parseFailures = this.parseFailures;
+    new Counter({
+      name: 'alltick_upstream_parse_failures_total',
+      help: 'AllTick frames that failed JSON parsing or validation (dropped, never sent to a client)',
+      labelNames: ['endpoint'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const endpoint of ENDPOINTS) this.inc({ endpoint }, parseFailures[endpoint]);
+      },
+    });
+    new Counter({
+      name: 'alltick_upstream_requests_total',
+      help: 'Requests sent to AllTick (subscribe, cancel, heartbeat)',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(upstream.counters.requestsSent);
+      },
+    });
+    new Counter({
+      name: 'alltick_upstream_rejections_total',
+      help: 'AllTick answers with an error ret, refused connects included',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(upstream.counters.rejected);
+      },
+    });
+
+    // --- feed -----------------------------------------------------------------------------
+    new Gauge({
+      name: 'alltick_feed_leases',
+      help: 'Live subscriptions holding a lease on the feed',
+      registers,
+      collect() {
+        this.set(manager.leaseCount);
+      },
+    });
+    new Gauge({
+      name: 'alltick_feed_refs',
+      help: 'Sum over symbols of the leases that include them (the ref counts)',
+      registers,
+      collect() {
+        this.set(manager.totalRefs);
+      },
+    });
+    new Gauge({
+      name: 'alltick_cache_symbols',
+      help: 'Symbols in the last-value cache',
+      registers,
+      collect() {
+        this.set(cache.size);
+      },
+    });
+
+    // --- clients --------------------------------------------------------------------------
+    const clients = this.clients;
+    new Gauge({
+      name: 'alltick_client_connections',
+      help: 'Open client connections by transport: graphql-ws sockets, SSE streams',
+      labelNames: ['transport'] as const,
+      registers,
+      collect() {
+        for (const [transport, n] of Object.entries(clients)) this.set({ transport }, n);
+      },
+    });
+    this.activeSubscriptions = new Gauge({
+      name: 'alltick_subscriptions_active',
+      help: 'Active GraphQL subscriptions by root field and transport',
+      labelNames: ['field', 'transport'] as const,
+      registers,
+    });
+    this.subscriptionsStarted = new Counter({
+      name: 'alltick_subscriptions_started_total',
+      help: 'GraphQL subscriptions started, by root field and transport',
+      labelNames: ['field', 'transport'] as const,
+      registers,
+    });
+    this.eventsOut = new Counter({
+      name: 'alltick_events_out_total',
+      help: 'Subscription results handed to clients, by root field and transport',
+      labelNames: ['field', 'transport'] as const,
+      registers,
+    });
+  }
+
+  /** Counts graphql-ws sockets (upgrades on /graphql) and SSE streams of an HTTP server. */
+  observeHttpServer(server: Server, graphqlPath = '/graphql'): void {
+    const onUpgrade = (req: IncomingMessage, socket: Duplex) => {
+      if (pathOf(req) !== graphqlPath) return;
+      this.clients['graphql-ws']++;
+      socket.once('close', () => this.clients['graphql-ws']--);
+    };
+    const onRequest = (req: IncomingMessage, res: { once(event: 'close', fn: () => void): unknown }) => {
+      if (!req.headers.accept?.includes('text/event-stream')) return;
+      this.clients.sse++;
+      res.once('close', () => this.clients.sse--);
+    };
+    server.on('upgrade', onUpgrade);
+    server.on('request', onRequest);
+    this.detach.push(() => server.off('upgrade', onUpgrade), () => server.off('request', onRequest));
+  }
+
+  /** Marks a subscription as started; the returned function ends it (safe to call twice). */
+  subscriptionStarted(field: string, transport: Transport): () => void {
+    const labels = { field, transport };
+    this.subscriptionsStarted.inc(labels);
+    this.activeSubscriptions.inc(labels);
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.activeSubscriptions.dec(labels);
+    };
+  }
+
+  /** Returns the function that counts one result handed to a client of `field` over `transport`. */
+  eventCounter(field: string, transport: Transport): () => void {
+    const child = this.eventsOut.labels(field, transport);
+    return () => child.inc();
+  }
+
+  /** Prometheus text: this server's series, then the process-wide ones. */
+  async scrape(): Promise<string> {
+    const [own, shared] = await Promise.all([this.registry.metrics(), processRegistry.metrics()]);
+    return `${own}\n${shared}`;
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** Stops listening to the upstream and the HTTP server. */
+  dispose(): void {
+    while (this.detach.length) this.detach.pop()?.();
+  }
+}
+
+function pathOf(req: IncomingMessage): string {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}

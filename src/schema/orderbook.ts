@@ -1,0 +1,94 @@
+/**
+ * Order books: `Query.orderBook(symbol, depth)` (live cache when upstream streams the book, else a
+ * REST snapshot) and `Subscription.orderBook(symbol, depth)`, the latest book each time it changes
+ * (a client that falls behind gets the newest book, not every one), with `stale` and a repeat of
+ * the book when the upstream connection drops or comes back.
+ */
+import type { DepthBook, PriceLevel } from '../feed/alltick/protocol.js';
+import { endpointOf } from '../feed/alltick/symbols.js';
+import { healthOf } from '../feed/health.js';
+import { MAX_DEPTH_ARG, parseArg, parseSymbol, depthSchema } from './args.js';
+import { builder } from './builder.js';
+import { midOf, spreadOf } from './derived.js';
+import { feedStream } from './feed-stream.js';
+import { PriceLevelRef } from './quote.js';
+import { readSymbol } from './snapshot-read.js';
+
+interface OrderBookItem {
+  symbol: string;
+  bids: PriceLevel[];
+  asks: PriceLevel[];
+  time: number;
+  seq: string;
+  stale: boolean;
+}
+
+const OrderBookRef = builder.objectRef<OrderBookItem>('OrderBook').implement({
+  description: 'The order book of one symbol, best levels first.',
+  fields: (t) => ({
+    symbol: t.exposeString('symbol'),
+    bids: t.expose('bids', { type: [PriceLevelRef], description: 'Best (highest) first, at most `depth` levels.' }),
+    asks: t.expose('asks', { type: [PriceLevelRef], description: 'Best (lowest) first, at most `depth` levels.' }),
+    spread: t.field({ type: 'Decimal', nullable: true, description: 'Best ask − best bid, exact; null when a side is empty.', resolve: spreadOf }),
+    mid: t.field({ type: 'Decimal', nullable: true, description: '(best bid + best ask) / 2, exact; null when a side is empty.', resolve: midOf }),
+    time: t.expose('time', { type: 'DateTime', description: 'Upstream tick_time of this book.' }),
+    seq: t.exposeString('seq', { description: 'Upstream sequence number of this book.' }),
+    stale: t.exposeBoolean('stale', { description: "True while the upstream connection of the symbol's endpoint is down." }),
+  }),
+});
+
+const bookDepthSchema = depthSchema.superRefine((d, ctx) => {
+  if (d === 0) ctx.addIssue({ code: 'custom', message: `invalid depth 0: an order book needs 1..${MAX_DEPTH_ARG} levels` });
+});
+
+function bookItem(book: DepthBook, depth: number, stale: boolean): OrderBookItem {
+  return { symbol: book.symbol, bids: book.bids.slice(0, depth), asks: book.asks.slice(0, depth), time: book.time, seq: book.seq, stale };
+}
+
+builder.queryField('orderBook', (t) =>
+  t.field({
+    type: OrderBookRef,
+    nullable: true,
+    description: 'The order book of a symbol: live when upstream streams it, else a REST snapshot; null when AllTick has none.',
+    args: { symbol: t.arg.string({ required: true }), depth: t.arg.int({ defaultValue: 5 }) },
+    resolve: async (_root, a, ctx) => {
+      const symbol = parseSymbol(a.symbol);
+      const depth = parseArg(bookDepthSchema, a.depth, 'depth');
+      const { snapshot, stale } = await readSymbol(ctx, symbol, { trade: false, book: true });
+      return snapshot?.book ? bookItem(snapshot.book, depth, stale) : null;
+    },
+  }),
+);
+
+builder.subscriptionField('orderBook', (t) =>
+  t.field({
+    type: OrderBookRef,
+    description: 'The order book now (when known), then each time it changes.',
+    args: { symbol: t.arg.string({ required: true }), depth: t.arg.int({ defaultValue: 5 }) },
+    subscribe: (_root, a, ctx) => {
+      const symbol = parseSymbol(a.symbol);
+      const depth = parseArg(bookDepthSchema, a.depth, 'depth');
+      const health = healthOf(ctx.status);
+      const current = () => ctx.feed.snapshot(symbol)?.book;
+      return feedStream<OrderBookItem>({
+        name: 'orderBook',
+        feed: ctx.feed,
+        symbols: [symbol],
+        depth,
+        conflateKey: (b) => b.symbol,
+        onUpdate: (snapshot, offer) => {
+          if (snapshot.last.kind === 'depth') offer(bookItem(snapshot.last, depth, health.isStale(symbol)));
+        },
+        start: (offer) => {
+          const book = current();
+          if (book) offer(bookItem(book, depth, health.isStale(symbol)));
+          return health.onChange(({ endpoint, connected }) => {
+            const known = current();
+            if (endpoint === endpointOf(symbol) && known) offer(bookItem(known, depth, !connected));
+          });
+        },
+      });
+    },
+    resolve: (book: OrderBookItem) => book,
+  }),
+);

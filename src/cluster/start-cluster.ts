@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import { markReceived } from '../metrics/process-metrics.js';
 import { RedisBus } from '../bus/redis.js';
 import { PLANS } from '../feed/alltick/plans.js';
 import { MarketFeed } from '../feed/feed.js';
@@ -81,7 +82,10 @@ export function startClusterFeed(options: ClusterFeedOptions): ClusterFeed {
     link,
     keys,
     logger,
-    onEvent: (event) => feed.ingest(event),
+    onEvent: (event) => {
+      markReceived(event); // delivery latency counts from here on instances fed by Redis
+      feed.ingest(event);
+    },
     onFollow: (symbol) => catchUp([symbol]),
     onUnfollow: (symbol) => feed.cache.delete(symbol),
   });

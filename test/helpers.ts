@@ -28,7 +28,9 @@ export async function dispose(): Promise<void> {
 /** Fast timings so tests do not wait for the real 1 s / 3 s spacing. */
 export const FAST = { requestSpacingMs: 50, subscribeSpacingMs: 0, heartbeatIntervalMs: 2000, reconnectGapMs: 200, ackTimeoutMs: 3000 };
 
-export async function startStack(options: { sim?: SimulatorOptions; env?: Record<string, string> } = {}): Promise<Stack> {
+export async function startStack(
+  options: { sim?: SimulatorOptions; env?: Record<string, string>; timings?: Partial<typeof FAST>; logger?: ReturnType<typeof createLogger> } = {},
+): Promise<Stack> {
   const sim = await createSimulator({ ticksPerSecond: 0, spacingMs: 40, tokenSpacingMs: 0, ...options.sim });
   disposers.push(() => sim.close());
   const config = loadConfig({
@@ -41,7 +43,7 @@ export async function startStack(options: { sim?: SimulatorOptions; env?: Record
     LOG_LEVEL: 'silent',
     ...options.env,
   });
-  const server = await startServer({ config, logger: createLogger('silent'), timings: FAST });
+  const server = await startServer({ config, logger: options.logger ?? createLogger('silent'), timings: { ...FAST, ...options.timings } });
   disposers.push(() => server.stop());
   const url = `http://127.0.0.1:${server.port}/graphql`;
   return { sim, server, url, wsUrl: url.replace('http', 'ws') };

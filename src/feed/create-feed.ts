@@ -7,8 +7,9 @@ import type { Logger } from '../logger.js';
 import { MemoryBus } from '../bus/memory.js';
 import { createSimulator, type Simulator } from '../simulator/server.js';
 import { PLANS } from './alltick/plans.js';
+import { RET_MESSAGES } from './alltick/protocol.js';
 import { MarketFeed } from './feed.js';
-import { FeedManager } from './manager.js';
+import { FeedManager, SymbolRejectedError } from './manager.js';
 import { AllTickUpstream, type UpstreamOptions } from './upstream.js';
 
 /** How long shutdown waits for the emptied lists to reach upstream before closing the sockets. */
@@ -53,6 +54,8 @@ export async function startFeed({ config, logger, timings }: FeedOptions): Promi
   upstream.on('status', (s) =>
     logger.info({ endpoint: s.endpoint, index: s.index, state: s.state, reason: s.reason, resubscribed: s.resubscribed }, 'upstream status'),
   );
+  // a code upstream refuses ends only the subscriptions that asked for it
+  upstream.on('codeRejected', ({ code, error }) => manager.failSymbol(new SymbolRejectedError(code, error.ret, RET_MESSAGES[error.ret] ?? 'rejected')));
   upstream.start();
 
   return {

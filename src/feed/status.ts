@@ -2,7 +2,7 @@
  * Feed status as clients see it: per upstream connection, its state, since when, reconnects,
  * the lists it holds and when it last heard from AllTick.
  */
-import type { ConnectionState } from './alltick/connection.js';
+import type { ConnectionState, UpstreamErrorInfo } from './alltick/connection.js';
 import type { Endpoint } from './alltick/symbols.js';
 
 export interface ConnectionStatusView {
@@ -14,6 +14,8 @@ export interface ConnectionStatusView {
   reconnects: number;
   resubscribed: boolean;
   lastMessageAt: number | null;
+  /** the latest error AllTick answered on this connection, kept after it recovers */
+  lastError: UpstreamErrorInfo | null;
   trades: string[];
   depth: string[];
 }

@@ -6,7 +6,14 @@
  * (readiness); further ones open when their share of the list is non-empty and close when empty.
  */
 import { EventEmitter } from 'node:events';
-import { AllTickConnection, type ConnectionStatus, type Logger, type RejectedRequest, type SubscriptionLists } from './alltick/connection.js';
+import {
+  AllTickConnection,
+  type CodeRejection,
+  type ConnectionStatus,
+  type Logger,
+  type RejectedRequest,
+  type SubscriptionLists,
+} from './alltick/connection.js';
 import type { MarketEvent, SymbolEntry } from './alltick/protocol.js';
 import { ENDPOINTS, type Endpoint } from './alltick/symbols.js';
 import type { Plan } from './alltick/plans.js';
@@ -34,6 +41,7 @@ export interface UpstreamEvents {
   event: [MarketEvent];
   status: [ConnectionStatus];
   rejected: [RejectedRequest & { endpoint: Endpoint }];
+  codeRejected: [CodeRejection & { endpoint: Endpoint }];
   invalidFrame: [endpoint: Endpoint, reason: string];
 }
 
@@ -92,6 +100,7 @@ export class AllTickUpstream extends EventEmitter<UpstreamEvents> implements Lis
             reconnects: s.reconnects,
             resubscribed: s.resubscribed ?? false,
             lastMessageAt: s.lastMessageAt,
+            lastError: s.lastError,
             trades: c.lists.trades,
             depth: c.lists.depth.map((d) => d.code),
           };
@@ -157,6 +166,7 @@ export class AllTickUpstream extends EventEmitter<UpstreamEvents> implements Lis
       connection.on('event', (e) => this.emit('event', e));
       connection.on('status', (s) => this.emit('status', s));
       connection.on('rejected', (r) => this.emit('rejected', { ...r, endpoint }));
+      connection.on('codeRejected', (r) => this.emit('codeRejected', { ...r, endpoint }));
       connection.on('invalidFrame', (reason) => this.emit('invalidFrame', endpoint, reason));
       list.push(connection);
     }

@@ -5,10 +5,9 @@
  * update replaces the queued one of the same symbol (latest value wins) instead of growing.
  */
 import { Repeater } from 'graphql-yoga';
-import { GraphQLError } from 'graphql';
 import { quoteView, type QuoteView, type SymbolSnapshot } from '../feed/cache.js';
 import type { MarketFeed } from '../feed/feed.js';
-import { CapacityError } from '../feed/manager.js';
+import { feedErrorToGraphQL } from './feed-errors.js';
 
 export const DEFAULT_MAX_QUEUE = 256;
 
@@ -36,9 +35,10 @@ export function quoteStream(feed: MarketFeed, symbols: string[], depth: number, 
 
     let watch;
     try {
-      watch = feed.watch(symbols, depth, offer);
+      // a symbol upstream refuses later ends the stream with an error naming it
+      watch = feed.watch(symbols, depth, offer, (error) => stop(feedErrorToGraphQL(error)));
     } catch (error) {
-      stop(error instanceof CapacityError ? new GraphQLError(error.message, { extensions: { code: 'UPSTREAM_CAPACITY' } }) : error);
+      stop(feedErrorToGraphQL(error));
       return;
     }
     for (const symbol of symbols) {

@@ -21,6 +21,7 @@ import { ENDPOINT_PATHS, type Endpoint } from './symbols.js';
 import { HEARTBEAT_INTERVAL_MS, REQUEST_SPACING_MS, type Plan } from './plans.js';
 import { AllTickError, redactToken } from './errors.js';
 import type { RequestGate } from './request-gate.js';
+import { CODE_LEVEL_RETS, CulpritSearch } from './culprit-search.js';
 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'disconnected' | 'stopped';
 
@@ -36,6 +37,25 @@ export interface ConnectionStatus {
   reconnects: number;
   /** when the last frame of any kind arrived on this connection (epoch ms) */
   lastMessageAt: number | null;
+  /** the latest error AllTick answered on this connection (a ret other than 200, or an HTTP status at connect) */
+  lastError: UpstreamErrorInfo | null;
+}
+
+export interface UpstreamErrorInfo {
+  ret: number;
+  message: string;
+  at: number;
+  /** the request that failed: connect, heartbeat, trade, depth, cancel, connection */
+  operation: string;
+  /** the codes of a rejected subscribe request */
+  codes: string[];
+}
+
+/** A code upstream refuses (found by bisecting a rejected list); it is no longer sent. */
+export interface CodeRejection {
+  code: string;
+  error: AllTickError;
+  channel: 'trades' | 'depth';
 }
 
 export interface SubscriptionLists {
@@ -54,6 +74,7 @@ export interface ConnectionEvents {
   event: [MarketEvent];
   status: [ConnectionStatus];
   rejected: [RejectedRequest];
+  codeRejected: [CodeRejection];
   invalidFrame: [reason: string];
 }
 
@@ -87,6 +108,8 @@ interface PendingAck {
   codes: string[];
   channel: RejectedRequest['channel'];
   timer: NodeJS.Timeout;
+  /** the list a subscribe request carried, to remember once acknowledged */
+  list?: SubscriptionLists;
 }
 
 const CMD_NAMES: Record<RequestCmd, string> = {
@@ -123,6 +146,15 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
   private lastHeartbeatAt = 0;
   private seqId = Math.floor(Math.random() * 1e9) + 1;
   private readonly pending = new Map<number, PendingAck>();
+  /** what upstream acknowledged on the current socket: it keeps this list when a request is rejected */
+  private acked: SubscriptionLists = { trades: [], depth: [] };
+  private readonly searches = { trades: new CulpritSearch(), depth: new CulpritSearch() };
+  /** after a "too many requests" answer to a list request, list requests wait until then */
+  private listRetryAt = 0;
+  private listRetries = 0;
+  private lastError: UpstreamErrorInfo | null = null;
+  /** the code-level rejection a culprit search is resolving, per list type */
+  private readonly searchCause: { trades?: AllTickError; depth?: AllTickError } = {};
 
   readonly counters = { framesIn: 0, invalidFrames: 0, requestsSent: 0, rejected: 0 };
 
@@ -150,6 +182,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
       since: this.stateSince,
       reconnects: this.reconnects,
       lastMessageAt: this.lastMessageAt,
+      lastError: this.lastError,
     };
   }
 
@@ -165,12 +198,23 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
   /** The lists this connection should hold upstream; changes are coalesced by the send loop. */
   setLists(lists: SubscriptionLists): void {
     this.desired = { trades: [...lists.trades], depth: lists.depth.map((e) => ({ ...e })) };
+    this.searches.trades.prune(this.desired.trades);
+    this.searches.depth.prune(this.desired.depth.map((e) => e.code));
     this.schedulePump(0);
   }
 
   /** True when upstream holds exactly the desired lists (all sent; acks may be in flight). */
   get inSync(): boolean {
-    return this.state === 'connected' && sameTrades(this.sent.trades, this.desired.trades) && sameDepth(this.sent.depth, this.desired.depth);
+    const target = this.target;
+    return this.state === 'connected' && sameTrades(this.sent.trades, target.trades) && sameDepth(this.sent.depth, target.depth);
+  }
+
+  /** The desired lists less the codes a culprit search keeps out: what the send loop sends. */
+  private get target(): SubscriptionLists {
+    return {
+      trades: this.searches.trades.filter(this.desired.trades, (c) => c),
+      depth: this.searches.depth.filter(this.desired.depth, (e) => e.code),
+    };
   }
 
   /**
@@ -214,6 +258,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
     const ws = new WebSocket(this.url, { perMessageDeflate: false, handshakeTimeout: this.opts.ackTimeoutMs });
     this.ws = ws;
     this.sent = { trades: [], depth: [] };
+    this.acked = { trades: [], depth: [] };
     this.resubscribed = false;
 
     ws.on('open', () => {
@@ -299,8 +344,14 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
     if (pending && ack.cmd_id === pending.cmd + 1) {
       clearTimeout(pending.timer);
       this.pending.delete(ack.seq_id);
-      if (ack.ret !== Ret.Ok) this.report(new AllTickError(ack.ret, ack.msg, CMD_NAMES[pending.cmd]), pending.codes, pending.channel);
-      else if (pending.cmd === Cmd.Heartbeat) this.failedAttempts = 0; // healthy: next reconnect starts from the minimum gap
+      if (ack.ret !== Ret.Ok) {
+        const error = new AllTickError(ack.ret, ack.msg, CMD_NAMES[pending.cmd]);
+        this.report(error, pending.codes, pending.channel);
+        this.onListRejected(pending, error);
+      } else {
+        if (pending.cmd === Cmd.Heartbeat) this.failedAttempts = 0; // healthy: next reconnect starts from the minimum gap
+        this.onListAccepted(pending);
+      }
       this.checkResubscribed();
       return;
     }
@@ -314,8 +365,51 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
   private report(error: AllTickError, codes: string[], channel: RejectedRequest['channel']): void {
     this.counters.rejected++;
     this.reason = error.message;
+    this.lastError = { ret: error.ret, message: error.message, at: Date.now(), operation: error.operation ?? 'connection', codes };
     this.opts.logger?.warn({ endpoint: this.endpoint, index: this.index, ret: error.ret, msg: error.message, codes: codes.length }, 'upstream rejected a request');
     this.emit('rejected', { error, codes, channel });
+  }
+
+  /** An acknowledged list is what upstream holds now; it may also clear suspects of a culprit search. */
+  private onListAccepted(pending: PendingAck): void {
+    if (pending.channel === 'other' && pending.cmd !== Cmd.Cancel) return;
+    this.listRetries = 0;
+    if (pending.cmd === Cmd.Cancel) {
+      if (pending.list) this.acked = pending.list;
+      return;
+    }
+    const channel = pending.channel as 'trades' | 'depth';
+    if (channel === 'trades') this.acked = { ...this.acked, trades: pending.list?.trades ?? [] };
+    else this.acked = { ...this.acked, depth: pending.list?.depth ?? [] };
+    const culprit = this.searches[channel].accepted(pending.codes);
+    if (culprit) this.isolated(culprit, channel);
+  }
+
+  /**
+   * A rejected list leaves upstream on the previous one, so `sent` goes back to what was acked.
+   * A code-level ret starts or narrows a culprit search (the next list differs: no resend of the
+   * same list); "too many requests" waits, doubling, before the next list request.
+   */
+  private onListRejected(pending: PendingAck, error: AllTickError): void {
+    if (pending.channel === 'other') return;
+    const channel = pending.channel;
+    if (channel === 'trades') this.sent = { ...this.sent, trades: this.acked.trades };
+    else this.sent = { ...this.sent, depth: this.acked.depth };
+    if (CODE_LEVEL_RETS.has(error.ret)) {
+      this.searchCause[channel] = error;
+      const culprit = this.searches[channel].rejected(pending.codes);
+      if (culprit) this.isolated(culprit, channel);
+    } else {
+      this.listRetries++;
+      this.listRetryAt = Date.now() + Math.min(30_000, this.opts.requestSpacingMs * 2 ** Math.min(this.listRetries, 10));
+    }
+    this.schedulePump(0);
+  }
+
+  private isolated(code: string, channel: 'trades' | 'depth'): void {
+    const cause = this.searchCause[channel] ?? new AllTickError(600);
+    this.opts.logger?.warn({ endpoint: this.endpoint, index: this.index, code, ret: cause.ret }, 'upstream refuses a code; it is left out of the lists');
+    this.emit('codeRejected', { code, error: cause, channel });
   }
 
   private checkResubscribed(): void {
@@ -359,6 +453,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
     }
 
     const next = this.nextListRequest();
+    if (next && now < this.listRetryAt) return this.schedulePump(Math.min(this.listRetryAt, heartbeatDue) - now);
     if (next) {
       const gateAt = this.opts.gate?.nextAt() ?? now;
       if (now < gateAt) return this.schedulePump(Math.min(gateAt, heartbeatDue) - now);
@@ -372,7 +467,8 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
 
   /** The request that moves upstream one step closer to the desired lists, if any. */
   private nextListRequest(): (() => void) | null {
-    const { desired, sent } = this;
+    const { sent } = this;
+    const desired = this.target;
     const tradesDiffer = !sameTrades(desired.trades, sent.trades);
     const depthDiffer = !sameDepth(desired.depth, sent.depth);
     if (tradesDiffer && depthDiffer && desired.trades.length === 0 && desired.depth.length === 0) {
@@ -383,7 +479,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
       const trades = desired.trades;
       return () => {
         this.sent.trades = trades;
-        this.send(Cmd.SubscribeTrade, { symbol_list: trades.map((code) => ({ code })) }, trades, 'trades');
+        this.send(Cmd.SubscribeTrade, { symbol_list: trades.map((code) => ({ code })) }, trades, 'trades', { ...this.acked, trades });
       };
     }
     if (depthDiffer) {
@@ -391,7 +487,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
       const depth = desired.depth;
       return () => {
         this.sent.depth = depth;
-        this.send(Cmd.SubscribeDepth, { symbol_list: depth }, depth.map((e) => e.code), 'depth');
+        this.send(Cmd.SubscribeDepth, { symbol_list: depth }, depth.map((e) => e.code), 'depth', { ...this.acked, depth });
       };
     }
     return null;
@@ -400,10 +496,11 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
   private sendCancel(type: CancelType): void {
     if (type !== CancelType.Depth) this.sent.trades = [];
     if (type !== CancelType.Trade) this.sent.depth = [];
-    this.send(Cmd.Cancel, { cancel_type: type }, [], 'other');
+    const after = { trades: type === CancelType.Depth ? this.acked.trades : [], depth: type === CancelType.Trade ? this.acked.depth : [] };
+    this.send(Cmd.Cancel, { cancel_type: type }, [], 'other', after);
   }
 
-  private send(cmd: RequestCmd, data: object, codes: string[], channel: RejectedRequest['channel']): void {
+  private send(cmd: RequestCmd, data: object, codes: string[], channel: RejectedRequest['channel'], list?: SubscriptionLists): void {
     const ws = this.ws;
     if (!ws) return;
     this.seqId = this.seqId >= MAX_SEQ_ID ? 1 : this.seqId + 1;
@@ -415,7 +512,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
       this.pending.delete(seqId);
       this.drop(`no ack for ${CMD_NAMES[cmd]} within ${this.opts.ackTimeoutMs} ms`);
     }, this.opts.ackTimeoutMs);
-    this.pending.set(seqId, { cmd, codes, channel, timer });
+    this.pending.set(seqId, { cmd, codes, channel, timer, ...(list && { list }) });
     ws.send(JSON.stringify({ cmd_id: cmd, seq_id: seqId, trace, data }));
   }
 

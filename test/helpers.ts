@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import { createClient as createSseClient } from 'graphql-sse';
 import { loadConfig } from '../src/config.js';
-import { startServer, type RunningServer } from '../src/server.js';
+import { startServer, type RunningServer, type ServerOptions } from '../src/server.js';
 import { createSimulator, type Simulator, type SimulatorOptions } from '../src/simulator/server.js';
 import { createLogger } from '../src/logger.js';
 
@@ -29,7 +29,7 @@ export async function dispose(): Promise<void> {
 export const FAST = { requestSpacingMs: 50, subscribeSpacingMs: 0, heartbeatIntervalMs: 2000, reconnectGapMs: 200, ackTimeoutMs: 3000 };
 
 export async function startStack(
-  options: { sim?: SimulatorOptions; env?: Record<string, string>; timings?: Partial<typeof FAST>; logger?: ReturnType<typeof createLogger> } = {},
+  options: { sim?: SimulatorOptions; env?: Record<string, string>; timings?: ServerOptions['timings']; logger?: ReturnType<typeof createLogger> } = {},
 ): Promise<Stack> {
   const sim = await createSimulator({ ticksPerSecond: 0, spacingMs: 40, tokenSpacingMs: 0, ...options.sim });
   disposers.push(() => sim.close());

@@ -32,7 +32,8 @@ async function stockStatus(stack: Stack): Promise<StatusConnection> {
 
 describe('a code upstream rejects', () => {
   it('errors only the subscriptions that asked for it; the others keep their data; the culprit is found by bisecting without hammering', async () => {
-    const stack = await startStack({ sim: { spacingMs: 40 } });
+    // the server spaces requests 50 ms apart; the simulator (same process, busy event loop) measures on arrival
+    const stack = await startStack({ sim: { spacingMs: 25 } });
     stack.sim.failCode('ZZZZ.US', 604);
     await vi.waitFor(async () => expect(await ready(stack)).toBe(200));
 

@@ -16,10 +16,12 @@ export const CODE_LEVEL_RETS: ReadonlySet<number> = new Set([600, 603, 604]);
 export class CulpritSearch {
   /** codes seen in an accepted list (cleared when a rejection finds no other suspect) */
   private readonly knownGood = new Set<string>();
-  /** codes that may be the culprit of the last rejection; null when no search runs */
+  /** untested codes of the rejected lists: held back unless probed, until the search ends */
+  private readonly pool = new Set<string>();
+  /** the codes one of which surely is a culprit; null when no search runs */
   private suspects: string[] | null = null;
-  /** suspects held back from the lists sent while the search runs */
-  private heldBack = new Set<string>();
+  /** the suspects included in the next list */
+  private probe = new Set<string>();
   /** isolated culprits, kept out of every list until they leave the desired list */
   private readonly blocked = new Set<string>();
 
@@ -27,10 +29,13 @@ export class CulpritSearch {
     return this.suspects !== null;
   }
 
-  /** The codes of `desired` that may be sent now: no culprit, no held-back suspect. */
+  /** The items of `desired` that may be sent now: no culprit, no untested code outside the probe. */
   filter<T>(desired: readonly T[], codeOf: (item: T) => string): T[] {
-    if (this.blocked.size === 0 && this.heldBack.size === 0) return [...desired];
-    return desired.filter((item) => !this.blocked.has(codeOf(item)) && !this.heldBack.has(codeOf(item)));
+    if (this.blocked.size === 0 && this.pool.size === 0) return [...desired];
+    return desired.filter((item) => {
+      const code = codeOf(item);
+      return !this.blocked.has(code) && (!this.pool.has(code) || this.probe.has(code));
+    });
   }
 
   /** Forgets culprits no longer wanted, so a later request for them is tried afresh. */
@@ -41,7 +46,10 @@ export class CulpritSearch {
 
   /** Upstream accepted `codes`; returns the culprit when this answer isolates it. */
   accepted(codes: readonly string[]): string | null {
-    for (const code of codes) this.knownGood.add(code);
+    for (const code of codes) {
+      this.knownGood.add(code);
+      this.pool.delete(code);
+    }
     if (!this.suspects) return null;
     return this.narrow(this.suspects.filter((c) => !this.knownGood.has(c)));
   }
@@ -54,25 +62,24 @@ export class CulpritSearch {
       this.knownGood.clear();
       suspects = codes.filter((c) => !this.blocked.has(c));
     }
+    for (const code of suspects) this.pool.add(code);
     return this.narrow(suspects);
   }
 
   private narrow(suspects: string[]): string | null {
-    this.heldBack.clear();
-    if (suspects.length === 0) {
+    this.probe.clear();
+    if (suspects.length <= 1) {
+      // found (or nothing left to find): the untested rest goes out again, and is judged then
       this.suspects = null;
-      return null;
-    }
-    if (suspects.length === 1) {
-      const culprit = suspects[0] as string;
-      this.suspects = null;
+      this.pool.clear();
+      const culprit = suspects[0];
+      if (culprit === undefined) return null;
       this.blocked.add(culprit);
       this.knownGood.delete(culprit);
       return culprit;
     }
     this.suspects = suspects;
-    // probe the first half; hold the second half back
-    for (const code of suspects.slice(Math.ceil(suspects.length / 2))) this.heldBack.add(code);
+    for (const code of suspects.slice(0, Math.ceil(suspects.length / 2))) this.probe.add(code);
     return null;
   }
 }

@@ -13,6 +13,9 @@ import type { AllTickUpstream } from './feed/upstream.js';
 import type { Simulator } from './simulator/server.js';
 import { createYogaApp } from './http/yoga.js';
 import { attachGraphQLWs } from './http/graphql-ws.js';
+import { ClientGuards } from './http/client-guards.js';
+import { guardHttp } from './http/guard-http.js';
+import { createWsGuards } from './http/ws-guards.js';
 import type { Context } from './schema/context.js';
 import { createLogger, type Logger } from './logger.js';
 
@@ -37,12 +40,14 @@ export interface RunningServer {
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
+  const guards = new ClientGuards(config); // reads API_KEYS_FILE first: a bad file stops the start
+  if (guards.keys) logger.info({ keys: guards.keys.size }, 'client authentication on (API_KEYS_FILE)');
   const running: RunningFeed = await startFeed({ config, logger, ...(options.timings && { timings: options.timings }) });
 
   let shuttingDown = false;
-  const yoga = createYogaApp({ config, logger, feed: running.feed, status: running.upstream, isReady: () => !shuttingDown && running.ready() });
-  const httpServer = createServer(yoga);
-  const ws = attachGraphQLWs(httpServer, yoga);
+  const yoga = createYogaApp({ config, logger, feed: running.feed, status: running.upstream, isReady: () => !shuttingDown && running.ready(), guards });
+  const httpServer = createServer(guardHttp(guards, yoga, { maxBodyBytes: config.MAX_BODY_BYTES, graphqlPath: '/graphql', graphiql: config.GRAPHIQL }));
+  const ws = attachGraphQLWs(httpServer, yoga, createWsGuards(guards));
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);

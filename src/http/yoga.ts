@@ -2,6 +2,7 @@
  * Yoga: GraphQL over HTTP (GET and POST), SSE subscriptions, GraphiQL served offline from the
  * package, /health and /ready.
  */
+import type { IncomingMessage } from 'node:http';
 import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import type { Config } from '../config.js';
@@ -10,6 +11,9 @@ import type { FeedStatusSource } from '../feed/status.js';
 import type { Logger } from '../logger.js';
 import type { Context } from '../schema/context.js';
 import { schema } from '../schema/index.js';
+import type { ClientGuards } from './client-guards.js';
+import { useOperationGuards } from './use-operation-guards.js';
+import { useIntrospectionSwitch } from './use-introspection-switch.js';
 
 export const DEFAULT_QUERY = `# Live quotes over graphql-ws: press ▶ and watch prices move.
 subscription LiveQuotes {
@@ -34,19 +38,25 @@ export interface YogaAppOptions {
   feed: MarketFeed;
   status: FeedStatusSource;
   isReady: () => boolean;
+  /** client identity, limits and auth (README "Operations") */
+  guards: ClientGuards;
 }
 
-export function createYogaApp({ config, logger, feed, status, isReady }: YogaAppOptions): YogaServerInstance<Record<string, unknown>, Context> {
+export function createYogaApp({ config, logger, feed, status, isReady, guards }: YogaAppOptions): YogaServerInstance<Record<string, unknown>, Context> {
   const log = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => logger[level](args.map(String).join(' '));
   return createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,
-    context: () => ({ feed, status, limits: { maxSymbols: config.MAX_SYMBOLS } }),
-    graphiql: { title: 'alltick-graphql', subscriptionsProtocol: 'WS', defaultQuery: DEFAULT_QUERY },
+    context: (init) => {
+      // node's IncomingMessage: Yoga's server context on HTTP, the upgrade request on graphql-ws
+      const client = guards.identityOf(init.req as IncomingMessage | undefined);
+      return { feed, status, limits: { maxSymbols: client.limits.maxSymbols }, client, visibilityKey: client.visibilityKey };
+    },
+    graphiql: config.GRAPHIQL && { title: 'alltick-graphql', subscriptionsProtocol: 'WS', defaultQuery: DEFAULT_QUERY },
     renderGraphiQL,
     logging: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
-    plugins: [useReadinessCheck({ endpoint: '/ready', check: isReady })],
+    plugins: [useReadinessCheck({ endpoint: '/ready', check: isReady }), useIntrospectionSwitch(config.INTROSPECTION), useOperationGuards(guards)],
   });
 }

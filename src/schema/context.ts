@@ -1,8 +1,13 @@
 import type { MarketFeed } from '../feed/feed.js';
 import type { FeedStatusSource } from '../feed/status.js';
+import type { ClientIdentity } from '../http/client-guards.js';
 
 export interface Context {
   feed: MarketFeed;
   status: FeedStatusSource;
   limits: { maxSymbols: number };
+  /** who is asking: address, API key name, limits, allowed markets */
+  client: ClientIdentity;
+  /** equal for clients that may share results (same allowed markets); see ClientIdentity */
+  visibilityKey: string;
 }

@@ -14,6 +14,7 @@ import { schema } from '../schema/index.js';
 import type { ClientGuards } from './client-guards.js';
 import { useOperationGuards } from './use-operation-guards.js';
 import { useIntrospectionSwitch } from './use-introspection-switch.js';
+import { useRequestParseErrors } from './use-request-parse-errors.js';
 
 export const DEFAULT_QUERY = `# Live quotes over graphql-ws: press ▶ and watch prices move.
 subscription LiveQuotes {
@@ -57,6 +58,11 @@ export function createYogaApp({ config, logger, feed, status, isReady, guards }:
     graphiql: config.GRAPHIQL && { title: 'alltick-graphql', subscriptionsProtocol: 'WS', defaultQuery: DEFAULT_QUERY },
     renderGraphiQL,
     logging: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
-    plugins: [useReadinessCheck({ endpoint: '/ready', check: isReady }), useIntrospectionSwitch(config.INTROSPECTION), useOperationGuards(guards)],
+    plugins: [
+      useReadinessCheck({ endpoint: '/ready', check: isReady }),
+      useRequestParseErrors(),
+      useIntrospectionSwitch(config.INTROSPECTION),
+      useOperationGuards(guards),
+    ],
   });
 }

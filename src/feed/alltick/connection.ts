@@ -275,7 +275,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
     ws.on('unexpected-response', (_req, res) => {
       // Rejected at the upgrade: 401 bad token, 429 too many connections or requests.
       const status = res.statusCode ?? 0;
-      this.report(new AllTickError(status, res.statusMessage || `HTTP ${status}`, 'connect'), [], 'other');
+      this.report(new AllTickError(status, this.redact(res.statusMessage || `HTTP ${status}`), 'connect'), [], 'other');
       if (status === Ret.TokenInvalid) this.failedAttempts += 3; // a bad token will not fix itself soon
       res.resume();
       ws.terminate();
@@ -345,7 +345,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
       clearTimeout(pending.timer);
       this.pending.delete(ack.seq_id);
       if (ack.ret !== Ret.Ok) {
-        const error = new AllTickError(ack.ret, ack.msg, CMD_NAMES[pending.cmd]);
+        const error = new AllTickError(ack.ret, this.redact(ack.msg), CMD_NAMES[pending.cmd]);
         this.report(error, pending.codes, pending.channel);
         this.onListRejected(pending, error);
       } else {
@@ -357,9 +357,14 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
     }
     if (ack.ret !== Ret.Ok) {
       // An unsolicited error such as `ret 401 token invalid` or `606` before a close.
-      this.report(new AllTickError(ack.ret, ack.msg, 'connection'), [], 'other');
+      this.report(new AllTickError(ack.ret, this.redact(ack.msg), 'connection'), [], 'other');
       if (ack.ret === Ret.TokenInvalid) this.failedAttempts += 3;
     }
+  }
+
+  /** Upstream text may echo anything, the token included: cut it out and keep it short. */
+  private redact(text: string): string {
+    return redactToken(text, this.opts.token).slice(0, 200);
   }
 
   private report(error: AllTickError, codes: string[], channel: RejectedRequest['channel']): void {

@@ -33,6 +33,8 @@ export interface RunningServer {
   feed: MarketFeed;
   upstream: AllTickUpstream;
   simulator: Simulator | null;
+  /** the AllTick REST client of this server */
+  rest: RunningFeed['rest'];
   yoga: YogaServerInstance<Record<string, unknown>, Context>;
   stop(): Promise<void>;
 }
@@ -69,5 +71,5 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await running.stop();
   };
 
-  return { url, port, httpServer, feed: running.feed, upstream: running.upstream, simulator: running.simulator, yoga, stop };
+  return { url, port, httpServer, feed: running.feed, upstream: running.upstream, simulator: running.simulator, rest: running.rest, yoga, stop };
 }

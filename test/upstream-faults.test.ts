@@ -163,3 +163,33 @@ describe('connection-level faults', () => {
     expect(errorsOf(sub)).toEqual([]);
   });
 });
+
+describe('REST faults', () => {
+  it('429 and 5xx pause every REST call (growing backoff), show in feedStatus.rest, and clear when calls succeed again', async () => {
+    const stack = await startStack();
+    const restStatus = async () => {
+      const { body } = await gql(stack, '{ feedStatus { rest { paused pausedUntil failures lastError { ret message operation } } } }');
+      return (body.data?.feedStatus as { rest: { paused: boolean; pausedUntil: string | null; failures: number; lastError: { ret: number; message: string; operation: string } | null } }).rest;
+    };
+    expect(await restStatus()).toEqual({ paused: false, pausedUntil: null, failures: 0, lastError: null });
+
+    stack.sim.failNextRest(1, 429);
+    await expect(stack.server.rest.tradeTicks(['AAPL.US'])).rejects.toThrow(/429/);
+    const first = await restStatus();
+    expect(first).toMatchObject({ paused: true, failures: 1, lastError: { ret: 429, operation: '/trade-tick' } });
+
+    // the next call waits out the pause instead of hammering; a 5xx doubles the pause
+    stack.sim.failNextRest(1, 503);
+    const startedAt = Date.now();
+    await expect(stack.server.rest.tradeTicks(['AAPL.US'])).rejects.toThrow(/503/);
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(900);
+    const second = await restStatus();
+    expect(second).toMatchObject({ paused: true, failures: 2, lastError: { ret: 503 } });
+    expect(Date.parse(second.pausedUntil as string) - Date.now()).toBeGreaterThan(1000);
+    expect(stack.sim.record.restCalls).toHaveLength(2);
+
+    await vi.waitFor(async () => expect((await restStatus()).paused).toBe(false), { timeout: 10_000 });
+    await expect(stack.server.rest.tradeTicks(['AAPL.US'])).resolves.toBeInstanceOf(Array);
+    expect(await restStatus()).toMatchObject({ paused: false, failures: 0, lastError: { ret: 503 } });
+  }, 30_000);
+});

@@ -11,6 +11,7 @@ import { RET_MESSAGES } from './alltick/protocol.js';
 import { MarketFeed } from './feed.js';
 import { FeedManager, SymbolRejectedError } from './manager.js';
 import { AllTickUpstream, type UpstreamOptions } from './upstream.js';
+import { AllTickRestClient } from './alltick/rest.js';
 
 /** How long shutdown waits for the emptied lists to reach upstream before closing the sockets. */
 const SHUTDOWN_SETTLE_MS = 4000;
@@ -28,6 +29,8 @@ export interface RunningFeed {
   upstream: AllTickUpstream;
   /** the in-process simulator when no ALLTICK_TOKEN is configured */
   simulator: Simulator | null;
+  /** AllTick REST (snapshots, k-lines), rate-limited per plan; its health shows in feedStatus.rest */
+  rest: AllTickRestClient;
   /** true when the upstream is connected */
   ready(): boolean;
   /** Empties the upstream lists, closes the connections (and the simulator). */
@@ -37,10 +40,12 @@ export interface RunningFeed {
 export async function startFeed({ config, logger, timings }: FeedOptions): Promise<RunningFeed> {
   let simulator: Simulator | null = null;
   let wsBaseUrl = config.ALLTICK_WS_URL;
+  let apiBaseUrl = config.ALLTICK_API_URL;
   let token = config.ALLTICK_TOKEN;
   if (!token) {
     simulator = await createSimulator({ port: 0, plan: config.ALLTICK_PLAN });
     wsBaseUrl = simulator.wsUrl;
+    apiBaseUrl = simulator.httpUrl;
     token = 'simulator';
     logger.info({ upstream: simulator.wsUrl }, 'ALLTICK_TOKEN is unset: using the built-in AllTick simulator');
   } else {
@@ -48,6 +53,8 @@ export async function startFeed({ config, logger, timings }: FeedOptions): Promi
   }
 
   const upstream = new AllTickUpstream({ wsBaseUrl, token, plan: PLANS[config.ALLTICK_PLAN], logger, ...(timings && { timings }) });
+  const rest = new AllTickRestClient({ baseUrl: apiBaseUrl, token, plan: PLANS[config.ALLTICK_PLAN], logger, onFailure: () => upstream.restChanged() });
+  upstream.attachRest(rest);
   const manager = new FeedManager({ sink: upstream, lingerMs: config.LINGER_MS, capacity: upstream.capacity });
   const feed = new MarketFeed(manager, new MemoryBus());
   upstream.on('event', (event) => feed.ingest(event));
@@ -63,6 +70,7 @@ export async function startFeed({ config, logger, timings }: FeedOptions): Promi
     manager,
     upstream,
     simulator,
+    rest,
     ready: () => upstream.connected,
     stop: async () => {
       manager.clear(); // empty every upstream list…

@@ -4,6 +4,7 @@
  */
 import type { ConnectionState, UpstreamErrorInfo } from './alltick/connection.js';
 import type { Endpoint } from './alltick/symbols.js';
+import type { RestStatus } from './alltick/rest.js';
 
 export interface ConnectionStatusView {
   endpoint: Endpoint;
@@ -24,6 +25,8 @@ export interface FeedStatus {
   /** true when every endpoint's first connection is up */
   connected: boolean;
   connections: ConnectionStatusView[];
+  /** the REST client's health; null where this instance makes no REST calls */
+  rest: RestStatus | null;
 }
 
 /** Where the schema reads feed status from (the local upstream, or the shared bus). */

@@ -17,6 +17,7 @@ import {
 import type { MarketEvent, SymbolEntry } from './alltick/protocol.js';
 import { ENDPOINTS, type Endpoint } from './alltick/symbols.js';
 import type { Plan } from './alltick/plans.js';
+import type { RestStatus } from './alltick/rest.js';
 import { RequestGate } from './alltick/request-gate.js';
 import type { ListSink } from './manager.js';
 import type { FeedStatus, FeedStatusSource } from './status.js';
@@ -43,12 +44,15 @@ export interface UpstreamEvents {
   rejected: [RejectedRequest & { endpoint: Endpoint }];
   codeRejected: [CodeRejection & { endpoint: Endpoint }];
   invalidFrame: [endpoint: Endpoint, reason: string];
+  /** the REST side's status changed (a call failed) */
+  restStatus: [];
 }
 
 export class AllTickUpstream extends EventEmitter<UpstreamEvents> implements ListSink, FeedStatusSource {
   private readonly connections: Record<Endpoint, AllTickConnection[]> = { stock: [], quote: [] };
   private readonly gate: RequestGate;
   private started = false;
+  private rest: { status(): RestStatus } | null = null;
 
   constructor(private readonly opts: UpstreamOptions) {
     super();
@@ -59,6 +63,15 @@ export class AllTickUpstream extends EventEmitter<UpstreamEvents> implements Lis
   get capacity(): Record<Endpoint, number> {
     const perEndpoint = this.opts.plan.connections * this.opts.plan.codesPerSubscription;
     return { stock: perEndpoint, quote: perEndpoint };
+  }
+
+  /** Adds the REST client's health to `status()`; call `restChanged()` when it changes. */
+  attachRest(rest: { status(): RestStatus }): void {
+    this.rest = rest;
+  }
+
+  restChanged(): void {
+    this.emit('restStatus');
   }
 
   start(): void {
@@ -106,13 +119,18 @@ export class AllTickUpstream extends EventEmitter<UpstreamEvents> implements Lis
           };
         }),
       ),
+      rest: this.rest?.status() ?? null,
     };
   }
 
   onStatusChange(listener: (status: FeedStatus) => void): () => void {
     const onStatus = () => listener(this.status());
     this.on('status', onStatus);
-    return () => this.off('status', onStatus);
+    this.on('restStatus', onStatus);
+    return () => {
+      this.off('status', onStatus);
+      this.off('restStatus', onStatus);
+    };
   }
 
   /** The lists each connection of an endpoint is asked to hold. */

@@ -1,6 +1,7 @@
 /** Feed status: `Query.feedStatus` and `Subscription.feedStatus` (current state first, then every change). */
 import { Repeater, SlidingBuffer } from 'graphql-yoga';
 import type { UpstreamErrorInfo } from '../feed/alltick/connection.js';
+import type { RestStatus } from '../feed/alltick/rest.js';
 import type { ConnectionStatusView, FeedStatus } from '../feed/status.js';
 import { builder } from './builder.js';
 import { EndpointEnum } from './symbols.js';
@@ -43,11 +44,22 @@ const UpstreamConnectionRef = builder.objectRef<ConnectionStatusView>('UpstreamC
   }),
 });
 
+const RestStatusRef = builder.objectRef<RestStatus>('RestStatus').implement({
+  description: 'The health of the AllTick REST side (snapshots, k-lines).',
+  fields: (t) => ({
+    paused: t.boolean({ description: 'True while every REST call waits after rate limiting (HTTP 429, ret 605) or server errors (5xx).', resolve: (r) => r.pausedUntil !== null }),
+    pausedUntil: t.expose('pausedUntil', { type: 'DateTime', nullable: true }),
+    failures: t.exposeInt('failures', { description: 'Rate-limit or server-error answers in a row.' }),
+    lastError: t.expose('lastError', { type: UpstreamErrorRef, nullable: true, description: 'The latest failed REST call; kept after recovery.' }),
+  }),
+});
+
 const FeedStatusRef = builder.objectRef<FeedStatus>('FeedStatus').implement({
   description: 'The state of the upstream AllTick feed.',
   fields: (t) => ({
     connected: t.exposeBoolean('connected', { description: 'True when both endpoints are connected.' }),
     connections: t.field({ type: [UpstreamConnectionRef], resolve: (s) => s.connections }),
+    rest: t.field({ type: RestStatusRef, nullable: true, resolve: (s) => s.rest }),
   }),
 });
 

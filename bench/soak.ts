@@ -176,6 +176,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const warmup = Math.min(2000, Math.ceil(options.cycles / 10));
     await runCycles(warmup);
     await settle();
+    const atWarmup = { ...counts };
     const heapBefore = await heapMiB(gc);
     const started = Date.now();
     await runCycles(options.cycles);
@@ -189,10 +190,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       }),
     );
     return {
-      cycles: { ...counts, total: counts.total - warmup },
+      cycles: { ws: counts.ws - atWarmup.ws, wsDropped: counts.wsDropped - atWarmup.wsDropped, sse: counts.sse - atWarmup.sse, total: counts.total - atWarmup.total },
       events,
       seconds,
-      cyclesPerSecond: Math.round((counts.total - warmup) / seconds),
+      cyclesPerSecond: Math.round((counts.total - atWarmup.total) / seconds),
       leasesAfter: server.feed.manager.leaseCount,
       refsAfter: server.feed.manager.totalRefs,
       upstreamListsAfter,

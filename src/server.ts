@@ -35,6 +35,8 @@ export interface RunningServer {
   simulator: Simulator | null;
   /** the AllTick REST client of this server */
   rest: RunningFeed['rest'];
+  /** client identity, limits and their refusal counts */
+  guards: ClientGuards;
   yoga: YogaServerInstance<Record<string, unknown>, Context>;
   stop(): Promise<void>;
 }
@@ -71,5 +73,5 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await running.stop();
   };
 
-  return { url, port, httpServer, feed: running.feed, upstream: running.upstream, simulator: running.simulator, rest: running.rest, yoga, stop };
+  return { url, port, httpServer, feed: running.feed, upstream: running.upstream, simulator: running.simulator, rest: running.rest, guards, yoga, stop };
 }

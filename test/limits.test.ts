@@ -107,6 +107,7 @@ describe('limits', () => {
     await vi.waitFor(() => expect(sub.done).toBe(true));
     expect(errorsOf(sub)[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
     expect(subscribeFrames(stack)).toHaveLength(0);
+    expect(stack.server.guards.refusals.get('RATE_LIMITED')).toBe(2); // counted for metrics
   });
 
   it('query depth and complexity (symbols × depth) are refused before execution, with the measured figures', async () => {

@@ -10,6 +10,7 @@ import { ApiKeyStore, loadApiKeys, type ApiKey } from './api-keys.js';
 import { AddressCounter } from './address-limit.js';
 import { limitsFromConfig, type ClientLimits } from './limits.js';
 import { OperationRateLimiter } from './rate-limit.js';
+import type { ClientErrorCode } from './client-errors.js';
 
 export interface ClientIdentity {
   /** remote address of the TCP connection */
@@ -39,11 +40,17 @@ export class ClientGuards {
   /** graphql-ws sockets and in-flight HTTP requests per address */
   readonly connections: AddressCounter;
   private readonly identities = new WeakMap<IncomingMessage, ClientIdentity>();
+  /** requests refused per error code, for metrics and logs */
+  readonly refusals = new Map<ClientErrorCode, number>();
 
   constructor(readonly config: Config, keys?: ApiKeyStore | null) {
     this.limits = limitsFromConfig(config);
     this.keys = keys !== undefined ? keys : config.API_KEYS_FILE ? loadApiKeys(config.API_KEYS_FILE) : null;
     this.connections = new AddressCounter(config.MAX_CONNECTIONS_PER_ADDRESS);
+  }
+
+  countRefusal(code: ClientErrorCode): void {
+    this.refusals.set(code, (this.refusals.get(code) ?? 0) + 1);
   }
 
   get authEnabled(): boolean {

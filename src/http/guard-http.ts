@@ -24,29 +24,33 @@ function reply(res: ServerResponse, status: number, code: ClientErrorCode, messa
 const isGraphiQLPage = (req: IncomingMessage) => req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
 
 export function guardHttp(guards: ClientGuards, next: RequestListener, options: HttpGuardOptions): RequestListener {
+  const refuse = (res: ServerResponse, status: number, code: ClientErrorCode, message: string, headers?: Record<string, string>) => {
+    guards.countRefusal(code);
+    reply(res, status, code, message, headers);
+  };
   return (req, res) => {
     const length = req.headers['content-length'];
     if (length !== undefined && !(Number(length) <= options.maxBodyBytes)) {
       // the body is not read: close the connection after answering
       res.setHeader('connection', 'close');
-      return reply(res, 413, ClientErrorCode.PayloadTooLarge, `request body too large: at most ${options.maxBodyBytes} bytes`);
+      return refuse(res, 413, ClientErrorCode.PayloadTooLarge, `request body too large: at most ${options.maxBodyBytes} bytes`);
     }
     if (length === undefined && req.headers['transfer-encoding'] !== undefined) {
       res.setHeader('connection', 'close');
-      return reply(res, 411, ClientErrorCode.LengthRequired, 'a request body needs a Content-Length header');
+      return refuse(res, 411, ClientErrorCode.LengthRequired, 'a request body needs a Content-Length header');
     }
 
     const address = addressOf(req);
     const release = guards.connections.acquire(address);
     if (!release) {
-      return reply(res, 429, ClientErrorCode.TooManyConnections, `too many connections from ${address}: at most ${guards.config.MAX_CONNECTIONS_PER_ADDRESS}`, { 'retry-after': '1' });
+      return refuse(res, 429, ClientErrorCode.TooManyConnections, `too many connections from ${address}: at most ${guards.config.MAX_CONNECTIONS_PER_ADDRESS}`, { 'retry-after': '1' });
     }
     res.once('close', release);
 
     const path = (req.url ?? '/').split('?')[0];
     if (guards.authEnabled && (path === options.graphqlPath || path === `${options.graphqlPath}/`) && !(options.graphiql && isGraphiQLPage(req))) {
       const auth = guards.authenticate(req, bearerKey(req.headers.authorization));
-      if (!auth.ok) return reply(res, 401, ClientErrorCode.Unauthenticated, auth.reason, { 'www-authenticate': 'Bearer' });
+      if (!auth.ok) return refuse(res, 401, ClientErrorCode.Unauthenticated, auth.reason, { 'www-authenticate': 'Bearer' });
     } else {
       guards.authenticate(req, null);
     }

@@ -26,7 +26,9 @@ export function useOperationGuards(guards: ClientGuards): Plugin<Context> {
     const ctx = args.contextValue as Partial<Context> | undefined;
     const client = ctx?.client;
     if (!client) return null;
-    return rateLimit(guards, client) ?? forbiddenSymbol(args, client) ?? tooComplex(args, client);
+    const error = rateLimit(guards, client) ?? forbiddenSymbol(args, client) ?? tooComplex(args, client);
+    if (error) guards.countRefusal(error.extensions.code as ClientErrorCode);
+    return error;
   };
   return {
     onExecute({ args, setResultAndStopExecution }) {

@@ -39,6 +39,7 @@ export function createWsGuards(guards: ClientGuards): WsGuards {
       const address = addressOf(req);
       const release = guards.connections.acquire(address);
       if (!release) {
+        guards.countRefusal(ClientErrorCode.TooManyConnections);
         return callback(false, 429, `Too many connections from this address (at most ${config.MAX_CONNECTIONS_PER_ADDRESS})`, { 'retry-after': '1' });
       }
       // the upgrade's TCP socket is the WebSocket's: its end frees the slot, whatever happened
@@ -50,6 +51,7 @@ export function createWsGuards(guards: ClientGuards): WsGuards {
       const key = connectionParamsKey(ctx.connectionParams) ?? bearerKey(request.headers.authorization);
       const auth = guards.authenticate(request, key);
       if (auth.ok) return true;
+      guards.countRefusal(ClientErrorCode.Unauthenticated);
       ctx.extra.socket.close(CloseCode.Unauthorized, `Unauthorized: ${auth.reason}`.slice(0, 120));
       return false;
     },
@@ -58,6 +60,7 @@ export function createWsGuards(guards: ClientGuards): WsGuards {
       // graphql-ws has already registered the new id when onSubscribe runs
       const live = Object.keys(ctx.subscriptions).length;
       if (max > 0 && live > max) {
+        guards.countRefusal(ClientErrorCode.TooManySubscriptions);
         return [
           new GraphQLError(`too many subscriptions on this connection: at most ${max}; complete one first or open another connection`, {
             extensions: { code: ClientErrorCode.TooManySubscriptions, limit: max },

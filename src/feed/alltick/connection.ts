@@ -21,7 +21,7 @@ import { ENDPOINT_PATHS, type Endpoint } from './symbols.js';
 import { HEARTBEAT_INTERVAL_MS, REQUEST_SPACING_MS, type Plan } from './plans.js';
 import { AllTickError, redactToken } from './errors.js';
 import type { RequestGate } from './request-gate.js';
-import { CODE_LEVEL_RETS, CulpritSearch } from './culprit-search.js';
+import { ListLedger } from './list-ledger.js';
 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'disconnected' | 'stopped';
 
@@ -146,15 +146,9 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
   private lastHeartbeatAt = 0;
   private seqId = Math.floor(Math.random() * 1e9) + 1;
   private readonly pending = new Map<number, PendingAck>();
-  /** what upstream acknowledged on the current socket: it keeps this list when a request is rejected */
-  private acked: SubscriptionLists = { trades: [], depth: [] };
-  private readonly searches = { trades: new CulpritSearch(), depth: new CulpritSearch() };
-  /** after a "too many requests" answer to a list request, list requests wait until then */
-  private listRetryAt = 0;
-  private listRetries = 0;
+  /** acknowledged lists, culprit searches, retry waits */
+  private readonly ledger: ListLedger;
   private lastError: UpstreamErrorInfo | null = null;
-  /** the code-level rejection a culprit search is resolving, per list type */
-  private readonly searchCause: { trades?: AllTickError; depth?: AllTickError } = {};
 
   readonly counters = { framesIn: 0, invalidFrames: 0, requestsSent: 0, rejected: 0 };
 
@@ -170,6 +164,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
       maxBackoffMs: 60_000,
       ...options,
     };
+    this.ledger = new ListLedger(this.opts.requestSpacingMs);
   }
 
   get status(): ConnectionStatus {
@@ -198,8 +193,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
   /** The lists this connection should hold upstream; changes are coalesced by the send loop. */
   setLists(lists: SubscriptionLists): void {
     this.desired = { trades: [...lists.trades], depth: lists.depth.map((e) => ({ ...e })) };
-    this.searches.trades.prune(this.desired.trades);
-    this.searches.depth.prune(this.desired.depth.map((e) => e.code));
+    this.ledger.prune(this.desired);
     this.schedulePump(0);
   }
 
@@ -211,10 +205,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
 
   /** The desired lists less the codes a culprit search keeps out: what the send loop sends. */
   private get target(): SubscriptionLists {
-    return {
-      trades: this.searches.trades.filter(this.desired.trades, (c) => c),
-      depth: this.searches.depth.filter(this.desired.depth, (e) => e.code),
-    };
+    return this.ledger.target(this.desired);
   }
 
   /**
@@ -258,7 +249,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
     const ws = new WebSocket(this.url, { perMessageDeflate: false, handshakeTimeout: this.opts.ackTimeoutMs });
     this.ws = ws;
     this.sent = { trades: [], depth: [] };
-    this.acked = { trades: [], depth: [] };
+    this.ledger.reset();
     this.resubscribed = false;
 
     ws.on('open', () => {
@@ -377,44 +368,28 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
 
   /** An acknowledged list is what upstream holds now; it may also clear suspects of a culprit search. */
   private onListAccepted(pending: PendingAck): void {
-    if (pending.channel === 'other' && pending.cmd !== Cmd.Cancel) return;
-    this.listRetries = 0;
-    if (pending.cmd === Cmd.Cancel) {
-      if (pending.list) this.acked = pending.list;
-      return;
-    }
-    const channel = pending.channel as 'trades' | 'depth';
-    if (channel === 'trades') this.acked = { ...this.acked, trades: pending.list?.trades ?? [] };
-    else this.acked = { ...this.acked, depth: pending.list?.depth ?? [] };
-    const culprit = this.searches[channel].accepted(pending.codes);
-    if (culprit) this.isolated(culprit, channel);
+    if (!pending.list) return; // heartbeat
+    const channel = pending.channel === 'other' ? null : pending.channel;
+    const culprit = this.ledger.accepted(channel, pending.list, pending.codes);
+    if (culprit) this.isolated(culprit);
   }
 
   /**
-   * A rejected list leaves upstream on the previous one, so `sent` goes back to what was acked.
-   * A code-level ret starts or narrows a culprit search (the next list differs: no resend of the
-   * same list); "too many requests" waits, doubling, before the next list request.
+   * A rejected list leaves upstream on the previous one, so `sent` goes back to what was acked;
+   * the ledger decides what goes next (a narrower list, or the same one after a wait).
    */
   private onListRejected(pending: PendingAck, error: AllTickError): void {
     if (pending.channel === 'other') return;
     const channel = pending.channel;
-    if (channel === 'trades') this.sent = { ...this.sent, trades: this.acked.trades };
-    else this.sent = { ...this.sent, depth: this.acked.depth };
-    if (CODE_LEVEL_RETS.has(error.ret)) {
-      this.searchCause[channel] = error;
-      const culprit = this.searches[channel].rejected(pending.codes);
-      if (culprit) this.isolated(culprit, channel);
-    } else {
-      this.listRetries++;
-      this.listRetryAt = Date.now() + Math.min(30_000, this.opts.requestSpacingMs * 2 ** Math.min(this.listRetries, 10));
-    }
+    this.sent = { ...this.sent, [channel]: this.ledger.acked[channel] };
+    const culprit = this.ledger.rejected(channel, pending.codes, error);
+    if (culprit) this.isolated(culprit);
     this.schedulePump(0);
   }
 
-  private isolated(code: string, channel: 'trades' | 'depth'): void {
-    const cause = this.searchCause[channel] ?? new AllTickError(600);
-    this.opts.logger?.warn({ endpoint: this.endpoint, index: this.index, code, ret: cause.ret }, 'upstream refuses a code; it is left out of the lists');
-    this.emit('codeRejected', { code, error: cause, channel });
+  private isolated({ code, channel, error }: CodeRejection): void {
+    this.opts.logger?.warn({ endpoint: this.endpoint, index: this.index, code, ret: error.ret }, 'upstream refuses a code; it is left out of the lists');
+    this.emit('codeRejected', { code, error, channel });
   }
 
   private checkResubscribed(): void {
@@ -458,7 +433,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
     }
 
     const next = this.nextListRequest();
-    if (next && now < this.listRetryAt) return this.schedulePump(Math.min(this.listRetryAt, heartbeatDue) - now);
+    if (next && now < this.ledger.retryAt) return this.schedulePump(Math.min(this.ledger.retryAt, heartbeatDue) - now);
     if (next) {
       const gateAt = this.opts.gate?.nextAt() ?? now;
       if (now < gateAt) return this.schedulePump(Math.min(gateAt, heartbeatDue) - now);
@@ -484,7 +459,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
       const trades = desired.trades;
       return () => {
         this.sent.trades = trades;
-        this.send(Cmd.SubscribeTrade, { symbol_list: trades.map((code) => ({ code })) }, trades, 'trades', { ...this.acked, trades });
+        this.send(Cmd.SubscribeTrade, { symbol_list: trades.map((code) => ({ code })) }, trades, 'trades', { ...this.ledger.acked, trades });
       };
     }
     if (depthDiffer) {
@@ -492,7 +467,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
       const depth = desired.depth;
       return () => {
         this.sent.depth = depth;
-        this.send(Cmd.SubscribeDepth, { symbol_list: depth }, depth.map((e) => e.code), 'depth', { ...this.acked, depth });
+        this.send(Cmd.SubscribeDepth, { symbol_list: depth }, depth.map((e) => e.code), 'depth', { ...this.ledger.acked, depth });
       };
     }
     return null;
@@ -501,7 +476,8 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
   private sendCancel(type: CancelType): void {
     if (type !== CancelType.Depth) this.sent.trades = [];
     if (type !== CancelType.Trade) this.sent.depth = [];
-    const after = { trades: type === CancelType.Depth ? this.acked.trades : [], depth: type === CancelType.Trade ? this.acked.depth : [] };
+    const { acked } = this.ledger;
+    const after = { trades: type === CancelType.Depth ? acked.trades : [], depth: type === CancelType.Trade ? acked.depth : [] };
     this.send(Cmd.Cancel, { cancel_type: type }, [], 'other', after);
   }
 

@@ -25,7 +25,7 @@ describe('fault: upstream sockets killed repeatedly under 200 subscriptions', ()
       // the simulator shares this busy process and measures spacing on arrival: keep a wide margin
       sim: { spacingMs: 50 },
       timings: { requestSpacingMs: 250 },
-      env: { OPERATIONS_PER_SECOND: '0', MAX_SUBSCRIPTIONS_PER_CONNECTION: '50', LINGER_MS: '300' },
+      env: { MAX_SUBSCRIPTIONS_PER_CONNECTION: '50', LINGER_MS: '300' },
     });
     const seeded = createRng(20261126);
     const rng = () => seeded.next();

@@ -41,6 +41,10 @@ export async function startStack(
     ALLTICK_API_URL: sim.httpUrl,
     LINGER_MS: '300',
     LOG_LEVEL: 'silent',
+    // every test client comes from 127.0.0.1, in bursts: per-address limits are off here and
+    // tested on their own (test/limits.test.ts)
+    OPERATIONS_PER_SECOND: '0',
+    MAX_CONNECTIONS_PER_ADDRESS: '0',
     ...options.env,
   });
   const server = await startServer({ config, logger: options.logger ?? createLogger('silent'), timings: { ...FAST, ...options.timings } });

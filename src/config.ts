@@ -9,6 +9,11 @@ const port = z.coerce.number().int().min(0).max(65535);
 const positiveMs = z.coerce.number().int().min(0).max(24 * 3600 * 1000);
 const url = (protocols: string[]) =>
   z.string().url().refine((u) => protocols.includes(new URL(u).protocol), `must start with ${protocols.join(' or ')}`);
+/** A limit; 0 switches it off. */
+const limit = (max: number) => z.coerce.number().int().min(0).max(max);
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const tokenList = z
   .string()
   .transform((s) => s.split(',').map((t) => t.trim()).filter(Boolean))
@@ -57,6 +62,20 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SIMULATOR_PORT: port.default(7070),
   SIMULATOR_TOKENS: tokenList,
+  // client limits (README "Operations"); 0 = no limit
+  MAX_SUBSCRIPTIONS_PER_CONNECTION: limit(100_000).default(100),
+  MAX_CONNECTIONS_PER_ADDRESS: limit(1_000_000).default(100),
+  OPERATIONS_PER_SECOND: limit(1_000_000).default(50),
+  OPERATIONS_BURST: z.coerce.number().int().min(1).max(1_000_000).default(100),
+  MAX_QUERY_DEPTH: limit(1000).default(10),
+  MAX_QUERY_COMPLEXITY: limit(100_000_000).default(10_000),
+  WS_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(64 * 1024),
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(100 * 1024),
+  CONNECTION_INIT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(3000),
+  // client authentication (off unless API_KEYS_FILE is set)
+  API_KEYS_FILE: z.string().min(1).optional(),
+  GRAPHIQL: bool.default(true),
+  INTROSPECTION: bool.default(true),
 });
 
 export type Config = z.infer<typeof envSchema>;

@@ -13,6 +13,9 @@ import type { AllTickUpstream } from './feed/upstream.js';
 import type { Simulator } from './simulator/server.js';
 import { createYogaApp } from './http/yoga.js';
 import { attachGraphQLWs } from './http/graphql-ws.js';
+import { ClientGuards } from './http/client-guards.js';
+import { guardHttp } from './http/guard-http.js';
+import { createWsGuards } from './http/ws-guards.js';
 import type { Context } from './schema/context.js';
 import { createLogger, type Logger } from './logger.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
@@ -31,6 +34,10 @@ export interface RunningServer {
   feed: MarketFeed;
   upstream: AllTickUpstream;
   simulator: Simulator | null;
+  /** the AllTick REST client of this server */
+  rest: RunningFeed['rest'];
+  /** client identity, limits and their refusal counts */
+  guards: ClientGuards;
   yoga: YogaServerInstance<Record<string, unknown>, Context>;
   metrics: ServerMetrics;
   stop(): Promise<void>;
@@ -39,6 +46,8 @@ export interface RunningServer {
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
+  const guards = new ClientGuards(config); // reads API_KEYS_FILE first: a bad file stops the start
+  if (guards.keys) logger.info({ keys: guards.keys.size }, 'client authentication on (API_KEYS_FILE)');
   const running: RunningFeed = await startFeed({ config, logger, ...(options.timings && { timings: options.timings }) });
 
   let shuttingDown = false;
@@ -51,10 +60,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     snapshots: running.snapshots,
     isReady: () => !shuttingDown && running.ready(),
     metrics,
+    guards,
   });
-  const httpServer = createServer(yoga);
+  const httpServer = createServer(guardHttp(guards, yoga, { maxBodyBytes: config.MAX_BODY_BYTES, graphqlPath: '/graphql', graphiql: config.GRAPHIQL }));
   metrics.observeHttpServer(httpServer);
-  const ws = attachGraphQLWs(httpServer, yoga);
+  const ws = attachGraphQLWs(httpServer, yoga, createWsGuards(guards));
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -77,5 +87,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     metrics.dispose();
   };
 
-  return { url, port, httpServer, feed: running.feed, upstream: running.upstream, simulator: running.simulator, yoga, metrics, stop };
+  return {
+    url,
+    port,
+    httpServer,
+    feed: running.feed,
+    upstream: running.upstream,
+    simulator: running.simulator,
+    rest: running.rest,
+    guards,
+    yoga,
+    metrics,
+    stop,
+  };
 }

@@ -160,6 +160,19 @@ describe('three instances sharing one Redis', () => {
     sim.resume();
   });
 
+  it('a code AllTick refuses on the owner\'s connection fails the subscription that asked for it on another instance', async () => {
+    sim.failCode('ZZZZ.US', 604);
+    const owner = await ownerIndex();
+    const asker = instances[[0, 1, 2].find((i) => i !== owner)!]!;
+    const bad = subscribe(asker, ['ZZZZ.US'], 0);
+    await vi.waitFor(() => expect(bad.done).toBe(true), { timeout: 10_000 });
+    const errors = [...bad.items.flatMap((r) => r.errors ?? []), ...(bad.errors as { extensions?: unknown }[][]).flat()] as { extensions?: unknown }[];
+    expect(errors[0]?.extensions).toMatchObject({ code: 'UPSTREAM_REJECTED', symbol: 'ZZZZ.US', ret: 604 });
+    await vi.waitFor(() => expect(stockList()[0]).not.toContain('ZZZZ.US'), { timeout: 5000 });
+    sim.failCode('ZZZZ.US', null);
+    for (const sub of subs) expect(sub.done).toBe(false);
+  });
+
   it('SIGKILL of the owner: another instance owns the upstream within 10 s, resubscribes the union, survivors continue without duplicate seq', async () => {
     const dead = await ownerIndex();
     expect(dead).toBeGreaterThanOrEqual(0);

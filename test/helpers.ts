@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import { createClient as createSseClient } from 'graphql-sse';
 import { loadConfig } from '../src/config.js';
-import { startServer, type RunningServer } from '../src/server.js';
+import { startServer, type RunningServer, type ServerOptions } from '../src/server.js';
 import { createSimulator, type Simulator, type SimulatorOptions } from '../src/simulator/server.js';
 import { createLogger, type Logger } from '../src/logger.js';
 
@@ -28,7 +28,9 @@ export async function dispose(): Promise<void> {
 /** Fast timings so tests do not wait for the real 1 s / 3 s spacing. */
 export const FAST = { requestSpacingMs: 50, subscribeSpacingMs: 0, heartbeatIntervalMs: 2000, reconnectGapMs: 200, ackTimeoutMs: 3000 };
 
-export async function startStack(options: { sim?: SimulatorOptions; env?: Record<string, string>; logger?: Logger } = {}): Promise<Stack> {
+export async function startStack(
+  options: { sim?: SimulatorOptions; env?: Record<string, string>; timings?: ServerOptions['timings']; logger?: Logger } = {},
+): Promise<Stack> {
   const sim = await createSimulator({ ticksPerSecond: 0, spacingMs: 40, tokenSpacingMs: 0, ...options.sim });
   disposers.push(() => sim.close());
   const config = loadConfig({
@@ -39,9 +41,13 @@ export async function startStack(options: { sim?: SimulatorOptions; env?: Record
     ALLTICK_API_URL: sim.httpUrl,
     LINGER_MS: '300',
     LOG_LEVEL: 'silent',
+    // every test client comes from 127.0.0.1, in bursts: per-address limits are off here and
+    // tested on their own (test/limits.test.ts)
+    OPERATIONS_PER_SECOND: '0',
+    MAX_CONNECTIONS_PER_ADDRESS: '0',
     ...options.env,
   });
-  const server = await startServer({ config, logger: options.logger ?? createLogger('silent'), timings: FAST });
+  const server = await startServer({ config, logger: options.logger ?? createLogger('silent'), timings: { ...FAST, ...options.timings } });
   disposers.push(() => server.stop());
   const url = `http://127.0.0.1:${server.port}/graphql`;
   return { sim, server, url, wsUrl: url.replace('http', 'ws') };

@@ -4,6 +4,7 @@
  * When Redis is away, or no owner has spoken for a lease TTL (it died; another takes over), the
  * status says so: not connected, each connection marked disconnected with the reason.
  */
+import type { RestStatus } from '../feed/alltick/rest.js';
 import type { FeedStatus, FeedStatusSource } from '../feed/status.js';
 import type { Logger } from '../logger.js';
 import type { ClusterKeys } from './keys.js';
@@ -25,7 +26,14 @@ export class ClusterStatus implements FeedStatusSource {
     /** no word from the owner for this long means there is none */
     private readonly staleMs: number,
     private readonly logger: Logger,
+    /** this instance's own REST client (each instance makes its own REST calls) */
+    private readonly rest: { status(): RestStatus } | null = null,
   ) {}
+
+  /** The REST client's status changed. */
+  restChanged(): void {
+    this.changed();
+  }
 
   start(): void {
     this.stopListening = this.link.listen(this.keys.statusChannel, (text) => this.accept(text));
@@ -55,10 +63,12 @@ export class ClusterStatus implements FeedStatusSource {
   status(): FeedStatus {
     const latest = this.latest;
     const reason = !this.link.attached ? 'Redis unavailable' : !latest || this.isStale() ? 'no upstream owner' : null;
-    if (latest && reason === null) return latest.status;
+    const rest = this.rest?.status() ?? null;
+    if (latest && reason === null) return { ...latest.status, rest };
     return {
       connected: false,
       connections: (latest?.status.connections ?? []).map((c) => ({ ...c, state: 'disconnected' as const, reason, resubscribed: false })),
+      rest,
     };
   }
 
@@ -101,7 +111,7 @@ export class ClusterStatus implements FeedStatusSource {
   /** Tells listeners when what clients would see changed (the owner's heartbeats alone do not count). */
   private changed(): void {
     const status = this.status();
-    const shown = JSON.stringify(status.connections.map(({ lastMessageAt: _, ...rest }) => rest)) + status.connected;
+    const shown = JSON.stringify([status.connected, status.connections.map(({ lastMessageAt: _, ...rest }) => rest), status.rest]);
     if (shown === this.lastShown) return;
     this.lastShown = shown;
     for (const listener of this.listeners) listener(status);

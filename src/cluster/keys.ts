@@ -14,6 +14,8 @@ export interface ClusterKeys {
   readonly status: string;
   /** channel of the owner's status updates */
   readonly statusChannel: string;
+  /** channel of codes AllTick refused (the owner tells every instance) */
+  readonly rejections: string;
   /** channel on which an instance announces that its demand changed */
   readonly demandChanged: string;
   /** one instance's wanted lists (JSON, TTL refreshed by the instance) */
@@ -39,6 +41,7 @@ export function clusterKeys(prefix: string): ClusterKeys {
     upstreamClosedAt: `${prefix}upstream-closed-at`,
     status: `${prefix}status`,
     statusChannel: `${prefix}status`,
+    rejections: `${prefix}rejections`,
     demandChanged: `${prefix}demand-changed`,
     demand: (id) => `${prefix}demand:${id}`,
     demandPattern: `${escapeGlob(prefix)}demand:*`,

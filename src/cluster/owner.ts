@@ -15,7 +15,8 @@ import type { HeldLease, OwnerLease } from './lease.js';
 import type { RedisLink } from './redis-link.js';
 import { clusterScripts, type ClusterScripts } from './scripts.js';
 import type { SharedCache } from './shared-cache.js';
-import type { StatusMessage } from './wire.js';
+import type { Rejection, StatusMessage } from './wire.js';
+import { RET_MESSAGES } from '../feed/alltick/protocol.js';
 
 export interface UpstreamOwnerOptions {
   link: RedisLink;
@@ -64,6 +65,12 @@ export class UpstreamOwner {
       );
     });
     opts.upstream.on('status', () => void this.publishStatus());
+    // a code AllTick refuses: every instance ends the subscriptions that want it
+    opts.upstream.on('codeRejected', ({ code, error }) => {
+      if (!this.active) return;
+      const rejection: Rejection = { code, ret: error.ret, reason: (RET_MESSAGES[error.ret] ?? 'rejected').slice(0, 200) };
+      this.redis.publish(opts.keys.rejections, JSON.stringify(rejection)).catch(() => undefined);
+    });
   }
 
   get isOwner(): boolean {
@@ -195,7 +202,8 @@ export class UpstreamOwner {
   private async publishStatus(): Promise<void> {
     const held = this.active;
     if (!held || !this.opts.link.attached) return;
-    const message: StatusMessage = { fence: held.fence, owner: this.opts.lease.instanceId, status: this.opts.upstream.status() };
+    const { connected, connections } = this.opts.upstream.status();
+    const message: StatusMessage = { fence: held.fence, owner: this.opts.lease.instanceId, status: { connected, connections } };
     try {
       const result = await this.scripts.publishStatus(
         this.opts.keys.owner,

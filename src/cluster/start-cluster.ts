@@ -12,7 +12,8 @@ import { markReceived } from '../metrics/process-metrics.js';
 import { RedisBus } from '../bus/redis.js';
 import { PLANS } from '../feed/alltick/plans.js';
 import { MarketFeed } from '../feed/feed.js';
-import { FeedManager } from '../feed/manager.js';
+import { FeedManager, SymbolRejectedError } from '../feed/manager.js';
+import type { RestStatus } from '../feed/alltick/rest.js';
 import { AllTickUpstream, type UpstreamOptions } from '../feed/upstream.js';
 import type { FeedStatusSource } from '../feed/status.js';
 import type { Simulator } from '../simulator/server.js';
@@ -23,6 +24,7 @@ import { DEFAULT_LEASE_TIMINGS, OwnerLease, type LeaseTimings } from './lease.js
 import { UpstreamOwner } from './owner.js';
 import { RedisLink } from './redis-link.js';
 import { eventsOf, SharedCache } from './shared-cache.js';
+import { decodeJson, rejectionSchema } from './wire.js';
 
 export interface ClusterTimings {
   lease: LeaseTimings;
@@ -40,6 +42,8 @@ export interface ClusterFeedOptions {
   wsBaseUrl: string;
   token: string;
   simulator: Simulator | null;
+  /** this instance's AllTick REST client (its health shows in feedStatus.rest) */
+  rest: { status(): RestStatus };
   timings?: UpstreamOptions['timings'];
   cluster?: ClusterTimings;
   settleMs: number;
@@ -53,6 +57,8 @@ export interface ClusterFeed {
   instanceId: string;
   /** true while this instance holds the upstream lease */
   isOwner(): boolean;
+  /** the REST client's status changed */
+  restChanged(): void;
   ready(): boolean;
   stop(): Promise<void>;
 }
@@ -113,7 +119,12 @@ export function startClusterFeed(options: ClusterFeedOptions): ClusterFeed {
     statusTtlMs: cluster.lease.ttlMs,
     settleMs,
   });
-  const status = new ClusterStatus(link, keys, cluster.lease.ttlMs, logger);
+  const status = new ClusterStatus(link, keys, cluster.lease.ttlMs, logger, options.rest);
+  // a code AllTick refused on the owner's connection ends the subscriptions here that want it
+  const stopRejections = link.listen(keys.rejections, (text) => {
+    const rejection = decodeJson(rejectionSchema, text);
+    if (rejection) manager.failSymbol(new SymbolRejectedError(rejection.code, rejection.ret, rejection.reason));
+  });
   // back from a Redis outage: whatever ticked meanwhile is in the shared cache
   link.on('up', () => catchUp(bus.followedSymbols));
 
@@ -129,12 +140,14 @@ export function startClusterFeed(options: ClusterFeedOptions): ClusterFeed {
     status,
     instanceId,
     isOwner: () => owner.isOwner,
+    restChanged: () => status.restChanged(),
     ready: () => status.ready,
     stop: async () => {
       manager.clear(); // no local interest any more…
       await demand.stop(); // …withdrawn from Redis at once
       await owner.stop(); // frees the lease for another instance
       status.stop();
+      stopRejections();
       await link.close();
       await options.simulator?.close();
     },

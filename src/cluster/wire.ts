@@ -49,6 +49,14 @@ const listsSchema = z.object({
 export const demandSchema = z.object({ stock: listsSchema, quote: listsSchema });
 export type Demand = Record<Endpoint, SubscriptionLists>;
 
+const errorInfoSchema = z.object({
+  ret: z.number().int(),
+  message: z.string(),
+  at: z.number(),
+  operation: z.string(),
+  codes: z.array(z.string()),
+});
+
 const connectionSchema = z.object({
   endpoint: z.enum(['stock', 'quote']),
   index: z.number().int().nonnegative(),
@@ -58,17 +66,22 @@ const connectionSchema = z.object({
   reconnects: z.number().int().nonnegative(),
   resubscribed: z.boolean(),
   lastMessageAt: z.number().nullable(),
+  lastError: errorInfoSchema.nullable(),
   trades: z.array(z.string()),
   depth: z.array(z.string()),
 });
 
-/** The owner's upstream status, as published for every instance. */
+/** The owner's upstream status, as published for every instance (each adds its own REST status). */
 export const statusMessageSchema = z.object({
   fence: z.number().int().positive(),
   owner: z.string(),
-  status: z.object({ connected: z.boolean(), connections: z.array(connectionSchema) }) satisfies z.ZodType<FeedStatus>,
+  status: z.object({ connected: z.boolean(), connections: z.array(connectionSchema) }) satisfies z.ZodType<Omit<FeedStatus, 'rest'>>,
 });
 export type StatusMessage = z.infer<typeof statusMessageSchema>;
+
+/** A code AllTick refused on the owner's connection: every instance fails the subscriptions that want it. */
+export const rejectionSchema = z.object({ code: symbol, ret: z.number().int(), reason: z.string().max(200) });
+export type Rejection = z.infer<typeof rejectionSchema>;
 
 /** JSON.parse then validate; null (never a throw) when the text is not a valid message. */
 export function decodeJson<T>(schema: z.ZodType<T>, text: string): T | null {

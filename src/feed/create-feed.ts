@@ -7,12 +7,13 @@ import type { Logger } from '../logger.js';
 import { MemoryBus } from '../bus/memory.js';
 import { createSimulator, type Simulator } from '../simulator/server.js';
 import { PLANS } from './alltick/plans.js';
+import { RET_MESSAGES } from './alltick/protocol.js';
 import { RateLimiter, rateLimitsOf, withMargin } from './alltick/rate-limiter.js';
-import { AllTickRestClient } from './alltick/rest.js';
 import { MarketFeed } from './feed.js';
-import { FeedManager } from './manager.js';
+import { FeedManager, SymbolRejectedError } from './manager.js';
 import { SnapshotService } from './snapshots/snapshot-service.js';
 import { AllTickUpstream, type UpstreamOptions } from './upstream.js';
+import { AllTickRestClient } from './alltick/rest.js';
 import type { FeedStatusSource } from './status.js';
 import { startClusterFeed } from '../cluster/start-cluster.js';
 
@@ -39,6 +40,8 @@ export interface RunningFeed {
   snapshots: SnapshotService;
   /** the in-process simulator when no ALLTICK_TOKEN is configured */
   simulator: Simulator | null;
+  /** AllTick REST (snapshots, k-lines), rate-limited per plan; its health shows in feedStatus.rest */
+  rest: AllTickRestClient;
   /** true when the upstream is connected */
   ready(): boolean;
   /** Empties the upstream lists, closes the connections (and the simulator). */
@@ -62,23 +65,29 @@ export async function startFeed({ config, logger, timings }: FeedOptions): Promi
 
   const plan = PLANS[config.ALLTICK_PLAN];
   const limiter = new RateLimiter({ limits: withMargin(rateLimitsOf(plan), REST_GAP_MARGIN_MS) });
-  const rest = new AllTickRestClient({ baseUrl: apiBaseUrl, token, plan, logger, limiter });
+  let onRestFailure = () => {};
+  const rest = new AllTickRestClient({ baseUrl: apiBaseUrl, token, plan, logger, limiter, onFailure: () => onRestFailure() });
   const snapshots = new SnapshotService({ rest });
 
   const upstreamTimings = timings ?? config.ALLTICK_TIMINGS;
   if (config.REDIS_URL) {
     // several instances, one upstream: see src/cluster/
-    const cluster = startClusterFeed({ config, redisUrl: config.REDIS_URL, logger, wsBaseUrl, token, simulator, settleMs: SHUTDOWN_SETTLE_MS, ...(upstreamTimings && { timings: upstreamTimings }) });
-    return { ...cluster, snapshots, simulator };
+    const cluster = startClusterFeed({ config, redisUrl: config.REDIS_URL, logger, wsBaseUrl, token, simulator, rest, settleMs: SHUTDOWN_SETTLE_MS, ...(upstreamTimings && { timings: upstreamTimings }) });
+    onRestFailure = () => cluster.restChanged();
+    return { ...cluster, snapshots, simulator, rest };
   }
 
   const upstream = new AllTickUpstream({ wsBaseUrl, token, plan, logger, ...(upstreamTimings && { timings: upstreamTimings }) });
   const manager = new FeedManager({ sink: upstream, lingerMs: config.LINGER_MS, capacity: upstream.capacity });
   const feed = new MarketFeed(manager, new MemoryBus());
+  onRestFailure = () => upstream.restChanged();
+  upstream.attachRest(rest);
   upstream.on('event', (event) => feed.ingest(event));
   upstream.on('status', (s) =>
     logger.info({ endpoint: s.endpoint, index: s.index, state: s.state, reason: s.reason, resubscribed: s.resubscribed }, 'upstream status'),
   );
+  // a code upstream refuses ends only the subscriptions that asked for it
+  upstream.on('codeRejected', ({ code, error }) => manager.failSymbol(new SymbolRejectedError(code, error.ret, RET_MESSAGES[error.ret] ?? 'rejected')));
   upstream.start();
 
   return {
@@ -88,6 +97,7 @@ export async function startFeed({ config, logger, timings }: FeedOptions): Promi
     status: upstream,
     snapshots,
     simulator,
+    rest,
     ready: () => upstream.connected,
     stop: async () => {
       manager.clear(); // empty every upstream list…

@@ -8,7 +8,7 @@ import type { MarketEvent } from './alltick/protocol.js';
 import { LastValueCache, type SymbolSnapshot } from './cache.js';
 import { LiveCandles } from './candles/live-candles.js';
 import { TradeLog } from './trade-log.js';
-import type { FeedManager, Lease } from './manager.js';
+import type { FeedManager, Lease, LeaseFailureHandler } from './manager.js';
 
 export interface Watch {
   /** Stops delivery and gives the lease back; safe to call more than once. */
@@ -68,9 +68,12 @@ export class MarketFeed {
     return symbols.map((s) => fetched.get(s) ?? this.cache.get(s));
   }
 
-  /** Throws CapacityError (before listening) when the plan cannot hold the symbols. */
-  watch(symbols: readonly string[], depth: number, onUpdate: (snapshot: SymbolSnapshot) => void): Watch {
-    const lease: Lease = this.manager.acquire(symbols, depth);
+  /**
+   * Throws CapacityError or SymbolRejectedError (before listening) when the symbols cannot be
+   * held; `onFailure` hears of a symbol upstream refuses later.
+   */
+  watch(symbols: readonly string[], depth: number, onUpdate: (snapshot: SymbolSnapshot) => void, onFailure?: LeaseFailureHandler): Watch {
+    const lease: Lease = this.manager.acquire(symbols, depth, onFailure);
     const unsubscribes = lease.symbols.map((symbol) => this.bus.subscribe(symbol, onUpdate));
     let released = false;
     return {

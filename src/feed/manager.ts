@@ -48,12 +48,40 @@ export class CapacityError extends Error {
   }
 }
 
+/** A symbol upstream refused (ret 600/603/604); the subscriptions that asked for it end with it. */
+export class SymbolRejectedError extends Error {
+  override readonly name = 'SymbolRejectedError';
+  constructor(
+    readonly symbol: string,
+    /** AllTick's ret code */
+    readonly ret: number,
+    /** AllTick's message for that ret, e.g. "code unauthorized" */
+    readonly reason: string,
+  ) {
+    super(`upstream rejected ${symbol}: ret ${ret} ${reason}`);
+  }
+}
+
 export interface Lease {
   readonly symbols: readonly string[];
   readonly depth: number;
   /** Gives the interest back; safe to call more than once. */
   release(): void;
 }
+
+/** Told when a symbol of the lease fails upstream; the lease no longer holds that symbol. */
+export type LeaseFailureHandler = (error: SymbolRejectedError) => void;
+
+interface LeaseRecord {
+  symbols: readonly string[];
+  depth: number;
+  onFailure: LeaseFailureHandler | undefined;
+  /** symbols taken away by failSymbol: their refs are already gone */
+  failed: Set<string>;
+}
+
+/** How long a rejected symbol is refused at once, without asking upstream again. */
+export const REJECTED_SYMBOL_TTL_MS = 60_000;
 
 interface Held {
   trades: boolean;
@@ -73,7 +101,9 @@ export class FeedManager {
   private readonly dirty = new Set<Endpoint>();
   private flushQueued = false;
   private readonly clock: Clock;
-  private activeLeases = 0;
+  private readonly leases = new Set<LeaseRecord>();
+  /** symbols upstream refused, and until when a new request for them is refused here */
+  private readonly rejected = new Map<string, { error: SymbolRejectedError; until: number }>();
 
   constructor(private readonly opts: FeedManagerOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -83,15 +113,17 @@ export class FeedManager {
    * Takes an interest in `symbols` at `depth`. Throws CapacityError, before changing anything,
    * when the plan cannot hold the new symbols.
    */
-  acquire(symbols: readonly string[], depth: number): Lease {
+  acquire(symbols: readonly string[], depth: number, onFailure?: LeaseFailureHandler): Lease {
     const unique = [...new Set(symbols)];
+    this.ensureNotRejected(unique);
     this.ensureCapacity(unique);
     for (const symbol of unique) {
       const state = this.stateOf(symbol);
       state.wants.set(depth, (state.wants.get(depth) ?? 0) + 1);
       this.update(symbol, state);
     }
-    this.activeLeases++;
+    const record: LeaseRecord = { symbols: unique, depth, onFailure, failed: new Set() };
+    this.leases.add(record);
     let released = false;
     return {
       symbols: unique,
@@ -99,10 +131,35 @@ export class FeedManager {
       release: () => {
         if (released) return;
         released = true;
-        this.activeLeases--;
-        for (const symbol of unique) this.releaseOne(symbol, depth);
+        this.leases.delete(record);
+        for (const symbol of unique) if (!record.failed.has(symbol)) this.releaseOne(symbol, depth);
       },
     };
+  }
+
+  /**
+   * Upstream refuses `symbol`: it leaves the lists at once (no linger), every lease holding it
+   * loses it and is told, and new requests for it are refused for a while, so clients asking
+   * again do not make the upstream bisect again.
+   */
+  failSymbol(error: SymbolRejectedError): void {
+    const { symbol } = error;
+    this.rejected.set(symbol, { error, until: this.clock.now() + REJECTED_SYMBOL_TTL_MS });
+    const state = this.symbols.get(symbol);
+    if (state) {
+      if (state.lingerTimer !== undefined) this.clock.clearTimeout(state.lingerTimer);
+      this.symbols.delete(symbol);
+      this.markDirty(endpointOf(symbol));
+    }
+    const holders = [...this.leases].filter((l) => l.symbols.includes(symbol) && !l.failed.has(symbol));
+    for (const lease of holders) lease.failed.add(symbol);
+    for (const lease of holders) lease.onFailure?.(error);
+  }
+
+  /** Symbols refused upstream within the last REJECTED_SYMBOL_TTL_MS. */
+  rejectedSymbols(): SymbolRejectedError[] {
+    this.forgetExpiredRejections();
+    return [...this.rejected.values()].map((r) => r.error);
   }
 
   /** Number of live leases that include `symbol` (optionally at one depth). */
@@ -116,7 +173,7 @@ export class FeedManager {
   }
 
   get leaseCount(): number {
-    return this.activeLeases;
+    return this.leases.size;
   }
 
   /** Sum of ref counts over all symbols. */
@@ -153,7 +210,7 @@ export class FeedManager {
       if (state.lingerTimer !== undefined) this.clock.clearTimeout(state.lingerTimer);
     }
     this.symbols.clear();
-    this.activeLeases = 0;
+    this.leases.clear();
     for (const endpoint of ENDPOINTS) this.dirty.add(endpoint);
     this.flush();
   }
@@ -226,6 +283,20 @@ export class FeedManager {
     const endpoints = [...this.dirty];
     this.dirty.clear();
     for (const endpoint of endpoints) this.opts.sink.setDesired(endpoint, this.desired(endpoint));
+  }
+
+  private forgetExpiredRejections(): void {
+    const now = this.clock.now();
+    for (const [symbol, r] of this.rejected) if (r.until <= now) this.rejected.delete(symbol);
+  }
+
+  private ensureNotRejected(symbols: string[]): void {
+    if (this.rejected.size === 0) return;
+    this.forgetExpiredRejections();
+    for (const symbol of symbols) {
+      const r = this.rejected.get(symbol);
+      if (r) throw r.error;
+    }
   }
 
   private ensureCapacity(symbols: string[]): void {

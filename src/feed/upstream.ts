@@ -6,10 +6,18 @@
  * (readiness); further ones open when their share of the list is non-empty and close when empty.
  */
 import { EventEmitter } from 'node:events';
-import { AllTickConnection, type ConnectionStatus, type Logger, type RejectedRequest, type SubscriptionLists } from './alltick/connection.js';
+import {
+  AllTickConnection,
+  type CodeRejection,
+  type ConnectionStatus,
+  type Logger,
+  type RejectedRequest,
+  type SubscriptionLists,
+} from './alltick/connection.js';
 import type { MarketEvent, SymbolEntry } from './alltick/protocol.js';
 import { ENDPOINTS, type Endpoint } from './alltick/symbols.js';
 import type { Plan } from './alltick/plans.js';
+import type { RestStatus } from './alltick/rest.js';
 import { RequestGate } from './alltick/request-gate.js';
 import type { ListSink } from './manager.js';
 import type { FeedStatus, FeedStatusSource } from './status.js';
@@ -34,13 +42,17 @@ export interface UpstreamEvents {
   event: [MarketEvent];
   status: [ConnectionStatus];
   rejected: [RejectedRequest & { endpoint: Endpoint }];
+  codeRejected: [CodeRejection & { endpoint: Endpoint }];
   invalidFrame: [endpoint: Endpoint, reason: string];
+  /** the REST side's status changed (a call failed) */
+  restStatus: [];
 }
 
 export class AllTickUpstream extends EventEmitter<UpstreamEvents> implements ListSink, FeedStatusSource {
   private readonly connections: Record<Endpoint, AllTickConnection[]> = { stock: [], quote: [] };
   private readonly gate: RequestGate;
   private started = false;
+  private rest: { status(): RestStatus } | null = null;
 
   constructor(private readonly opts: UpstreamOptions) {
     super();
@@ -51,6 +63,15 @@ export class AllTickUpstream extends EventEmitter<UpstreamEvents> implements Lis
   get capacity(): Record<Endpoint, number> {
     const perEndpoint = this.opts.plan.connections * this.opts.plan.codesPerSubscription;
     return { stock: perEndpoint, quote: perEndpoint };
+  }
+
+  /** Adds the REST client's health to `status()`; call `restChanged()` when it changes. */
+  attachRest(rest: { status(): RestStatus }): void {
+    this.rest = rest;
+  }
+
+  restChanged(): void {
+    this.emit('restStatus');
   }
 
   start(): void {
@@ -101,18 +122,24 @@ export class AllTickUpstream extends EventEmitter<UpstreamEvents> implements Lis
             reconnects: s.reconnects,
             resubscribed: s.resubscribed ?? false,
             lastMessageAt: s.lastMessageAt,
+            lastError: s.lastError,
             trades: c.lists.trades,
             depth: c.lists.depth.map((d) => d.code),
           };
         }),
       ),
+      rest: this.rest?.status() ?? null,
     };
   }
 
   onStatusChange(listener: (status: FeedStatus) => void): () => void {
     const onStatus = () => listener(this.status());
     this.on('status', onStatus);
-    return () => this.off('status', onStatus);
+    this.on('restStatus', onStatus);
+    return () => {
+      this.off('status', onStatus);
+      this.off('restStatus', onStatus);
+    };
   }
 
   /** The lists each connection of an endpoint is asked to hold. */
@@ -166,6 +193,7 @@ export class AllTickUpstream extends EventEmitter<UpstreamEvents> implements Lis
       connection.on('event', (e) => this.emit('event', e));
       connection.on('status', (s) => this.emit('status', s));
       connection.on('rejected', (r) => this.emit('rejected', { ...r, endpoint }));
+      connection.on('codeRejected', (r) => this.emit('codeRejected', { ...r, endpoint }));
       connection.on('invalidFrame', (reason) => this.emit('invalidFrame', endpoint, reason));
       list.push(connection);
     }

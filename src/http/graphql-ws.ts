@@ -3,13 +3,14 @@
  * validate caches, error masking, plugins) so both transports behave the same.
  */
 import type { Server } from 'node:http';
-import type { ExecutionArgs } from 'graphql';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
 import type { OperationResult } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { YogaServerInstance } from 'graphql-yoga';
+import type { WsGuards } from './ws-guards.js';
 
-/** Largest client message accepted on the WebSocket. */
+/** Largest client message accepted on the WebSocket, unless `guards` say otherwise. */
 export const WS_MAX_PAYLOAD = 64 * 1024;
 
 interface EnvelopedRoot {
@@ -17,13 +18,21 @@ interface EnvelopedRoot {
   subscribe: (args: ExecutionArgs) => OperationResult;
 }
 
-export function attachGraphQLWs(httpServer: Server, yoga: YogaServerInstance<any, any>): { dispose(): void | Promise<void> } {
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: WS_MAX_PAYLOAD });
-  return useServer<Record<string, unknown>, { socket: unknown; request: unknown }>(
+export function attachGraphQLWs(httpServer: Server, yoga: YogaServerInstance<any, any>, guards?: WsGuards): { dispose(): void | Promise<void> } {
+  const wsServer = new WebSocketServer({
+    server: httpServer,
+    path: '/graphql',
+    maxPayload: guards?.maxPayload ?? WS_MAX_PAYLOAD,
+    ...(guards && { verifyClient: guards.verifyClient }),
+  });
+  return useServer<Record<string, unknown> | undefined, Parameters<WsGuards['onConnect']>[0]['extra']>(
     {
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
+      ...(guards && { connectionInitWaitTimeout: guards.connectionInitWaitTimeout, onConnect: (ctx) => guards.onConnect(ctx) }),
       onSubscribe: async (ctx, _id, params) => {
+        const refused = guards?.checkSubscribe(ctx);
+        if (refused) return refused;
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
@@ -33,15 +42,25 @@ export function attachGraphQLWs(httpServer: Server, yoga: YogaServerInstance<any
         const args: ExecutionArgs = {
           schema,
           operationName: params.operationName ?? null,
-          document: parse(params.query),
+          document: parseOrError(parse, params.query),
           variableValues: params.variables ?? null,
           contextValue: await contextFactory(),
           rootValue: { execute, subscribe } satisfies EnvelopedRoot,
         };
+        if (args.document instanceof GraphQLError) return [args.document];
         const errors = validate(args.schema, args.document);
         return errors.length > 0 ? errors : args;
       },
     },
     wsServer,
   );
+}
+
+/** A syntax error is the client's: answer it as an `error` message, never close the socket with 4500. */
+function parseOrError(parse: (source: string) => ExecutionArgs['document'], query: string): ExecutionArgs['document'] {
+  try {
+    return parse(query);
+  } catch (error) {
+    return (error instanceof GraphQLError ? error : new GraphQLError(String(error))) as unknown as ExecutionArgs['document'];
+  }
 }

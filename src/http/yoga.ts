@@ -2,6 +2,7 @@
  * Yoga: GraphQL over HTTP (GET and POST), SSE subscriptions, GraphiQL served offline from the
  * package, /health and /ready; the dashboard (/), /metrics and request-id error logs as plugins.
  */
+import type { IncomingMessage } from 'node:http';
 import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import type { Config } from '../config.js';
@@ -15,6 +16,10 @@ import type { ServerMetrics } from '../metrics/server-metrics.js';
 import { useDashboard } from './use-dashboard.js';
 import { useMetrics } from './use-metrics.js';
 import { useRequestLog } from './use-request-log.js';
+import type { ClientGuards } from './client-guards.js';
+import { useOperationGuards } from './use-operation-guards.js';
+import { useIntrospectionSwitch } from './use-introspection-switch.js';
+import { useRequestParseErrors } from './use-request-parse-errors.js';
 
 export const DEFAULT_QUERY = `# Live quotes over graphql-ws: press ▶ and watch prices move.
 subscription LiveQuotes {
@@ -41,19 +46,40 @@ export interface YogaAppOptions {
   snapshots: SnapshotService;
   isReady: () => boolean;
   metrics: ServerMetrics;
+  /** client identity, limits and auth (README "Operations") */
+  guards: ClientGuards;
 }
 
-export function createYogaApp({ config, logger, feed, status, snapshots, isReady, metrics }: YogaAppOptions): YogaServerInstance<Record<string, unknown>, Context> {
+export function createYogaApp({ config, logger, feed, status, snapshots, isReady, metrics, guards }: YogaAppOptions): YogaServerInstance<Record<string, unknown>, Context> {
   const log = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => logger[level](args.map(String).join(' '));
   return createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,
-    context: () => ({ feed, status, limits: { maxSymbols: config.MAX_SYMBOLS }, loaders: snapshots.forRequest() }),
-    graphiql: { title: 'alltick-graphql', subscriptionsProtocol: 'WS', defaultQuery: DEFAULT_QUERY },
+    context: (init) => {
+      // node's IncomingMessage: Yoga's server context on HTTP, the upgrade request on graphql-ws
+      const client = guards.identityOf(init.req as IncomingMessage | undefined);
+      return {
+        feed,
+        status,
+        limits: { maxSymbols: client.limits.maxSymbols },
+        client,
+        visibilityKey: client.visibilityKey,
+        loaders: snapshots.forRequest(),
+      };
+    },
+    graphiql: config.GRAPHIQL && { title: 'alltick-graphql', subscriptionsProtocol: 'WS', defaultQuery: DEFAULT_QUERY },
     renderGraphiQL,
     logging: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
-    plugins: [useReadinessCheck({ endpoint: '/ready', check: isReady }), useRequestLog(logger), useMetrics(metrics), useDashboard()],
+    plugins: [
+      useReadinessCheck({ endpoint: '/ready', check: isReady }),
+      useRequestParseErrors(),
+      useIntrospectionSwitch(config.INTROSPECTION),
+      useOperationGuards(guards),
+      useRequestLog(logger),
+      useMetrics(metrics),
+      useDashboard(),
+    ],
   });
 }

@@ -6,10 +6,9 @@
  * the queued one with the same key (latest value wins); any other item is dropped and counted.
  */
 import { Repeater } from 'graphql-yoga';
-import { GraphQLError } from 'graphql';
 import type { SymbolSnapshot } from '../feed/cache.js';
 import type { MarketFeed, Watch } from '../feed/feed.js';
-import { CapacityError } from '../feed/manager.js';
+import { feedErrorToGraphQL } from './feed-errors.js';
 import { carryReceiveTime, countDropped, observeDelivery } from '../metrics/process-metrics.js';
 
 export const DEFAULT_MAX_QUEUE = 256;
@@ -78,14 +77,19 @@ export function feedStream<T extends object>(options: FeedStreamOptions<T>): Rep
     let watch: Watch;
     try {
       // live items carry the event's receive time, for the delivery-latency histogram
-      watch = feed.watch(symbols, depth, (snapshot) =>
-        options.onUpdate(snapshot, (item) => {
-          carryReceiveTime(snapshot.last, item);
-          offer(item);
-        }),
+      watch = feed.watch(
+        symbols,
+        depth,
+        (snapshot) =>
+          options.onUpdate(snapshot, (item) => {
+            carryReceiveTime(snapshot.last, item);
+            offer(item);
+          }),
+        // a symbol upstream refuses later ends the stream with an error naming it
+        (error) => stop(feedErrorToGraphQL(error)),
       );
     } catch (error) {
-      stop(error instanceof CapacityError ? new GraphQLError(error.message, { extensions: { code: 'UPSTREAM_CAPACITY' } }) : error);
+      stop(feedErrorToGraphQL(error));
       return;
     }
     let cleanup: (() => void) | void;

@@ -1,5 +1,7 @@
 /** Feed status: `Query.feedStatus` and `Subscription.feedStatus` (current state first, then every change). */
 import { Repeater, SlidingBuffer } from 'graphql-yoga';
+import type { UpstreamErrorInfo } from '../feed/alltick/connection.js';
+import type { RestStatus } from '../feed/alltick/rest.js';
 import type { ConnectionStatusView, FeedStatus } from '../feed/status.js';
 import { builder } from './builder.js';
 import { EndpointEnum } from './symbols.js';
@@ -14,6 +16,17 @@ const ConnectionStateEnum = builder.enumType('ConnectionState', {
   } as const,
 });
 
+const UpstreamErrorRef = builder.objectRef<UpstreamErrorInfo>('UpstreamError').implement({
+  description: 'An error AllTick answered: a `ret` other than 200, or an HTTP status when connecting.',
+  fields: (t) => ({
+    ret: t.exposeInt('ret', { description: 'AllTick ret code (401, 600, 603, 604, 605, 606…) or HTTP status (401, 429…).' }),
+    message: t.exposeString('message'),
+    at: t.expose('at', { type: 'DateTime' }),
+    operation: t.exposeString('operation', { description: 'What failed: connect, heartbeat, trade, depth, cancel or connection.' }),
+    codes: t.exposeStringList('codes', { description: 'The symbols of a rejected subscribe request.' }),
+  }),
+});
+
 const UpstreamConnectionRef = builder.objectRef<ConnectionStatusView>('UpstreamConnection').implement({
   description: 'One WebSocket connection to AllTick.',
   fields: (t) => ({
@@ -25,8 +38,19 @@ const UpstreamConnectionRef = builder.objectRef<ConnectionStatusView>('UpstreamC
     reconnects: t.exposeInt('reconnects'),
     resubscribed: t.exposeBoolean('resubscribed', { description: 'True once the current lists are acknowledged after the latest (re)connect.' }),
     lastMessageAt: t.expose('lastMessageAt', { type: 'DateTime', nullable: true, description: 'When the last frame arrived from AllTick.' }),
+    lastError: t.expose('lastError', { type: UpstreamErrorRef, nullable: true, description: 'The latest error AllTick answered on this connection; kept after recovery.' }),
     trades: t.exposeStringList('trades', { description: 'Symbols on its trade list.' }),
     depth: t.exposeStringList('depth', { description: 'Symbols on its order-book list.' }),
+  }),
+});
+
+const RestStatusRef = builder.objectRef<RestStatus>('RestStatus').implement({
+  description: 'The health of the AllTick REST side (snapshots, k-lines).',
+  fields: (t) => ({
+    paused: t.boolean({ description: 'True while every REST call waits after rate limiting (HTTP 429, ret 605) or server errors (5xx).', resolve: (r) => r.pausedUntil !== null }),
+    pausedUntil: t.expose('pausedUntil', { type: 'DateTime', nullable: true }),
+    failures: t.exposeInt('failures', { description: 'Rate-limit or server-error answers in a row.' }),
+    lastError: t.expose('lastError', { type: UpstreamErrorRef, nullable: true, description: 'The latest failed REST call; kept after recovery.' }),
   }),
 });
 
@@ -35,6 +59,7 @@ const FeedStatusRef = builder.objectRef<FeedStatus>('FeedStatus').implement({
   fields: (t) => ({
     connected: t.exposeBoolean('connected', { description: 'True when both endpoints are connected.' }),
     connections: t.field({ type: [UpstreamConnectionRef], resolve: (s) => s.connections }),
+    rest: t.field({ type: RestStatusRef, nullable: true, resolve: (s) => s.rest }),
   }),
 });
 

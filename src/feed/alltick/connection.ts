@@ -21,6 +21,7 @@ import { ENDPOINT_PATHS, type Endpoint } from './symbols.js';
 import { HEARTBEAT_INTERVAL_MS, REQUEST_SPACING_MS, type Plan } from './plans.js';
 import { AllTickError, redactToken } from './errors.js';
 import type { RequestGate } from './request-gate.js';
+import { ListLedger } from './list-ledger.js';
 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'disconnected' | 'stopped';
 
@@ -36,6 +37,25 @@ export interface ConnectionStatus {
   reconnects: number;
   /** when the last frame of any kind arrived on this connection (epoch ms) */
   lastMessageAt: number | null;
+  /** the latest error AllTick answered on this connection (a ret other than 200, or an HTTP status at connect) */
+  lastError: UpstreamErrorInfo | null;
+}
+
+export interface UpstreamErrorInfo {
+  ret: number;
+  message: string;
+  at: number;
+  /** the request that failed: connect, heartbeat, trade, depth, cancel, connection */
+  operation: string;
+  /** the codes of a rejected subscribe request */
+  codes: string[];
+}
+
+/** A code upstream refuses (found by bisecting a rejected list); it is no longer sent. */
+export interface CodeRejection {
+  code: string;
+  error: AllTickError;
+  channel: 'trades' | 'depth';
 }
 
 export interface SubscriptionLists {
@@ -54,6 +74,7 @@ export interface ConnectionEvents {
   event: [MarketEvent];
   status: [ConnectionStatus];
   rejected: [RejectedRequest];
+  codeRejected: [CodeRejection];
   invalidFrame: [reason: string];
 }
 
@@ -87,6 +108,8 @@ interface PendingAck {
   codes: string[];
   channel: RejectedRequest['channel'];
   timer: NodeJS.Timeout;
+  /** the list a subscribe request carried, to remember once acknowledged */
+  list?: SubscriptionLists;
 }
 
 const CMD_NAMES: Record<RequestCmd, string> = {
@@ -123,6 +146,9 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
   private lastHeartbeatAt = 0;
   private seqId = Math.floor(Math.random() * 1e9) + 1;
   private readonly pending = new Map<number, PendingAck>();
+  /** acknowledged lists, culprit searches, retry waits */
+  private readonly ledger: ListLedger;
+  private lastError: UpstreamErrorInfo | null = null;
 
   readonly counters = { framesIn: 0, invalidFrames: 0, requestsSent: 0, rejected: 0 };
 
@@ -138,6 +164,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
       maxBackoffMs: 60_000,
       ...options,
     };
+    this.ledger = new ListLedger(this.opts.requestSpacingMs);
   }
 
   get status(): ConnectionStatus {
@@ -150,6 +177,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
       since: this.stateSince,
       reconnects: this.reconnects,
       lastMessageAt: this.lastMessageAt,
+      lastError: this.lastError,
     };
   }
 
@@ -165,12 +193,19 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
   /** The lists this connection should hold upstream; changes are coalesced by the send loop. */
   setLists(lists: SubscriptionLists): void {
     this.desired = { trades: [...lists.trades], depth: lists.depth.map((e) => ({ ...e })) };
+    this.ledger.prune(this.desired);
     this.schedulePump(0);
   }
 
   /** True when upstream holds exactly the desired lists (all sent; acks may be in flight). */
   get inSync(): boolean {
-    return this.state === 'connected' && sameTrades(this.sent.trades, this.desired.trades) && sameDepth(this.sent.depth, this.desired.depth);
+    const target = this.target;
+    return this.state === 'connected' && sameTrades(this.sent.trades, target.trades) && sameDepth(this.sent.depth, target.depth);
+  }
+
+  /** The desired lists less the codes a culprit search keeps out: what the send loop sends. */
+  private get target(): SubscriptionLists {
+    return this.ledger.target(this.desired);
   }
 
   /**
@@ -214,6 +249,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
     const ws = new WebSocket(this.url, { perMessageDeflate: false, handshakeTimeout: this.opts.ackTimeoutMs });
     this.ws = ws;
     this.sent = { trades: [], depth: [] };
+    this.ledger.reset();
     this.resubscribed = false;
 
     ws.on('open', () => {
@@ -230,7 +266,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
     ws.on('unexpected-response', (_req, res) => {
       // Rejected at the upgrade: 401 bad token, 429 too many connections or requests.
       const status = res.statusCode ?? 0;
-      this.report(new AllTickError(status, res.statusMessage || `HTTP ${status}`, 'connect'), [], 'other');
+      this.report(new AllTickError(status, this.redact(res.statusMessage || `HTTP ${status}`), 'connect'), [], 'other');
       if (status === Ret.TokenInvalid) this.failedAttempts += 3; // a bad token will not fix itself soon
       res.resume();
       ws.terminate();
@@ -299,23 +335,61 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
     if (pending && ack.cmd_id === pending.cmd + 1) {
       clearTimeout(pending.timer);
       this.pending.delete(ack.seq_id);
-      if (ack.ret !== Ret.Ok) this.report(new AllTickError(ack.ret, ack.msg, CMD_NAMES[pending.cmd]), pending.codes, pending.channel);
-      else if (pending.cmd === Cmd.Heartbeat) this.failedAttempts = 0; // healthy: next reconnect starts from the minimum gap
+      if (ack.ret !== Ret.Ok) {
+        const error = new AllTickError(ack.ret, this.redact(ack.msg), CMD_NAMES[pending.cmd]);
+        this.report(error, pending.codes, pending.channel);
+        this.onListRejected(pending, error);
+      } else {
+        if (pending.cmd === Cmd.Heartbeat) this.failedAttempts = 0; // healthy: next reconnect starts from the minimum gap
+        this.onListAccepted(pending);
+      }
       this.checkResubscribed();
       return;
     }
     if (ack.ret !== Ret.Ok) {
       // An unsolicited error such as `ret 401 token invalid` or `606` before a close.
-      this.report(new AllTickError(ack.ret, ack.msg, 'connection'), [], 'other');
+      this.report(new AllTickError(ack.ret, this.redact(ack.msg), 'connection'), [], 'other');
       if (ack.ret === Ret.TokenInvalid) this.failedAttempts += 3;
     }
+  }
+
+  /** Upstream text may echo anything, the token included: cut it out and keep it short. */
+  private redact(text: string): string {
+    return redactToken(text, this.opts.token).slice(0, 200);
   }
 
   private report(error: AllTickError, codes: string[], channel: RejectedRequest['channel']): void {
     this.counters.rejected++;
     this.reason = error.message;
+    this.lastError = { ret: error.ret, message: error.message, at: Date.now(), operation: error.operation ?? 'connection', codes };
     this.opts.logger?.warn({ endpoint: this.endpoint, index: this.index, ret: error.ret, msg: error.message, codes: codes.length }, 'upstream rejected a request');
     this.emit('rejected', { error, codes, channel });
+  }
+
+  /** An acknowledged list is what upstream holds now; it may also clear suspects of a culprit search. */
+  private onListAccepted(pending: PendingAck): void {
+    if (!pending.list) return; // heartbeat
+    const channel = pending.channel === 'other' ? null : pending.channel;
+    const culprit = this.ledger.accepted(channel, pending.list, pending.codes);
+    if (culprit) this.isolated(culprit);
+  }
+
+  /**
+   * A rejected list leaves upstream on the previous one, so `sent` goes back to what was acked;
+   * the ledger decides what goes next (a narrower list, or the same one after a wait).
+   */
+  private onListRejected(pending: PendingAck, error: AllTickError): void {
+    if (pending.channel === 'other') return;
+    const channel = pending.channel;
+    this.sent = { ...this.sent, [channel]: this.ledger.acked[channel] };
+    const culprit = this.ledger.rejected(channel, pending.codes, error);
+    if (culprit) this.isolated(culprit);
+    this.schedulePump(0);
+  }
+
+  private isolated({ code, channel, error }: CodeRejection): void {
+    this.opts.logger?.warn({ endpoint: this.endpoint, index: this.index, code, ret: error.ret }, 'upstream refuses a code; it is left out of the lists');
+    this.emit('codeRejected', { code, error, channel });
   }
 
   private checkResubscribed(): void {
@@ -359,6 +433,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
     }
 
     const next = this.nextListRequest();
+    if (next && now < this.ledger.retryAt) return this.schedulePump(Math.min(this.ledger.retryAt, heartbeatDue) - now);
     if (next) {
       const gateAt = this.opts.gate?.nextAt() ?? now;
       if (now < gateAt) return this.schedulePump(Math.min(gateAt, heartbeatDue) - now);
@@ -372,7 +447,8 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
 
   /** The request that moves upstream one step closer to the desired lists, if any. */
   private nextListRequest(): (() => void) | null {
-    const { desired, sent } = this;
+    const { sent } = this;
+    const desired = this.target;
     const tradesDiffer = !sameTrades(desired.trades, sent.trades);
     const depthDiffer = !sameDepth(desired.depth, sent.depth);
     if (tradesDiffer && depthDiffer && desired.trades.length === 0 && desired.depth.length === 0) {
@@ -383,7 +459,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
       const trades = desired.trades;
       return () => {
         this.sent.trades = trades;
-        this.send(Cmd.SubscribeTrade, { symbol_list: trades.map((code) => ({ code })) }, trades, 'trades');
+        this.send(Cmd.SubscribeTrade, { symbol_list: trades.map((code) => ({ code })) }, trades, 'trades', { ...this.ledger.acked, trades });
       };
     }
     if (depthDiffer) {
@@ -391,7 +467,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
       const depth = desired.depth;
       return () => {
         this.sent.depth = depth;
-        this.send(Cmd.SubscribeDepth, { symbol_list: depth }, depth.map((e) => e.code), 'depth');
+        this.send(Cmd.SubscribeDepth, { symbol_list: depth }, depth.map((e) => e.code), 'depth', { ...this.ledger.acked, depth });
       };
     }
     return null;
@@ -400,10 +476,12 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
   private sendCancel(type: CancelType): void {
     if (type !== CancelType.Depth) this.sent.trades = [];
     if (type !== CancelType.Trade) this.sent.depth = [];
-    this.send(Cmd.Cancel, { cancel_type: type }, [], 'other');
+    const { acked } = this.ledger;
+    const after = { trades: type === CancelType.Depth ? acked.trades : [], depth: type === CancelType.Trade ? acked.depth : [] };
+    this.send(Cmd.Cancel, { cancel_type: type }, [], 'other', after);
   }
 
-  private send(cmd: RequestCmd, data: object, codes: string[], channel: RejectedRequest['channel']): void {
+  private send(cmd: RequestCmd, data: object, codes: string[], channel: RejectedRequest['channel'], list?: SubscriptionLists): void {
     const ws = this.ws;
     if (!ws) return;
     this.seqId = this.seqId >= MAX_SEQ_ID ? 1 : this.seqId + 1;
@@ -415,7 +493,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
       this.pending.delete(seqId);
       this.drop(`no ack for ${CMD_NAMES[cmd]} within ${this.opts.ackTimeoutMs} ms`);
     }, this.opts.ackTimeoutMs);
-    this.pending.set(seqId, { cmd, codes, channel, timer });
+    this.pending.set(seqId, { cmd, codes, channel, timer, ...(list && { list }) });
     ws.send(JSON.stringify({ cmd_id: cmd, seq_id: seqId, trace, data }));
   }
 

@@ -205,6 +205,8 @@ export interface AllTickRestClientOptions {
   now?: () => number;
   /** share one limiter between all clients of one token; default: a limiter for `plan` */
   limiter?: RateLimiter;
+  /** told after every failed call (status changed) */
+  onFailure?: () => void;
 }
 
 /**
@@ -213,6 +215,15 @@ export interface AllTickRestClientOptions {
  */
 const RATE_LIMIT_RETS = new Set<number>([Ret.RateLimit, Ret.TooManyRequests, Ret.TooManyRequestsClosed]);
 const MAX_BACKOFF_MS = 60_000;
+
+/** The REST side's health, for feedStatus: whether calls are paused, and the latest failure. */
+export interface RestStatus {
+  /** epoch ms until which every call waits after rate limiting or server errors; null when not paused */
+  pausedUntil: number | null;
+  /** rate-limit / server-error answers in a row */
+  failures: number;
+  lastError: { ret: number; message: string; at: number; operation: string; codes: string[] } | null;
+}
 
 export class AllTickRestClient {
   readonly limiter: RateLimiter;
@@ -224,6 +235,8 @@ export class AllTickRestClient {
   private readonly logger: RestLogger | undefined;
   /** consecutive rate-limit / server-error answers, for the exponential backoff */
   private failures = 0;
+  private lastError: RestStatus['lastError'] = null;
+  private readonly onFailure: (() => void) | undefined;
 
   constructor(options: AllTickRestClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -234,6 +247,19 @@ export class AllTickRestClient {
     this.logger = options.logger;
     this.limiter = options.limiter ?? new RateLimiter({ limits: options.plan, now: options.now });
     trackRateLimiter(this.limiter); // REST calls and waits in /metrics
+    this.onFailure = options.onFailure;
+  }
+
+  status(): RestStatus {
+    const remaining = this.limiter.backoffRemainingMs();
+    return { pausedUntil: remaining > 0 ? Date.now() + remaining : null, failures: this.failures, lastError: this.lastError };
+  }
+
+  /** Keeps the latest failure (already redacted) for status, and tells the listener. */
+  private failed<E extends Error>(error: E, method: RestMethod, ret: number): E {
+    this.lastError = { ret, message: error.message, at: Date.now(), operation: method, codes: [] };
+    this.onFailure?.();
+    return error;
   }
 
   /** Latest trade of each code (codes without data are absent). */
@@ -346,7 +372,7 @@ export class AllTickRestClient {
           ? `timed out after ${this.timeoutMs} ms`
           : `failed: ${this.redact(errorText(error))}`;
       this.logger?.warn({ method, path, trace }, `AllTick REST request ${reason}`);
-      throw new Error(`AllTick REST ${path} request ${reason}`);
+      throw this.failed(new Error(`AllTick REST ${path} request ${reason}`), method, 0);
     }
     this.logger?.debug({ method, path, trace, status, ms: Date.now() - started }, 'AllTick REST call');
 
@@ -357,7 +383,7 @@ export class AllTickRestClient {
       const body = errorBodySchema.safeParse(safeJson(text));
       const msg = (body.success && body.data.msg) || `HTTP ${status}${statusText ? ` ${statusText}` : ''}`;
       if (status === 429 || status >= 500) this.backOff(method, status);
-      throw new AllTickError(status, this.redact(msg), method);
+      throw this.failed(new AllTickError(status, this.redact(msg), method), method, status);
     }
     const json = safeJson(text);
     if (json === undefined) throw this.invalid(method, `not JSON (HTTP ${status}, ${text.length} bytes)`);
@@ -366,7 +392,7 @@ export class AllTickRestClient {
     const { ret, msg } = envelope.data;
     if (ret !== Ret.Ok) {
       if (RATE_LIMIT_RETS.has(ret)) this.backOff(method, ret);
-      throw new AllTickError(ret, this.redact(msg || (RET_MESSAGES[ret] ?? `ret ${ret}`)), method);
+      throw this.failed(new AllTickError(ret, this.redact(msg || (RET_MESSAGES[ret] ?? `ret ${ret}`)), method), method, ret);
     }
     this.failures = 0;
     if (envelope.data.trace !== undefined && envelope.data.trace !== trace) {

@@ -1,0 +1,102 @@
+/**
+ * Who a client is and what it may do, for every transport: the API key it showed (when
+ * API_KEYS_FILE is set), its address, its limits, and the markets it may see. One instance per
+ * server; the HTTP wrapper, the graphql-ws hooks and the envelop plugin all ask it.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Market } from '../feed/alltick/symbols.js';
+import type { Config } from '../config.js';
+import { ApiKeyStore, loadApiKeys, type ApiKey } from './api-keys.js';
+import { AddressCounter } from './address-limit.js';
+import { limitsFromConfig, type ClientLimits } from './limits.js';
+import { OperationRateLimiter } from './rate-limit.js';
+import type { ClientErrorCode } from './client-errors.js';
+
+export interface ClientIdentity {
+  /** remote address of the TCP connection */
+  address: string;
+  /** name of the API key shown; null when authentication is off */
+  keyName: string | null;
+  /** what rate limits are counted against: the key, or else the address */
+  id: string;
+  /** markets this client may see; null = all */
+  markets: ReadonlySet<Market> | null;
+  limits: ClientLimits;
+  /**
+   * Clients with equal visibility keys see the same data for the same operation, so their results
+   * may be shared (fan-out grouping); clients with different allowed markets never share.
+   */
+  visibilityKey: string;
+}
+
+export type AuthOutcome = { ok: true; identity: ClientIdentity } | { ok: false; reason: string };
+
+export const PUBLIC_VISIBILITY = 'public';
+
+export class ClientGuards {
+  readonly limits: ClientLimits;
+  readonly keys: ApiKeyStore | null;
+  readonly rateLimiter = new OperationRateLimiter();
+  /** graphql-ws sockets and in-flight HTTP requests per address */
+  readonly connections: AddressCounter;
+  private readonly identities = new WeakMap<IncomingMessage, ClientIdentity>();
+  /** requests refused per error code, for metrics and logs */
+  readonly refusals = new Map<ClientErrorCode, number>();
+
+  constructor(readonly config: Config, keys?: ApiKeyStore | null) {
+    this.limits = limitsFromConfig(config);
+    this.keys = keys !== undefined ? keys : config.API_KEYS_FILE ? loadApiKeys(config.API_KEYS_FILE) : null;
+    this.connections = new AddressCounter(config.MAX_CONNECTIONS_PER_ADDRESS);
+  }
+
+  countRefusal(code: ClientErrorCode): void {
+    this.refusals.set(code, (this.refusals.get(code) ?? 0) + 1);
+  }
+
+  get authEnabled(): boolean {
+    return this.keys !== null;
+  }
+
+  /** Checks the key a request showed (null: none) and remembers who sent `req`. */
+  authenticate(req: IncomingMessage, key: string | null): AuthOutcome {
+    const address = addressOf(req);
+    if (!this.keys) return { ok: true, identity: this.remember(req, this.anonymous(address)) };
+    if (!key) return { ok: false, reason: 'missing API key: send Authorization: Bearer <key>' };
+    const found = this.keys.lookup(key);
+    if (!found) return { ok: false, reason: 'unknown API key' };
+    return { ok: true, identity: this.remember(req, this.identityForKey(found, address)) };
+  }
+
+  /** Who sent `req` (as authenticated before), or an anonymous client for in-process calls. */
+  identityOf(req: IncomingMessage | undefined): ClientIdentity {
+    const known = req && this.identities.get(req);
+    if (known) return known;
+    const identity = this.anonymous(req ? addressOf(req) : 'local');
+    // with authentication on, an unauthenticated caller sees no market at all
+    return this.keys ? { ...identity, markets: new Set(), visibilityKey: 'none' } : identity;
+  }
+
+  private remember(req: IncomingMessage, identity: ClientIdentity): ClientIdentity {
+    this.identities.set(req, identity);
+    return identity;
+  }
+
+  private anonymous(address: string): ClientIdentity {
+    return { address, keyName: null, id: `address:${address}`, markets: null, limits: this.limits, visibilityKey: PUBLIC_VISIBILITY };
+  }
+
+  private identityForKey(key: ApiKey, address: string): ClientIdentity {
+    return {
+      address,
+      keyName: key.name,
+      id: `key:${key.name}`,
+      markets: key.markets,
+      limits: { ...this.limits, ...key.limits },
+      visibilityKey: key.markets ? `markets:${[...key.markets].sort().join(',')}` : 'markets:*',
+    };
+  }
+}
+
+export function addressOf(req: IncomingMessage): string {
+  return req.socket?.remoteAddress ?? 'unknown';
+}

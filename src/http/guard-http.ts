@@ -1,0 +1,59 @@
+/**
+ * The HTTP gate in front of Yoga, run before any body is read: body size (413, or 411 for a POST
+ * without Content-Length), connections per address (429), and the API key on /graphql (401).
+ * GraphiQL's page (GET, Accept: text/html) needs no key: it holds no data, and every operation it
+ * runs is checked like any other.
+ */
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { bearerKey } from './api-keys.js';
+import { addressOf, type ClientGuards } from './client-guards.js';
+import { ClientErrorCode, errorBody } from './client-errors.js';
+
+export interface HttpGuardOptions {
+  maxBodyBytes: number;
+  graphqlPath: string;
+  graphiql: boolean;
+}
+
+function reply(res: ServerResponse, status: number, code: ClientErrorCode, message: string, headers: Record<string, string> = {}): void {
+  const body = errorBody(code, message);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
+  res.end(body);
+}
+
+const isGraphiQLPage = (req: IncomingMessage) => req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
+
+export function guardHttp(guards: ClientGuards, next: RequestListener, options: HttpGuardOptions): RequestListener {
+  const refuse = (res: ServerResponse, status: number, code: ClientErrorCode, message: string, headers?: Record<string, string>) => {
+    guards.countRefusal(code);
+    reply(res, status, code, message, headers);
+  };
+  return (req, res) => {
+    const length = req.headers['content-length'];
+    if (length !== undefined && !(Number(length) <= options.maxBodyBytes)) {
+      // the body is not read: close the connection after answering
+      res.setHeader('connection', 'close');
+      return refuse(res, 413, ClientErrorCode.PayloadTooLarge, `request body too large: at most ${options.maxBodyBytes} bytes`);
+    }
+    if (length === undefined && req.headers['transfer-encoding'] !== undefined) {
+      res.setHeader('connection', 'close');
+      return refuse(res, 411, ClientErrorCode.LengthRequired, 'a request body needs a Content-Length header');
+    }
+
+    const address = addressOf(req);
+    const release = guards.connections.acquire(address);
+    if (!release) {
+      return refuse(res, 429, ClientErrorCode.TooManyConnections, `too many connections from ${address}: at most ${guards.config.MAX_CONNECTIONS_PER_ADDRESS}`, { 'retry-after': '1' });
+    }
+    res.once('close', release);
+
+    const path = (req.url ?? '/').split('?')[0];
+    if (guards.authEnabled && (path === options.graphqlPath || path === `${options.graphqlPath}/`) && !(options.graphiql && isGraphiQLPage(req))) {
+      const auth = guards.authenticate(req, bearerKey(req.headers.authorization));
+      if (!auth.ok) return refuse(res, 401, ClientErrorCode.Unauthenticated, auth.reason, { 'www-authenticate': 'Bearer' });
+    } else {
+      guards.authenticate(req, null);
+    }
+    next(req, res);
+  };
+}

@@ -1,0 +1,24 @@
+/**
+ * Yoga answers a request it cannot parse (e.g. `?variables=` that is not JSON on a GET, found by
+ * the fuzz test) with a masked 500 "Unexpected error.". Those are the client's errors: answer
+ * 400 BAD_REQUEST with what was wrong.
+ */
+import { GraphQLError } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+
+export function useRequestParseErrors(): Plugin {
+  return {
+    onRequestParse({ requestParser, setRequestParser }) {
+      if (!requestParser) return;
+      setRequestParser(async (request) => {
+        try {
+          return await requestParser(request);
+        } catch (error) {
+          if (error instanceof GraphQLError) throw error;
+          const reason = error instanceof SyntaxError ? 'a parameter is not valid JSON' : 'malformed request';
+          throw new GraphQLError(`could not read the request: ${reason}`, { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
+        }
+      });
+    },
+  };
+}

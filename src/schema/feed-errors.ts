@@ -1,0 +1,16 @@
+/**
+ * Feed errors as clients see them: a GraphQLError with a stable `extensions.code` and the details
+ * a client needs to act (which symbol, which AllTick ret), never anything about the token.
+ */
+import { GraphQLError } from 'graphql';
+import { CapacityError, SymbolRejectedError } from '../feed/manager.js';
+
+export function feedErrorToGraphQL(error: unknown): unknown {
+  if (error instanceof CapacityError) {
+    return new GraphQLError(error.message, { extensions: { code: 'UPSTREAM_CAPACITY', endpoint: error.endpoint } });
+  }
+  if (error instanceof SymbolRejectedError) {
+    return new GraphQLError(error.message, { extensions: { code: 'UPSTREAM_REJECTED', symbol: error.symbol, ret: error.ret } });
+  }
+  return error;
+}

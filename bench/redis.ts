@@ -41,6 +41,7 @@ function countingClient(wsUrl: string): Promise<Counter> {
     const ws = new WebSocket(wsUrl, 'graphql-transport-ws', { perMessageDeflate: false });
     const counter: Counter = { count: 0, close: () => ws.terminate() };
     ws.on('error', reject);
+    ws.on('close', (code) => reject(new Error(`client closed before subscribing (${code})`)));
     ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init' })));
     ws.on('message', (data) => {
       const text = data.toString();
@@ -78,6 +79,9 @@ async function runVariant(sim: Simulator, variant: string, count: number, redisP
     ALLTICK_API_URL: sim.httpUrl,
     ALLTICK_TIMINGS: JSON.stringify(FAST),
     LINGER_MS: '0',
+    // every bench client comes from 127.0.0.1: no per-address limits
+    MAX_CONNECTIONS_PER_ADDRESS: '0',
+    OPERATIONS_PER_SECOND: '0',
     ...(redisPrefix && { REDIS_URL, REDIS_PREFIX: redisPrefix }),
   };
   const instances: InstanceProcess[] = await Promise.all(Array.from({ length: count }, () => spawnInstance(env, 60_000)));
@@ -120,6 +124,12 @@ async function cleanRedis(prefix: string): Promise<void> {
   }
 }
 
+// bounded whatever happens: a stuck run kills its servers and fails
+const deadline = setTimeout(() => {
+  console.error('bench:redis timed out');
+  void killAll().then(() => process.exit(1));
+}, 60_000 + 2 * (SECONDS * 1000 + WARMUP_MS + 60_000));
+
 const sim = await createSimulator({ ticksPerSecond: TICKS, spacingMs: 20, tokenSpacingMs: 0, maxConnections: 4 });
 const prefix = `bench-${randomBytes(4).toString('hex')}:`;
 const results: Result[] = [];
@@ -129,10 +139,14 @@ try {
   results.push(await runVariant(sim, '1 instance', 1, null));
   await new Promise((r) => setTimeout(r, 500));
   results.push(await runVariant(sim, '2 instances + Redis', 2, prefix));
+} catch (error) {
+  console.error('bench:redis failed:', error instanceof Error ? error.message : error);
+  process.exitCode = 1;
 } finally {
   await killAll();
   await sim.close();
   await cleanRedis(prefix).catch(() => undefined);
+  clearTimeout(deadline);
 }
 
 const rows = [

@@ -19,6 +19,34 @@ const tokenList = z
   .transform((s) => s.split(',').map((t) => t.trim()).filter(Boolean))
   .optional();
 
+/**
+ * Upstream timing overrides as JSON, e.g. `{"requestSpacingMs":50,"reconnectGapMs":200}`: for
+ * tests and benchmarks that run the server as a process against a fast simulator. Not for AllTick.
+ */
+const upstreamTimings = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z
+      .object({
+        heartbeatIntervalMs: positiveMs,
+        requestSpacingMs: positiveMs,
+        subscribeSpacingMs: positiveMs,
+        ackTimeoutMs: positiveMs,
+        reconnectGapMs: positiveMs,
+        maxBackoffMs: positiveMs,
+      })
+      .partial()
+      .strict(),
+  );
+
 const envSchema = z.object({
   PORT: port.default(4000),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -30,6 +58,7 @@ const envSchema = z.object({
   MAX_SYMBOLS: z.coerce.number().int().min(1).max(10_000).default(100),
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
   REDIS_PREFIX: z.string().min(1).default('alltick-graphql:'),
+  ALLTICK_TIMINGS: upstreamTimings.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SIMULATOR_PORT: port.default(7070),
   SIMULATOR_TOKENS: tokenList,

@@ -56,7 +56,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     config,
     logger,
     feed: running.feed,
-    status: running.upstream,
+    status: running.status,
     snapshots: running.snapshots,
     isReady: () => !shuttingDown && running.ready(),
     metrics,

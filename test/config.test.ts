@@ -30,8 +30,16 @@ describe('loadConfig', () => {
     ['LINGER_MS', '-1'],
     ['LOG_LEVEL', 'loud'],
     ['REDIS_URL', 'localhost:6379'],
+    ['ALLTICK_TIMINGS', '{not json'],
+    ['ALLTICK_TIMINGS', '{"requestSpacingMs":-1}'],
+    ['ALLTICK_TIMINGS', '{"requestSpacing":50}'],
   ])('a bad %s stops start-up with a message naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}=`));
+  });
+
+  it('parses upstream timing overrides (tests and benchmarks run servers as processes)', () => {
+    expect(loadConfig({ ALLTICK_TIMINGS: '{"requestSpacingMs":50,"reconnectGapMs":200}' }).ALLTICK_TIMINGS).toEqual({ requestSpacingMs: 50, reconnectGapMs: 200 });
+    expect(loadConfig({}).ALLTICK_TIMINGS).toBeUndefined();
   });
 
   it('never prints the token in a configuration error', () => {

@@ -45,6 +45,11 @@ export class LastValueCache {
     return this.entries.get(symbol);
   }
 
+  /** Forgets a symbol (cluster mode: this instance stopped following it, so its entry would go stale). */
+  delete(symbol: string): boolean {
+    return this.entries.delete(symbol);
+  }
+
   get size(): number {
     return this.entries.size;
   }

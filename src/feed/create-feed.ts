@@ -14,6 +14,8 @@ import { FeedManager, SymbolRejectedError } from './manager.js';
 import { SnapshotService } from './snapshots/snapshot-service.js';
 import { AllTickUpstream, type UpstreamOptions } from './upstream.js';
 import { AllTickRestClient } from './alltick/rest.js';
+import type { FeedStatusSource } from './status.js';
+import { startClusterFeed } from '../cluster/start-cluster.js';
 
 /** Added to every REST gap of the plan, against arrival jitter. */
 const REST_GAP_MARGIN_MS = 200;
@@ -32,6 +34,8 @@ export interface RunningFeed {
   feed: MarketFeed;
   manager: FeedManager;
   upstream: AllTickUpstream;
+  /** feed status for clients: the local upstream, or in cluster mode the owner's (through Redis) */
+  status: FeedStatusSource;
   /** AllTick REST (the simulator's when no token): cold snapshots, candles, static info */
   snapshots: SnapshotService;
   /** the in-process simulator when no ALLTICK_TOKEN is configured */
@@ -60,13 +64,24 @@ export async function startFeed({ config, logger, timings }: FeedOptions): Promi
   }
 
   const plan = PLANS[config.ALLTICK_PLAN];
-  const upstream = new AllTickUpstream({ wsBaseUrl, token, plan, logger, ...(timings && { timings }) });
+  const limiter = new RateLimiter({ limits: withMargin(rateLimitsOf(plan), REST_GAP_MARGIN_MS) });
+  let onRestFailure = () => {};
+  const rest = new AllTickRestClient({ baseUrl: apiBaseUrl, token, plan, logger, limiter, onFailure: () => onRestFailure() });
+  const snapshots = new SnapshotService({ rest });
+
+  const upstreamTimings = timings ?? config.ALLTICK_TIMINGS;
+  if (config.REDIS_URL) {
+    // several instances, one upstream: see src/cluster/
+    const cluster = startClusterFeed({ config, redisUrl: config.REDIS_URL, logger, wsBaseUrl, token, simulator, rest, settleMs: SHUTDOWN_SETTLE_MS, ...(upstreamTimings && { timings: upstreamTimings }) });
+    onRestFailure = () => cluster.restChanged();
+    return { ...cluster, snapshots, simulator, rest };
+  }
+
+  const upstream = new AllTickUpstream({ wsBaseUrl, token, plan, logger, ...(upstreamTimings && { timings: upstreamTimings }) });
   const manager = new FeedManager({ sink: upstream, lingerMs: config.LINGER_MS, capacity: upstream.capacity });
   const feed = new MarketFeed(manager, new MemoryBus());
-  const limiter = new RateLimiter({ limits: withMargin(rateLimitsOf(plan), REST_GAP_MARGIN_MS) });
-  const rest = new AllTickRestClient({ baseUrl: apiBaseUrl, token, plan, logger, limiter, onFailure: () => upstream.restChanged() });
+  onRestFailure = () => upstream.restChanged();
   upstream.attachRest(rest);
-  const snapshots = new SnapshotService({ rest });
   upstream.on('event', (event) => feed.ingest(event));
   upstream.on('status', (s) =>
     logger.info({ endpoint: s.endpoint, index: s.index, state: s.state, reason: s.reason, resubscribed: s.resubscribed }, 'upstream status'),
@@ -79,6 +94,7 @@ export async function startFeed({ config, logger, timings }: FeedOptions): Promi
     feed,
     manager,
     upstream,
+    status: upstream,
     snapshots,
     simulator,
     rest,

@@ -15,6 +15,13 @@ export interface Watch {
   release(): void;
 }
 
+/** Cluster mode: where queries find symbols whose updates this instance does not receive. */
+export interface SharedSnapshots {
+  /** true while this instance receives the symbol's updates, so its local cache is current */
+  follows(symbol: string): boolean;
+  read(symbols: readonly string[]): Promise<(SymbolSnapshot | undefined)[]>;
+}
+
 export class MarketFeed {
   readonly cache = new LastValueCache();
   /** recent trades per symbol (recentTrades) */
@@ -25,6 +32,7 @@ export class MarketFeed {
   constructor(
     readonly manager: FeedManager,
     private readonly bus: Bus,
+    private readonly shared: SharedSnapshots | null = null,
   ) {}
 
   /** Feed one upstream event in: cache it and publish it unless it is stale. */
@@ -40,6 +48,24 @@ export class MarketFeed {
 
   snapshot(symbol: string): SymbolSnapshot | undefined {
     return this.cache.get(symbol);
+  }
+
+  /**
+   * Snapshots for queries: the local cache, or in cluster mode the shared cache for symbols this
+   * instance does not follow. If Redis cannot answer, the local cache is the best there is.
+   */
+  async lookup(symbols: readonly string[]): Promise<(SymbolSnapshot | undefined)[]> {
+    const shared = this.shared;
+    const remote = shared ? symbols.filter((s) => !shared.follows(s)) : [];
+    if (!shared || remote.length === 0) return symbols.map((s) => this.cache.get(s));
+    const fetched = new Map<string, SymbolSnapshot | undefined>();
+    try {
+      const found = await shared.read(remote);
+      remote.forEach((s, i) => fetched.set(s, found[i]));
+    } catch {
+      // Redis is away: readiness already says so
+    }
+    return symbols.map((s) => fetched.get(s) ?? this.cache.get(s));
   }
 
   /**

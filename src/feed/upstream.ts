@@ -88,6 +88,15 @@ export class AllTickUpstream extends EventEmitter<UpstreamEvents> implements Lis
     await Promise.all(all.map((c) => c.stop()));
   }
 
+  /**
+   * Closes every connection and forgets them, so a later `start()` opens fresh ones (cluster mode:
+   * the upstream stops when this instance loses the lease and starts again if it wins it back).
+   */
+  async stopAndForget(settleMs = 0): Promise<void> {
+    await this.stop(settleMs);
+    for (const endpoint of ENDPOINTS) this.connections[endpoint].length = 0;
+  }
+
   /** Every connection's status. */
   get statuses(): ConnectionStatus[] {
     return ENDPOINTS.flatMap((e) => this.connections[e].map((c) => c.status));

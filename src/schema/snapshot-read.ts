@@ -2,6 +2,8 @@
  * Snapshot reads for the query fields: a symbol's trade or book comes from the last-value cache
  * while upstream streams it (some client subscribes, or it is lingering), otherwise from AllTick
  * REST through the request's loaders (batched, cached, rate-limited). Never subscribes upstream.
+ * With several instances (REDIS_URL) the cache of a symbol this instance does not follow is the
+ * shared one in Redis.
  */
 import type { DepthBook, Trade } from '../feed/alltick/protocol.js';
 import { endpointOf } from '../feed/alltick/symbols.js';
@@ -10,10 +12,17 @@ import { healthOf } from '../feed/health.js';
 import type { Context } from './context.js';
 import { fromUpstream } from './upstream-errors.js';
 
-/** What upstream streams for a symbol right now. */
+/**
+ * What upstream streams for a symbol right now: for this instance's clients (its feed manager), or
+ * with several instances for any instance's (the shared upstream's lists, from the feed status).
+ */
 function streamed(ctx: Context, symbol: string): { trades: boolean; depth: boolean } {
   const lists = ctx.feed.manager.desired(endpointOf(symbol));
-  return { trades: lists.trades.includes(symbol), depth: lists.depth.some((e) => e.code === symbol) };
+  const connections = ctx.status.status().connections;
+  return {
+    trades: lists.trades.includes(symbol) || connections.some((c) => c.trades.includes(symbol)),
+    depth: lists.depth.some((e) => e.code === symbol) || connections.some((c) => c.depth.includes(symbol)),
+  };
 }
 
 export interface SymbolRead {
@@ -25,7 +34,7 @@ export interface SymbolRead {
 /** The symbol's trade and/or order book, each from the cache when streamed, else from REST. */
 export async function readSymbol(ctx: Context, symbol: string, want: { trade: boolean; book: boolean }): Promise<SymbolRead> {
   const live = streamed(ctx, symbol);
-  const cached = ctx.feed.snapshot(symbol);
+  const [cached] = await ctx.feed.lookup([symbol]); // several instances: the shared cache in Redis
   const cachedTrade = live.trades ? (cached?.trade ?? null) : null;
   const cachedBook = live.depth ? (cached?.book ?? null) : null;
   const [trade, book] = await Promise.all([

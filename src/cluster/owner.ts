@@ -1,0 +1,221 @@
+/**
+ * The owner role: while this instance holds the lease it runs the AllTick upstream, holds the union
+ * of every instance's demand there (re-read on each demand-changed notice and periodically, which
+ * also catches the demand of dead instances expiring), and sends every upstream event through the
+ * fenced script into the shared cache and onto the symbol's channel. When the lease goes, it stops
+ * writing at once and closes its upstream connections; the next owner opens its own.
+ */
+import type { Redis } from 'ioredis';
+import type { AllTickUpstream } from '../feed/upstream.js';
+import { ENDPOINTS } from '../feed/alltick/symbols.js';
+import type { Logger } from '../logger.js';
+import { readDemandUnion } from './demand.js';
+import type { ClusterKeys } from './keys.js';
+import type { HeldLease, OwnerLease } from './lease.js';
+import type { RedisLink } from './redis-link.js';
+import { clusterScripts, type ClusterScripts } from './scripts.js';
+import type { SharedCache } from './shared-cache.js';
+import type { Rejection, StatusMessage } from './wire.js';
+import { RET_MESSAGES } from '../feed/alltick/protocol.js';
+
+export interface UpstreamOwnerOptions {
+  link: RedisLink;
+  keys: ClusterKeys;
+  lease: OwnerLease;
+  upstream: AllTickUpstream;
+  cache: SharedCache;
+  logger: Logger;
+  /** the plan's minimum gap between an upstream connection closing and the next opening */
+  reconnectGapMs: number;
+  /** how often the union of demand is re-read even without a notice */
+  reconcileMs: number;
+  /** how often the status is re-published as a heartbeat; its TTL in Redis */
+  statusHeartbeatMs: number;
+  statusTtlMs: number;
+  /** how long a graceful stop gives an emptied list to reach AllTick */
+  settleMs: number;
+}
+
+export class UpstreamOwner {
+  private active: HeldLease | null = null;
+  private readonly scripts: ClusterScripts;
+  private timers: NodeJS.Timeout[] = [];
+  private stopDemandNotices: (() => void) | null = null;
+  /** upstream start/stop run one after another, never overlapping */
+  private upstreamOps: Promise<void> = Promise.resolve();
+  private lastClosedAt = 0;
+  private reconciling = false;
+  private reconcileAgain = false;
+  private shownUnion = '';
+  private readonly redis: Redis;
+
+  constructor(private readonly opts: UpstreamOwnerOptions) {
+    this.redis = opts.link.cmd;
+    this.scripts = clusterScripts(this.redis);
+    opts.lease.on('acquired', (held) => this.take(held));
+    opts.lease.on('lost', (held, reason) => this.resign(held, reason));
+    opts.upstream.on('event', (event) => {
+      const held = this.active;
+      if (!held) return;
+      opts.cache.publish(held, event).then(
+        (outcome) => {
+          if (outcome === 'fenced-out' && this.active === held) opts.lease.lose('fenced out: another instance holds the lease');
+        },
+        (error: unknown) => opts.logger.debug({ err: String(error) }, 'event publish failed'),
+      );
+    });
+    opts.upstream.on('status', () => void this.publishStatus());
+    // a code AllTick refuses: every instance ends the subscriptions that want it
+    opts.upstream.on('codeRejected', ({ code, error }) => {
+      if (!this.active) return;
+      const rejection: Rejection = { code, ret: error.ret, reason: (RET_MESSAGES[error.ret] ?? 'rejected').slice(0, 200) };
+      this.redis.publish(opts.keys.rejections, JSON.stringify(rejection)).catch(() => undefined);
+    });
+  }
+
+  get isOwner(): boolean {
+    return this.active !== null;
+  }
+
+  /**
+   * Graceful stop (this instance's own demand is already withdrawn): when nobody else wants
+   * anything the lists are emptied upstream first; then the upstream closes and the lease is freed
+   * so another instance takes over at once.
+   */
+  async stop(): Promise<void> {
+    const held = this.active;
+    if (held) {
+      let othersWant = true;
+      try {
+        const { demand } = await readDemandUnion(this.redis, this.opts.keys);
+        othersWant = ENDPOINTS.some((e) => demand[e].trades.length > 0 || demand[e].depth.length > 0);
+      } catch {
+        // keep the lists: the next owner takes them over
+      }
+      if (!othersWant) for (const endpoint of ENDPOINTS) this.opts.upstream.setDesired(endpoint, { trades: [], depth: [] });
+      this.deactivate();
+      await this.closeUpstream(othersWant ? 0 : this.opts.settleMs);
+      await this.redis.set(this.opts.keys.upstreamClosedAt, String(this.lastClosedAt), 'PX', this.opts.reconnectGapMs * 2).catch(() => undefined);
+    }
+    await this.opts.lease.stop();
+    await this.upstreamOps;
+  }
+
+  private take(held: HeldLease): void {
+    this.active = held;
+    this.opts.logger.info({ fence: held.fence }, 'this instance now owns the AllTick upstream');
+    this.stopDemandNotices = this.opts.link.listen(this.opts.keys.demandChanged, () => void this.reconcile());
+    this.timers.push(setInterval(() => void this.reconcile(), this.opts.reconcileMs));
+    this.timers.push(setInterval(() => void this.publishStatus(), this.opts.statusHeartbeatMs));
+    void this.reconcile();
+    this.upstreamOps = this.upstreamOps.then(async () => {
+      const waitMs = await this.gapToRespect();
+      if (waitMs > 0) {
+        this.opts.logger.info({ waitMs }, 'waiting for the plan gap before connecting upstream');
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+      }
+      if (this.active !== held) return;
+      this.opts.upstream.start();
+      void this.reconcile(); // starts any further connection the lists need
+      void this.publishStatus();
+    });
+  }
+
+  private resign(held: HeldLease, reason: string): void {
+    if (this.active !== held) return;
+    this.opts.logger.warn({ fence: held.fence, reason }, 'no longer the upstream owner: closing the AllTick connections');
+    this.deactivate();
+    void this.closeUpstream(0);
+  }
+
+  private deactivate(): void {
+    this.active = null;
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    this.stopDemandNotices?.();
+    this.stopDemandNotices = null;
+    this.shownUnion = '';
+  }
+
+  private closeUpstream(settleMs: number): Promise<void> {
+    this.upstreamOps = this.upstreamOps.then(async () => {
+      await this.opts.upstream.stopAndForget(settleMs);
+      this.lastClosedAt = Date.now();
+    });
+    return this.upstreamOps;
+  }
+
+  /**
+   * AllTick wants a gap between a connection closing and the next opening, whichever process
+   * opens it. A graceful owner leaves its close time in Redis; a crashed one closed at least
+   * ttl − renew before its lease expired.
+   */
+  private async gapToRespect(): Promise<number> {
+    const gap = this.opts.reconnectGapMs;
+    const { ttlMs, renewMs } = this.opts.lease.timings;
+    let closedAt = this.lastClosedAt;
+    try {
+      const stored = Number(await this.redis.get(this.opts.keys.upstreamClosedAt));
+      if (Number.isFinite(stored)) closedAt = Math.max(closedAt, stored);
+    } catch {
+      // unknown: the crash bound below still holds
+    }
+    const sinceCrashBound = gap - (ttlMs - renewMs);
+    return Math.min(gap, Math.max(0, sinceCrashBound, closedAt + gap - Date.now()));
+  }
+
+  /** Holds the union of all instances' demand upstream; calls during a read are folded into one more read. */
+  private async reconcile(): Promise<void> {
+    if (this.reconciling) {
+      this.reconcileAgain = true;
+      return;
+    }
+    this.reconciling = true;
+    try {
+      do {
+        this.reconcileAgain = false;
+        const held = this.active;
+        if (!held) return;
+        const { demand, instances } = await readDemandUnion(this.redis, this.opts.keys);
+        if (this.active !== held) return;
+        for (const endpoint of ENDPOINTS) {
+          const capacity = this.opts.upstream.capacity[endpoint];
+          if (demand[endpoint].trades.length > capacity) {
+            this.opts.logger.warn({ endpoint, wanted: demand[endpoint].trades.length, capacity }, 'demand of all instances exceeds the plan: some symbols are left out');
+          }
+          this.opts.upstream.setDesired(endpoint, demand[endpoint]);
+        }
+        const shown = JSON.stringify(demand);
+        if (shown !== this.shownUnion) {
+          this.shownUnion = shown;
+          this.opts.logger.info({ instances, stock: demand.stock.trades.length, quote: demand.quote.trades.length }, 'upstream lists follow the demand of all instances');
+          void this.publishStatus(); // feedStatus shows the lists
+        }
+      } while (this.reconcileAgain);
+    } catch (error) {
+      this.opts.logger.debug({ err: String(error) }, 'reading the demand failed; retried shortly');
+    } finally {
+      this.reconciling = false;
+    }
+  }
+
+  private async publishStatus(): Promise<void> {
+    const held = this.active;
+    if (!held || !this.opts.link.attached) return;
+    const { connected, connections } = this.opts.upstream.status();
+    const message: StatusMessage = { fence: held.fence, owner: this.opts.lease.instanceId, status: { connected, connections } };
+    try {
+      const result = await this.scripts.publishStatus(
+        this.opts.keys.owner,
+        this.opts.keys.status,
+        held.value,
+        JSON.stringify(message),
+        this.opts.statusTtlMs,
+        this.opts.keys.statusChannel,
+      );
+      if (result === -1 && this.active === held) this.opts.lease.lose('fenced out: another instance holds the lease');
+    } catch (error) {
+      this.opts.logger.debug({ err: String(error) }, 'status publish failed');
+    }
+  }
+}

@@ -416,7 +416,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
 
   /** Upstream measures spacing on arrival; a small margin absorbs network and timer jitter. */
   private get spacingWithMargin(): number {
-    return this.opts.requestSpacingMs + Math.min(50, Math.ceil(this.opts.requestSpacingMs * 0.05));
+    return this.opts.requestSpacingMs + Math.min(100, Math.ceil(this.opts.requestSpacingMs * 0.1));
   }
 
   private pump(): void {

@@ -13,6 +13,7 @@ import type { AllTickUpstream } from './feed/upstream.js';
 import type { Simulator } from './simulator/server.js';
 import { createYogaApp } from './http/yoga.js';
 import { attachGraphQLWs } from './http/graphql-ws.js';
+import { FanoutRegistry } from './http/fanout/registry.js';
 import type { Context } from './schema/context.js';
 import { createLogger, type Logger } from './logger.js';
 
@@ -31,6 +32,8 @@ export interface RunningServer {
   upstream: AllTickUpstream;
   simulator: Simulator | null;
   yoga: YogaServerInstance<Record<string, unknown>, Context>;
+  /** groups of graphql-ws subscriptions sharing one execution */
+  fanout: FanoutRegistry;
   stop(): Promise<void>;
 }
 
@@ -40,7 +43,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const running: RunningFeed = await startFeed({ config, logger, ...(options.timings && { timings: options.timings }) });
 
   let shuttingDown = false;
-  const yoga = createYogaApp({ config, logger, feed: running.feed, status: running.upstream, isReady: () => !shuttingDown && running.ready() });
+  const fanout = new FanoutRegistry({ policy: { bufferBytes: config.SLOW_CONSUMER_BUFFER_BYTES, evictMs: config.SLOW_CONSUMER_EVICT_MS } });
+  const yoga = createYogaApp({ config, logger, feed: running.feed, status: running.upstream, isReady: () => !shuttingDown && running.ready(), fanout });
   const httpServer = createServer(yoga);
   const ws = attachGraphQLWs(httpServer, yoga);
 
@@ -64,5 +68,5 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await running.stop();
   };
 
-  return { url, port, httpServer, feed: running.feed, upstream: running.upstream, simulator: running.simulator, yoga, stop };
+  return { url, port, httpServer, feed: running.feed, upstream: running.upstream, simulator: running.simulator, yoga, fanout, stop };
 }

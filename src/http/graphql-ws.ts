@@ -6,8 +6,9 @@ import type { Server } from 'node:http';
 import type { ExecutionArgs } from 'graphql';
 import type { OperationResult } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { YogaServerInstance } from 'graphql-yoga';
+import { setDeliveryTarget } from './fanout/plugin.js';
 
 /** Largest client message accepted on the WebSocket. */
 export const WS_MAX_PAYLOAD = 64 * 1024;
@@ -23,7 +24,7 @@ export function attachGraphQLWs(httpServer: Server, yoga: YogaServerInstance<any
     {
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
-      onSubscribe: async (ctx, _id, params) => {
+      onSubscribe: async (ctx, id, params) => {
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
@@ -38,6 +39,8 @@ export function attachGraphQLWs(httpServer: Server, yoga: YogaServerInstance<any
           contextValue: await contextFactory(),
           rootValue: { execute, subscribe } satisfies EnvelopedRoot,
         };
+        // shareable subscriptions write their frames straight to this socket (src/http/fanout)
+        setDeliveryTarget(args.contextValue as object, { socket: ctx.extra.socket as WebSocket, id });
         const errors = validate(args.schema, args.document);
         return errors.length > 0 ? errors : args;
       },

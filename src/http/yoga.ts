@@ -10,6 +10,8 @@ import type { FeedStatusSource } from '../feed/status.js';
 import type { Logger } from '../logger.js';
 import type { Context } from '../schema/context.js';
 import { schema } from '../schema/index.js';
+import { useSharedSubscriptions } from './fanout/plugin.js';
+import type { FanoutRegistry } from './fanout/registry.js';
 
 export const DEFAULT_QUERY = `# Live quotes over graphql-ws: press ▶ and watch prices move.
 subscription LiveQuotes {
@@ -34,9 +36,11 @@ export interface YogaAppOptions {
   feed: MarketFeed;
   status: FeedStatusSource;
   isReady: () => boolean;
+  /** shared execution of graphql-ws subscriptions (src/http/fanout) */
+  fanout?: FanoutRegistry;
 }
 
-export function createYogaApp({ config, logger, feed, status, isReady }: YogaAppOptions): YogaServerInstance<Record<string, unknown>, Context> {
+export function createYogaApp({ config, logger, feed, status, isReady, fanout }: YogaAppOptions): YogaServerInstance<Record<string, unknown>, Context> {
   const log = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => logger[level](args.map(String).join(' '));
   return createYoga<Record<string, unknown>, Context>({
     schema,
@@ -47,6 +51,6 @@ export function createYogaApp({ config, logger, feed, status, isReady }: YogaApp
     graphiql: { title: 'alltick-graphql', subscriptionsProtocol: 'WS', defaultQuery: DEFAULT_QUERY },
     renderGraphiQL,
     logging: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
-    plugins: [useReadinessCheck({ endpoint: '/ready', check: isReady })],
+    plugins: [useReadinessCheck({ endpoint: '/ready', check: isReady }), ...(fanout ? [useSharedSubscriptions(fanout)] : [])],
   });
 }

@@ -6,7 +6,9 @@ import type { PriceLevel } from '../feed/alltick/protocol.js';
 import { quoteView, type QuoteView } from '../feed/cache.js';
 import { parseDepth, parseSymbol, parseSymbols } from './args.js';
 import { builder } from './builder.js';
-import { quoteStream } from './quote-stream.js';
+import { QUOTE_SOURCE, quoteStream, type QuoteEvent } from './quote-stream.js';
+import { parseThrottleMs, THROTTLE_MS_DESCRIPTION } from './throttle.js';
+import { registerSharedStream } from '../stream/shared-streams.js';
 
 export const PriceLevelRef = builder.objectRef<PriceLevel>('PriceLevel').implement({
   description: 'One level of an order book.',
@@ -26,6 +28,11 @@ export const QuoteRef = builder.objectRef<QuoteView>('Quote').implement({
     seq: t.exposeString('seq', { nullable: true, description: 'Upstream sequence number of that update.' }),
     bids: t.expose('bids', { type: [PriceLevelRef], description: 'Best first, at most `depth` levels.' }),
     asks: t.expose('asks', { type: [PriceLevelRef], description: 'Best first, at most `depth` levels.' }),
+    conflated: t.boolean({
+      description:
+        'True when earlier updates of this symbol were skipped and this event carries the latest value instead: the subscription asked for `throttleMs`, or the client read too slowly (README, "Slow consumers"). Always false in queries.',
+      resolve: (quote) => (quote as QuoteEvent).conflated === true,
+    }),
   }),
 });
 
@@ -63,12 +70,26 @@ builder.subscriptionFields((t) => ({
     type: QuoteRef,
     description:
       'One event each time any of the symbols changes; the first events are the current state of each symbol the server already knows.',
-    args: { symbols: t.arg.stringList({ required: true }), depth: t.arg.int({ defaultValue: 5 }) },
+    args: {
+      symbols: t.arg.stringList({ required: true }),
+      depth: t.arg.int({ defaultValue: 5 }),
+      throttleMs: t.arg.int({ description: THROTTLE_MS_DESCRIPTION }),
+    },
     subscribe: (_root, args, ctx) => {
       const symbols = parseSymbols(args.symbols, ctx.limits.maxSymbols);
       const depth = parseDepth(args.depth);
-      return quoteStream(ctx.feed, symbols, depth);
+      const throttleMs = parseThrottleMs(args.throttleMs);
+      return quoteStream(ctx.feed, symbols, depth, { throttleMs });
     },
     resolve: (quote: QuoteView) => quote,
   }),
 }));
+
+// graphql-ws subscribers of equal `quotes` operations share one execution (src/http/fanout)
+registerSharedStream<QuoteEvent>('quotes', {
+  setArgs: ['symbols'],
+  keyOf: (quote) => quote.symbol,
+  replayLatest: true,
+  conflate: { mark: (quote, conflated) => ({ ...quote, conflated }), isMarked: (quote) => quote.conflated === true },
+  stampOf: (quote) => (quote.conflated ? undefined : quote[QUOTE_SOURCE]),
+});

@@ -6,7 +6,8 @@
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { BehindWatcher, Outbox, SLOW_CONSUMER_CLOSE_CODE, slowConsumerCounters, type OutboxMember } from '../src/http/fanout/outbox.js';
+import type { IncomingMessage } from 'node:http';
+import { Outbox, OutboxPool, SLOW_CONSUMER_CLOSE_CODE, slowConsumerCounters, type OutboxMember } from '../src/http/fanout/outbox.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -16,18 +17,19 @@ afterEach(() => {
 async function pair(policy = { bufferBytes: 16 * 1024, evictMs: 300 }) {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
   cleanups.push(() => wss.close());
-  const serverSide = new Promise<WebSocket>((resolve) => wss.once('connection', resolve));
+  const serverSide = new Promise<[WebSocket, IncomingMessage]>((resolve) => wss.once('connection', (ws, req) => resolve([ws, req])));
   await new Promise((resolve) => wss.once('listening', resolve));
   const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`);
   cleanups.push(() => client.terminate());
   await new Promise((resolve) => client.once('open', resolve));
-  const socket = await serverSide;
-  const outbox = new Outbox(socket, policy, new BehindWatcher());
+  const [socket, request] = await serverSide;
+  const outbox = new OutboxPool(policy).outboxFor(socket, request.socket);
   return { client, socket, outbox };
 }
 
-function member(conflatable: boolean): OutboxMember & { evicted: ReturnType<typeof vi.fn>; flush: ReturnType<typeof vi.fn> } {
-  return { conflatable, flush: vi.fn(), evicted: vi.fn() };
+function member(conflatable: boolean) {
+  const m = { conflatable, flush: vi.fn<() => void>(), evicted: vi.fn<() => void>() };
+  return m satisfies OutboxMember;
 }
 
 /** Writes 1 KiB frames until the connection is behind (bounded); yields now and then so the kernel buffers fill. */
@@ -35,7 +37,7 @@ async function fillUntilBehind(outbox: Outbox) {
   const frame = 'x'.repeat(1024);
   for (let i = 0; i < 20_000 && !outbox.behind; i++) {
     outbox.send(frame);
-    if (i % 200 === 0) await new Promise((resolve) => setImmediate(resolve));
+    if (i % 10 === 0) await new Promise((resolve) => setImmediate(resolve)); // a turn ends: the outbox uncorks and checks
   }
   expect(outbox.behind).toBe(true);
 }

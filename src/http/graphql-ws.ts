@@ -2,7 +2,7 @@
  * graphql-ws on the HTTP server's `/graphql` path, sharing Yoga's envelop pipeline (parse and
  * validate caches, error masking, plugins) so both transports behave the same.
  */
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { ExecutionArgs } from 'graphql';
 import type { OperationResult } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -40,7 +40,7 @@ export function attachGraphQLWs(httpServer: Server, yoga: YogaServerInstance<any
           rootValue: { execute, subscribe } satisfies EnvelopedRoot,
         };
         // shareable subscriptions write their frames straight to this socket (src/http/fanout)
-        setDeliveryTarget(args.contextValue as object, { socket: ctx.extra.socket as WebSocket, id });
+        setDeliveryTarget(args.contextValue as object, { socket: ctx.extra.socket as WebSocket, request: ctx.extra.request as IncomingMessage, id });
         const errors = validate(args.schema, args.document);
         return errors.length > 0 ? errors : args;
       },

@@ -6,6 +6,9 @@
  * With `throttleMs`, each symbol passes at most once per interval, latest value first
  * (src/stream/keyed-throttle.ts). An event that stands in for skipped updates says so
  * (`conflated`).
+ *
+ * The Repeater also offers direct delivery (src/stream/shared-streams.ts) for graphql-ws groups,
+ * which then never iterate it: same events, handed over synchronously.
  */
 import { Repeater } from 'graphql-yoga';
 import { GraphQLError } from 'graphql';
@@ -13,6 +16,7 @@ import { quoteView, type QuoteView, type SymbolSnapshot } from '../feed/cache.js
 import type { MarketFeed } from '../feed/feed.js';
 import { CapacityError } from '../feed/manager.js';
 import { KeyedThrottle } from '../stream/keyed-throttle.js';
+import { withDirectSource } from '../stream/shared-streams.js';
 
 export const DEFAULT_MAX_QUEUE = 256;
 
@@ -33,7 +37,37 @@ export interface QuoteStreamOptions {
 
 export function quoteStream(feed: MarketFeed, symbols: string[], depth: number, options: QuoteStreamOptions = {}): Repeater<QuoteEvent> {
   const maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE;
-  return new Repeater<QuoteEvent>(async (push, stop) => {
+
+  /** Takes the lease and hands over the cached state, then every update; returns the release. */
+  const start = (emit: (quote: QuoteEvent) => void): (() => void) => {
+    const throttle = new KeyedThrottle<QuoteEvent>(options.throttleMs ?? 0, (quote, conflated) => {
+      if (conflated) quote.conflated = true;
+      emit(quote);
+    });
+    const offer = (snapshot: SymbolSnapshot) => {
+      // depth 0 asked for trades only: book updates change nothing it sees
+      if (depth === 0 && snapshot.last.kind === 'depth') return;
+      const quote: QuoteEvent = quoteView(snapshot, depth);
+      quote[QUOTE_SOURCE] = snapshot;
+      throttle.offer(quote.symbol, quote);
+    };
+    let watch;
+    try {
+      watch = feed.watch(symbols, depth, offer);
+    } catch (error) {
+      throw error instanceof CapacityError ? new GraphQLError(error.message, { extensions: { code: 'UPSTREAM_CAPACITY' } }) : error;
+    }
+    for (const symbol of symbols) {
+      const snapshot = feed.snapshot(symbol);
+      if (snapshot) offer(snapshot);
+    }
+    return () => {
+      throttle.close();
+      watch.release();
+    };
+  };
+
+  const repeater = new Repeater<QuoteEvent>(async (push, stop) => {
     const queue: QuoteEvent[] = [];
     let draining = false;
 
@@ -44,8 +78,7 @@ export function quoteStream(feed: MarketFeed, symbols: string[], depth: number, 
       draining = false;
     };
 
-    const enqueue = (quote: QuoteEvent, conflated: boolean) => {
-      if (conflated) quote.conflated = true;
+    const enqueue = (quote: QuoteEvent) => {
       const queued = queue.length >= maxQueue ? queue.findLastIndex((q) => q.symbol === quote.symbol) : -1;
       if (queued >= 0) {
         quote.conflated = true;
@@ -53,29 +86,16 @@ export function quoteStream(feed: MarketFeed, symbols: string[], depth: number, 
       } else queue.push(quote);
       void drain();
     };
-    const throttle = new KeyedThrottle<QuoteEvent>(options.throttleMs ?? 0, enqueue);
 
-    const offer = (snapshot: SymbolSnapshot) => {
-      // depth 0 asked for trades only: book updates change nothing it sees
-      if (depth === 0 && snapshot.last.kind === 'depth') return;
-      const quote: QuoteEvent = quoteView(snapshot, depth);
-      quote[QUOTE_SOURCE] = snapshot;
-      throttle.offer(quote.symbol, quote);
-    };
-
-    let watch;
+    let release;
     try {
-      watch = feed.watch(symbols, depth, offer);
+      release = start(enqueue);
     } catch (error) {
-      stop(error instanceof CapacityError ? new GraphQLError(error.message, { extensions: { code: 'UPSTREAM_CAPACITY' } }) : error);
+      stop(error);
       return;
     }
-    for (const symbol of symbols) {
-      const snapshot = feed.snapshot(symbol);
-      if (snapshot) offer(snapshot);
-    }
     await stop;
-    throttle.close();
-    watch.release();
+    release();
   });
+  return withDirectSource(repeater, (sink) => start((quote) => sink.next(quote)));
 }

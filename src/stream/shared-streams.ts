@@ -38,3 +38,29 @@ export function registerSharedStream<E>(field: string, spec: SharedStreamSpec<E>
 export function sharedStreamSpec(field: string): SharedStreamSpec<any> | undefined {
   return specs.get(field);
 }
+
+/**
+ * A source may also offer direct delivery: events handed to a callback synchronously as they
+ * happen, without an async iterator per event. A group uses it when present (no promise per
+ * event, no queue: the per-connection outboxes bound what is buffered); everything else iterates
+ * the source as usual.
+ */
+export const DIRECT_SOURCE = Symbol('sharedStream.directSource');
+
+export interface DirectSink<E> {
+  next(event: E): void;
+  /** the source failed; nothing follows */
+  error(error: unknown): void;
+}
+
+/** Starts delivering (taking whatever lease the source needs); returns the function that stops it. May throw. */
+export type DirectStart<E> = (sink: DirectSink<E>) => () => void;
+
+export function withDirectSource<T extends object, E>(source: T, start: DirectStart<E>): T {
+  return Object.assign(source, { [DIRECT_SOURCE]: start });
+}
+
+export function directSourceOf(source: unknown): DirectStart<unknown> | undefined {
+  const start = (source as { [DIRECT_SOURCE]?: unknown } | null)?.[DIRECT_SOURCE];
+  return typeof start === 'function' ? (start as DirectStart<unknown>) : undefined;
+}

@@ -9,7 +9,7 @@
  * date with the latest values only.
  */
 import { execute, type ExecutionArgs, type ExecutionResult } from 'graphql';
-import type { SharedStreamSpec } from '../../stream/shared-streams.js';
+import { directSourceOf, type SharedStreamSpec } from '../../stream/shared-streams.js';
 import { GroupMember, type MemberGroup } from './member.js';
 import type { Outbox } from './outbox.js';
 import type { SharedOperation } from './operation-key.js';
@@ -36,13 +36,19 @@ export class SharedGroup implements MemberGroup {
   private readonly waiting = new Set<GroupMember>();
   private readonly latest: Map<string, RenderedEvent> | null;
   private readonly spec: SharedStreamSpec;
-  private pumping = false;
+  private started = false;
   private closedFlag = false;
+  /** stops a directly delivering source */
+  private stopSource: (() => void) | null = null;
+  /** the iterator of a source without direct delivery */
+  private iterator: AsyncIterator<unknown> | null = null;
+  /** renders still waiting on an asynchronous execution: later events queue behind them, in order */
+  private tail: Promise<void> | null = null;
 
   constructor(
     readonly op: SharedOperation,
     private readonly args: ExecutionArgs,
-    private readonly source: AsyncIterator<unknown>,
+    private readonly source: AsyncIterable<unknown>,
     readonly shape: ShapeCache,
     private readonly host: GroupHost,
   ) {
@@ -74,7 +80,7 @@ export class SharedGroup implements MemberGroup {
       for (const [key, rendered] of this.latest) member.deliver(key, this.payload(rendered, false));
     }
     this.active.add(member);
-    if (!this.pumping) void this.pump();
+    if (!this.started) this.startSource();
   }
 
   leave(member: GroupMember): void {
@@ -93,7 +99,7 @@ export class SharedGroup implements MemberGroup {
   private close(): void {
     this.closedFlag = true;
     this.host.remove(this);
-    void this.source.return?.();
+    this.stopTheSource();
   }
 
   /** The source ended or failed: so do the members (graphql-ws sends `complete` or `error`). */
@@ -101,26 +107,73 @@ export class SharedGroup implements MemberGroup {
     if (this.closedFlag) return;
     this.closedFlag = true;
     this.host.remove(this);
+    this.stopTheSource();
     for (const member of [...this.active, ...this.waiting]) member.end(error);
   }
 
-  private async pump(): Promise<void> {
-    this.pumping = true;
+  private stopTheSource(): void {
+    const stop = this.stopSource;
+    this.stopSource = null;
+    stop?.();
+    // a source that was never iterated holds nothing (leases are taken on the first pull), but end it anyway
+    void (this.iterator ?? this.source[Symbol.asyncIterator]()).return?.();
+  }
+
+  /** Starts the source, with direct delivery when it offers it. */
+  private startSource(): void {
+    this.started = true;
+    const direct = directSourceOf(this.source);
+    if (!direct) {
+      this.iterator = this.source[Symbol.asyncIterator]();
+      void this.pump(this.iterator);
+      return;
+    }
+    try {
+      const stop = direct({ next: (event) => this.onEvent(event), error: (error) => this.finish(error) });
+      if (this.closedFlag) stop();
+      else this.stopSource = stop;
+    } catch (error) {
+      this.finish(error); // e.g. no upstream capacity: every member gets the error
+    }
+  }
+
+  /** An event of a directly delivering source, synchronously. */
+  private onEvent(event: unknown): void {
+    if (this.closedFlag) return;
+    const key = this.spec.keyOf(event);
+    const rendered = this.render(key, event);
+    if (!this.tail && !(rendered instanceof Promise)) return this.publish(key, rendered);
+    const tail: Promise<void> = (this.tail ?? Promise.resolve())
+      .then(() => rendered)
+      .then(
+        (r) => this.publish(key, r),
+        (error: unknown) => this.finish(error),
+      )
+      .finally(() => {
+        if (this.tail === tail) this.tail = null;
+      });
+    this.tail = tail;
+  }
+
+  private async pump(iterator: AsyncIterator<unknown>): Promise<void> {
     try {
       for (;;) {
-        const step = await this.source.next();
+        const step = await iterator.next();
         if (step.done || this.closedFlag) break;
         const key = this.spec.keyOf(step.value);
         const maybe = this.render(key, step.value);
-        const rendered = maybe instanceof Promise ? await maybe : maybe;
-        if (this.closedFlag) break;
-        this.latest?.set(key, rendered);
-        for (const member of this.active) member.deliver(key, rendered.payload);
+        this.publish(key, maybe instanceof Promise ? await maybe : maybe);
       }
       this.finish();
     } catch (error) {
       this.finish(error);
     }
+  }
+
+  private publish(key: string, rendered: RenderedEvent): void {
+    if (this.closedFlag) return;
+    this.latest?.set(key, rendered);
+    for (const member of this.active) member.deliver(key, rendered.payload);
   }
 
   /** One execution and one serialization per event, or none when a group of the same shape already rendered it. */

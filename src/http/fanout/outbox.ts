@@ -2,7 +2,9 @@
  * The outgoing side of one WebSocket connection, shared by all its grouped subscriptions, and the
  * slow-consumer policy (README "Slow consumers").
  *
- * Frames are written without waiting: a connection whose `bufferedAmount` passes the budget is
+ * Frames are written without waiting, and what one turn of the event loop writes to a connection
+ * goes out in one system call (the socket is corked until the turn ends): under load many events
+ * share a write. At the end of the turn, a connection whose `bufferedAmount` is over the budget is
  * *behind*. While behind, conflatable streams (quotes) hold back their events and keep only the
  * latest per symbol; when the connection drains below half the budget they send those latest
  * values, marked as conflated. Streams where every event matters keep writing; if the connection
@@ -10,6 +12,7 @@
  * with 4008 "slow consumer". Nothing here ever waits on a socket, so a slow client never delays
  * anyone else.
  */
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 
 /** Close code sent to a client evicted for not reading fast enough. */
@@ -52,15 +55,17 @@ export class Outbox {
   behind = false;
   private behindSince = 0;
   private closed = false;
+  private corked = false;
 
   constructor(
     readonly socket: WebSocket,
-    private readonly policy: SlowConsumerPolicy,
-    private readonly watcher: BehindWatcher,
+    /** the TCP socket under `socket` (the upgrade request's), corked per turn */
+    private readonly tcp: Socket,
+    private readonly pool: OutboxPool,
   ) {
     socket.once('close', () => {
       this.closed = true;
-      this.watcher.forget(this);
+      this.pool.watcher.forget(this);
     });
   }
 
@@ -68,27 +73,41 @@ export class Outbox {
     return !this.closed && this.socket.readyState === WebSocket.OPEN;
   }
 
-  /** Writes a text frame now (never waits). */
+  /** Queues a text frame; it is written when the current turn ends (never waits). */
   send(frame: string): void {
     if (!this.open) return;
+    if (!this.corked) {
+      this.corked = true;
+      this.tcp.cork();
+      this.pool.uncorkAtEndOfTurn(this);
+    }
     this.socket.send(frame);
+  }
+
+  /** End of the turn: write out what it queued, then see whether the client keeps up. */
+  uncork(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.tcp.uncork();
+    if (!this.open) return;
     const buffered = this.socket.bufferedAmount;
     if (buffered <= this.policy.bufferBytes) return;
     if (!this.behind) this.fallBehind();
     else if (buffered > this.policy.bufferBytes * HARD_LIMIT_FACTOR && this.hasStrictMembers()) this.evict('send buffer full');
   }
 
+  private get policy(): SlowConsumerPolicy {
+    return this.pool.policy;
+  }
+
   /** Called by the watcher while behind: catch up, or evict when stalled too long. */
   check(now: number): void {
-    if (!this.open) return this.watcher.forget(this);
+    if (!this.open) return this.pool.watcher.forget(this);
     const buffered = this.socket.bufferedAmount;
     if (buffered <= this.policy.bufferBytes / 2) {
       this.behind = false;
-      this.watcher.forget(this);
-      for (const member of this.members) {
-        member.flush();
-        if (this.behind) break; // fell behind again while flushing; the rest waits for the next drain
-      }
+      this.pool.watcher.forget(this);
+      for (const member of this.members) member.flush(); // bounded: the latest event per key
       return;
     }
     if (!this.hasStrictMembers()) return; // quotes only: conflation keeps the buffer bounded
@@ -100,7 +119,7 @@ export class Outbox {
     this.behind = true;
     this.behindSince = Date.now();
     slowConsumerCounters.fellBehind++;
-    this.watcher.watch(this);
+    this.pool.watcher.watch(this);
   }
 
   private hasStrictMembers(): boolean {
@@ -111,7 +130,7 @@ export class Outbox {
   private evict(why: string): void {
     if (this.closed) return;
     this.closed = true;
-    this.watcher.forget(this);
+    this.pool.watcher.forget(this);
     slowConsumerCounters.evictions++;
     this.socket.close(SLOW_CONSUMER_CLOSE_CODE, `slow consumer: ${why}`);
     // a peer that never reads would hold the socket (and its buffer) for ws's 30 s close timeout
@@ -120,6 +139,35 @@ export class Outbox {
     this.socket.once('close', () => clearTimeout(drop));
     for (const member of [...this.members]) member.evicted();
   }
+}
+
+/** The outboxes of one server: one per WebSocket, the policy they follow, and the timers they share. */
+export class OutboxPool {
+  readonly watcher = new BehindWatcher();
+  private readonly outboxes = new WeakMap<WebSocket, Outbox>();
+  private corked: Outbox[] = [];
+
+  constructor(readonly policy: SlowConsumerPolicy) {}
+
+  outboxFor(socket: WebSocket, tcp: Socket): Outbox {
+    let outbox = this.outboxes.get(socket);
+    if (!outbox) {
+      outbox = new Outbox(socket, tcp, this);
+      this.outboxes.set(socket, outbox);
+    }
+    return outbox;
+  }
+
+  /** Uncorks after the current macrotask and its microtasks: every event of one upstream read shares a write. */
+  uncorkAtEndOfTurn(outbox: Outbox): void {
+    if (this.corked.push(outbox) === 1) process.nextTick(this.uncorkAll);
+  }
+
+  private readonly uncorkAll = () => {
+    const corked = this.corked;
+    this.corked = [];
+    for (const outbox of corked) outbox.uncork();
+  };
 }
 
 /** Polls the connections that are behind, on one shared timer that runs only while there are some. */

@@ -5,9 +5,10 @@
  */
 import { createSourceEventStream, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { maskError as yogaMaskError } from 'graphql-yoga';
+import type { IncomingMessage } from 'node:http';
 import type WebSocket from 'ws';
 import { SharedGroup, type GroupHost, type ShapeCache } from './group.js';
-import { BehindWatcher, Outbox, type SlowConsumerPolicy } from './outbox.js';
+import { OutboxPool, type SlowConsumerPolicy } from './outbox.js';
 import type { SharedOperation } from './operation-key.js';
 
 export interface FanoutOptions {
@@ -19,6 +20,8 @@ export interface FanoutOptions {
 /** Where a grouped subscription's frames go. */
 export interface DeliveryTarget {
   socket: WebSocket;
+  /** the upgrade request (its TCP socket is corked per turn) */
+  request: IncomingMessage;
   /** the graphql-ws operation id */
   id: string;
 }
@@ -42,12 +45,12 @@ export interface FanoutStats {
 export class FanoutRegistry implements GroupHost {
   private readonly groups = new Map<string, GroupEntry>();
   private readonly shapes = new Map<string, { cache: ShapeCache; groups: number }>();
-  private readonly outboxes = new WeakMap<WebSocket, Outbox>();
-  private readonly watcher = new BehindWatcher();
+  private readonly outboxes: OutboxPool;
   readonly maskError: (error: unknown) => unknown;
 
   constructor(private readonly options: FanoutOptions) {
     this.maskError = options.maskError ?? ((error) => yogaMaskError(error, 'Unexpected error.'));
+    this.outboxes = new OutboxPool(options.policy);
   }
 
   /** Joins (or starts) the group of `op`; resolves to the member's stream, or to the errors a fresh subscription would get. */
@@ -57,7 +60,7 @@ export class FanoutRegistry implements GroupHost {
       const group = await entry.ready;
       if (!(group instanceof SharedGroup)) return group;
       // a group that emptied while we waited is gone: start another
-      if (!group.closed) return group.addMember(this.outboxFor(target.socket), target.id);
+      if (!group.closed) return group.addMember(this.outboxes.outboxFor(target.socket, target.request.socket), target.id);
     }
   }
 
@@ -76,7 +79,7 @@ export class FanoutRegistry implements GroupHost {
       groups++;
       members += group.memberCount;
     }
-    return { groups, members, shapes: this.shapes.size, behindConnections: this.watcher.size };
+    return { groups, members, shapes: this.shapes.size, behindConnections: this.outboxes.watcher.size };
   }
 
   private start(args: ExecutionArgs, op: SharedOperation): GroupEntry {
@@ -102,19 +105,10 @@ export class FanoutRegistry implements GroupHost {
         this.shapes.set(op.shapeKey, shape);
       }
       shape.groups++;
-      entry.group = new SharedGroup(op, args, source[Symbol.asyncIterator](), shape.cache, this);
+      entry.group = new SharedGroup(op, args, source, shape.cache, this);
       return entry.group;
     })();
     this.groups.set(op.key, entry);
     return entry;
-  }
-
-  private outboxFor(socket: WebSocket): Outbox {
-    let outbox = this.outboxes.get(socket);
-    if (!outbox) {
-      outbox = new Outbox(socket, this.options.policy, this.watcher);
-      this.outboxes.set(socket, outbox);
-    }
-    return outbox;
   }
 }

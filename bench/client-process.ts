@@ -16,7 +16,9 @@ interface Conn {
   window: Map<string, { count: number; last: number }>;
 }
 
-const send = (message: FromClients) => process.send?.(message);
+const send = (message: FromClients) => {
+  if (process.connected) process.send?.(message);
+};
 const conns: Conn[] = [];
 let mode: ClientMode = 'idle';
 let fromMicros = Infinity;

@@ -56,5 +56,5 @@ export type ToServer = { type: 'stats'; gc?: boolean } | { type: 'exit' };
 
 export type FromServer =
   | { type: 'ready'; port: number }
-  | { type: 'stats'; rss: number; heapUsed: number; cpuMs: number; connections: number }
+  | { type: 'stats'; rss: number; heapUsed: number; cpuMs: number; connections: number; droppedUpdates: number }
   | { type: 'error'; message: string };

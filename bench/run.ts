@@ -33,7 +33,7 @@ const P = {
   aWindow: 100, // ticks in flight: enough to keep the server saturated, far below any client budget
   aWarmMs: QUICK ? 1000 : 2000,
   aMeasureMs: QUICK ? 3000 : 8000,
-  bClients: 1000,
+  bClients: Number(process.env['BENCH_B_CLIENTS'] ?? 1000),
   bRate: 400,
   bMeasureMs: QUICK ? 5000 : 15_000,
   cConnections: QUICK ? 2000 : 10_000,
@@ -116,6 +116,8 @@ interface AResult {
   msgsPerSec: number;
   serverCpu: number;
   clientCpu: number;
+  /** updates conflated away by the slow-consumer policy (ours only) */
+  dropped: number;
 }
 
 async function workloadA(variant: Variant): Promise<AResult> {
@@ -146,13 +148,13 @@ async function workloadA(variant: Variant): Promise<AResult> {
     await sleep(P.aMeasureMs);
     const [c1, s1] = await Promise.all([s.clients.ask({ type: 'count' }), stats(s.server)]);
     const elapsed = performance.now() - t0;
-    if (process.env['BENCH_DEBUG']) log(`A ${variant}: ${JSON.stringify({ c0, s0, c1, s1, elapsed })}`);
     running = false;
     s.clients.send({ type: 'progress', on: false });
     return {
       msgsPerSec: ((c1.received - c0.received) / elapsed) * 1000,
       serverCpu: ((s1.cpuMs - s0.cpuMs) / elapsed) * 100,
       clientCpu: ((c1.cpuMs - c0.cpuMs) / elapsed) * 100,
+      dropped: s1.droppedUpdates - s0.droppedUpdates,
     };
   });
 }
@@ -169,6 +171,7 @@ interface BResult {
   duplicates: number;
   rssPeak: number;
   serverCpu: number;
+  clientCpu: number;
 }
 
 /** A seeded PRNG (mulberry32), so every variant gets the same client → symbols assignment. */
@@ -195,7 +198,7 @@ async function workloadB(variant: Variant): Promise<BResult> {
     const subscriptions = fiveOfFifty(P.bClients);
     await connect(s, subscriptions, 'latency');
     const push = (symbol: string) => s.sim.pushTrade(symbol, { seq: String(nowMicros()), tick_time: String(Date.now()) });
-    await prime(s, SYMBOLS_50, push);
+    await prime(s, [...new Set(subscriptions.flat())], push);
     await sleep(500); // let the priming settle
 
     const fromMicros = nowMicros();
@@ -204,7 +207,7 @@ async function workloadB(variant: Variant): Promise<BResult> {
     const expectedPerSymbol: Record<string, number> = {};
     let sent = 0;
     let rssPeak = 0;
-    const s0 = await stats(s.server);
+    const [s0, c0] = await Promise.all([stats(s.server), s.clients.ask({ type: 'count' })]);
     const started = performance.now();
     const pacer = setInterval(() => {
       const due = Math.min(Math.floor(((performance.now() - started) / 1000) * P.bRate), Math.round((P.bMeasureMs / 1000) * P.bRate));
@@ -219,7 +222,7 @@ async function workloadB(variant: Variant): Promise<BResult> {
     await sleep(P.bMeasureMs + 20);
     clearInterval(pacer);
     const elapsed = performance.now() - started;
-    const s1 = await stats(s.server);
+    const [s1, c1] = await Promise.all([stats(s.server), s.clients.ask({ type: 'count' })]);
     const toMicros = nowMicros();
     await sleep(1500); // in-flight events arrive
     clearInterval(sampler);
@@ -237,6 +240,7 @@ async function workloadB(variant: Variant): Promise<BResult> {
       duplicates: r.duplicates,
       rssPeak,
       serverCpu: ((s1.cpuMs - s0.cpuMs) / elapsed) * 100,
+      clientCpu: ((c1.cpuMs - c0.cpuMs) / elapsed) * 100,
     };
   });
 }
@@ -301,7 +305,19 @@ async function main() {
       results.set(v, await workloadA(v));
     }
     print(`\n## A: ${P.aClients} clients on ${SYMBOL_A}, maximum rate (${P.aMeasureMs / 1000} s measured)\n`);
-    print(table(['server', 'msgs/s delivered', 'server CPU %', 'client CPU %'], [...results].map(([v, r]) => [VARIANT_LABEL[v], fmt(r.msgsPerSec), fmt(r.serverCpu), fmt(r.clientCpu)])));
+    print(
+      table(
+        ['server', 'msgs/s delivered', 'server CPU %', 'server CPU µs/msg', 'client CPU %', 'conflated away'],
+        [...results].map(([v, r]) => [
+          VARIANT_LABEL[v],
+          fmt(r.msgsPerSec),
+          fmt(r.serverCpu),
+          fmt((r.serverCpu * 1e4) / r.msgsPerSec, 1),
+          fmt(r.clientCpu),
+          v === 'ours' ? fmt(r.dropped) : '–',
+        ]),
+      ),
+    );
     const ours = results.get('ours');
     const raw = results.get('raw');
     const naive = results.get('naive');
@@ -326,7 +342,7 @@ async function main() {
     print(`\n## B: ${fmt(P.bClients)} clients × 5 of 50 symbols, ${P.bRate} ticks/s for ${P.bMeasureMs / 1000} s\n`);
     print(
       table(
-        ['server', 'msgs/s', 'p50 ms', 'p99 ms', 'max ms', 'expected', 'lost', 'repeats', 'server RSS MiB', 'server CPU %'],
+        ['server', 'msgs/s', 'p50 ms', 'p99 ms', 'max ms', 'expected', 'lost', 'repeats', 'server RSS MiB', 'server CPU %', 'client CPU %'],
         [...results].map(([v, r]) => [
           VARIANT_LABEL[v],
           fmt(r.msgsPerSec),
@@ -338,6 +354,7 @@ async function main() {
           fmt(r.duplicates),
           fmt(r.rssPeak / MiB, 1),
           fmt(r.serverCpu),
+          fmt(r.clientCpu),
         ]),
       ),
     );

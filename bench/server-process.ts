@@ -6,6 +6,7 @@
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { startServer } from '../src/server.js';
+import { fanoutCounters } from '../src/http/fanout/outbox.js';
 import type { FromServer, ToServer, Variant } from './common.js';
 import { startNaiveServer } from './servers/naive.js';
 import { startRawServer } from './servers/raw.js';
@@ -14,7 +15,9 @@ import type { BenchServer } from './servers/types.js';
 /** Quick upstream timings: the bench measures fan-out, not AllTick's request spacing. */
 const TIMINGS = { requestSpacingMs: 50, subscribeSpacingMs: 0, heartbeatIntervalMs: 5000, reconnectGapMs: 200, ackTimeoutMs: 5000 };
 
-const send = (message: FromServer) => process.send?.(message);
+const send = (message: FromServer) => {
+  if (process.connected) process.send?.(message);
+};
 
 async function start(variant: Variant): Promise<BenchServer> {
   const config = loadConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' });
@@ -47,7 +50,7 @@ process.on('message', async (message: ToServer) => {
     }
     const memory = process.memoryUsage();
     const cpu = process.cpuUsage();
-    send({ type: 'stats', rss: memory.rss, heapUsed: memory.heapUsed, cpuMs: (cpu.user + cpu.system) / 1000, connections: server.connections() });
+    send({ type: 'stats', rss: memory.rss, heapUsed: memory.heapUsed, cpuMs: (cpu.user + cpu.system) / 1000, connections: server.connections(), droppedUpdates: fanoutCounters.droppedUpdates });
   } else if (message.type === 'exit') {
     await Promise.race([server.stop(), new Promise((resolve) => setTimeout(resolve, 2000))]);
     process.exit(0);

@@ -3,7 +3,7 @@
  * real server, bare graphql-transport-ws sockets so that ids and frames can be checked exactly.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { slowConsumerCounters } from '../src/http/fanout/outbox.js';
+import { fanoutCounters } from '../src/http/fanout/outbox.js';
 import { dispose, startStack, type Stack } from './helpers.js';
 import { closeAll, GqlWsClient } from './gql-ws-client.js';
 
@@ -174,20 +174,20 @@ describe('slow consumers', () => {
     await vi.waitFor(() => expect(stack.sim.sessions({ endpoint: 'stock' })[0]?.depthList).toEqual([{ code: '700.HK', depth_level: 10 }]));
     await vi.waitFor(() => expect(stack.server.fanout.stats().members).toBe(3));
 
-    const before = { ...slowConsumerCounters };
+    const before = { ...fanoutCounters };
     slow.ws.pause(); // stops reading: its kernel buffers fill, then the server's
     const seqs: string[] = [];
     // push in batches until the slow one is behind (bounded), then some more
-    for (let batch = 0; batch < 50 && slowConsumerCounters.fellBehind === before.fellBehind; batch++) {
+    for (let batch = 0; batch < 50 && fanoutCounters.fellBehind === before.fellBehind; batch++) {
       for (let i = 0; i < 400; i++) seqs.push(stack.sim.pushDepth('700.HK').data.seq);
       // the readers keep up with every batch while the slow one does not read at all
       await vi.waitFor(() => fast.forEach((c) => expect(c.quotes('q').at(-1)?.seq).toBe(seqs.at(-1))), { timeout: 10_000, interval: 10 });
     }
-    expect(slowConsumerCounters.fellBehind).toBeGreaterThan(before.fellBehind);
+    expect(fanoutCounters.fellBehind).toBeGreaterThan(before.fellBehind);
     for (let i = 0; i < 50; i++) seqs.push(stack.sim.pushDepth('700.HK').data.seq);
     await vi.waitFor(() => fast.forEach((c) => expect(c.quotes('q').map((q) => q.seq)).toEqual(seqs)), { timeout: 10_000 });
     expect(fast.every((c) => c.quotes('q').every((q) => q.conflated === false))).toBe(true);
-    expect(slowConsumerCounters.droppedUpdates).toBeGreaterThan(before.droppedUpdates);
+    expect(fanoutCounters.droppedUpdates).toBeGreaterThan(before.droppedUpdates);
 
     slow.ws.resume();
     await vi.waitFor(() => expect(slow.quotes('q').at(-1)?.seq).toBe(seqs.at(-1)), { timeout: 10_000 });
@@ -195,7 +195,7 @@ describe('slow consumers', () => {
     expect(received.length).toBeLessThan(seqs.length); // it got the latest value, not the backlog
     expect(received.at(-1)?.conflated).toBe(true);
     expect(received.at(-1)?.bids).toHaveLength(10);
-    expect(slowConsumerCounters.evictions).toBe(before.evictions); // quotes degrade, they are not evicted
+    expect(fanoutCounters.evictions).toBe(before.evictions); // quotes degrade, they are not evicted
     await vi.waitFor(() => expect(stack.server.fanout.stats().behindConnections).toBe(0));
   });
 });

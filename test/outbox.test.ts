@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { IncomingMessage } from 'node:http';
-import { Outbox, OutboxPool, SLOW_CONSUMER_CLOSE_CODE, slowConsumerCounters, type OutboxMember } from '../src/http/fanout/outbox.js';
+import { Outbox, OutboxPool, SLOW_CONSUMER_CLOSE_CODE, fanoutCounters, type OutboxMember } from '../src/http/fanout/outbox.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -47,7 +47,7 @@ describe('slow-consumer outbox', () => {
     const { client, outbox } = await pair();
     const strict = member(false);
     outbox.members.add(strict);
-    const evictionsBefore = slowConsumerCounters.evictions;
+    const evictionsBefore = fanoutCounters.evictions;
     const closed = new Promise<{ code: number; reason: string }>((resolve) => client.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
     client.pause();
 
@@ -55,7 +55,7 @@ describe('slow-consumer outbox', () => {
     const behindAt = Date.now();
     await vi.waitFor(() => expect(strict.evicted).toHaveBeenCalledOnce(), { timeout: 3000 });
     expect(Date.now() - behindAt).toBeGreaterThanOrEqual(250);
-    expect(slowConsumerCounters.evictions).toBe(evictionsBefore + 1);
+    expect(fanoutCounters.evictions).toBe(evictionsBefore + 1);
     outbox.send('after eviction'); // ignored
 
     client.resume(); // reads the backlog, then the close frame

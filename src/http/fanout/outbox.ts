@@ -31,7 +31,9 @@ export interface SlowConsumerPolicy {
 }
 
 /** Process-wide counters for metrics (monotonic). */
-export const slowConsumerCounters = {
+export const fanoutCounters = {
+  /** `next` frames written by groups (graphql-ws's own onNext hook does not see these) */
+  framesSent: 0,
   /** updates a slow client never got because a later value of the same key replaced them */
   droppedUpdates: 0,
   /** times a connection fell behind its budget */
@@ -76,6 +78,7 @@ export class Outbox {
   /** Queues a text frame; it is written when the current turn ends (never waits). */
   send(frame: string): void {
     if (!this.open) return;
+    fanoutCounters.framesSent++;
     if (!this.corked) {
       this.corked = true;
       this.tcp.cork();
@@ -118,7 +121,7 @@ export class Outbox {
   private fallBehind(): void {
     this.behind = true;
     this.behindSince = Date.now();
-    slowConsumerCounters.fellBehind++;
+    fanoutCounters.fellBehind++;
     this.pool.watcher.watch(this);
   }
 
@@ -131,7 +134,7 @@ export class Outbox {
     if (this.closed) return;
     this.closed = true;
     this.pool.watcher.forget(this);
-    slowConsumerCounters.evictions++;
+    fanoutCounters.evictions++;
     this.socket.close(SLOW_CONSUMER_CLOSE_CODE, `slow consumer: ${why}`);
     // a peer that never reads would hold the socket (and its buffer) for ws's 30 s close timeout
     const drop = setTimeout(() => this.socket.terminate(), EVICT_GRACE_MS);

@@ -23,7 +23,8 @@ export const SYMBOL_A = 'BTCUSDT';
 
 /** CLOCK_MONOTONIC in µs: the same clock in every process of this machine. */
 export function nowMicros(): number {
-  return Number(process.hrtime.bigint() / 1000n);
+  const [seconds, nanos] = process.hrtime();
+  return seconds * 1e6 + Math.floor(nanos / 1e3);
 }
 
 /** How a client reads its events. */

@@ -1,12 +1,19 @@
 /** A forked TypeScript child process with typed IPC: send messages, await replies by type. */
 import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+
+/** USER_HZ and the page size on Linux (x86-64, arm64). */
+const CLOCK_TICKS = 100;
+const PAGE_SIZE = 4096;
 
 export class Child<In extends { type: string }, Out extends { type: string }> {
   private readonly proc: ChildProcess;
   private readonly waiters: { type: string; resolve: (m: Out) => void }[] = [];
   private readonly handlers = new Map<string, (m: Out) => void>();
   private exited = false;
+  /** why it exited, when it did */
+  exitReason: string | null = null;
 
   constructor(file: string, args: string[] = [], env: NodeJS.ProcessEnv = process.env, extraExecArgv: string[] = []) {
     this.proc = fork(fileURLToPath(new URL(file, import.meta.url)), args, {
@@ -20,7 +27,33 @@ export class Child<In extends { type: string }, Out extends { type: string }> {
       if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(message);
       else this.handlers.get(message.type)?.(message);
     });
-    this.proc.once('exit', () => (this.exited = true));
+    this.proc.once('exit', (code, signal) => {
+      this.exited = true;
+      this.exitReason = signal ? `killed by ${signal}` : `exited with ${code}`;
+    });
+  }
+
+  get alive(): boolean {
+    return !this.exited;
+  }
+
+  /** CPU time (user + system, all threads) so far, read from /proc: works however busy the child is. */
+  cpuMs(): number {
+    try {
+      const fields = readFileSync(`/proc/${this.proc.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+    } catch {
+      return NaN;
+    }
+  }
+
+  /** Resident set size in bytes, from /proc. */
+  rss(): number {
+    try {
+      return Number(readFileSync(`/proc/${this.proc.pid}/statm`, 'utf8').split(' ')[1]) * PAGE_SIZE;
+    } catch {
+      return NaN;
+    }
   }
 
   send(message: In): void {

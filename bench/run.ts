@@ -143,18 +143,20 @@ async function workloadA(variant: Variant): Promise<AResult> {
     s.clients.send({ type: 'progress', on: true });
     fill();
     await sleep(P.aWarmMs);
-    const [c0, s0] = await Promise.all([s.clients.ask({ type: 'count' }), stats(s.server)]);
-    const t0 = performance.now();
+    const d0 = (await stats(s.server)).droppedUpdates;
+    const c0 = await s.clients.ask({ type: 'count' });
+    const [server0, clients0, t0] = [s.server.cpuMs(), s.clients.cpuMs(), performance.now()];
     await sleep(P.aMeasureMs);
-    const [c1, s1] = await Promise.all([s.clients.ask({ type: 'count' }), stats(s.server)]);
-    const elapsed = performance.now() - t0;
+    const c1 = await s.clients.ask({ type: 'count' });
+    const [server1, clients1, elapsed] = [s.server.cpuMs(), s.clients.cpuMs(), performance.now() - t0];
     running = false;
     s.clients.send({ type: 'progress', on: false });
+    const d1 = (await stats(s.server)).droppedUpdates;
     return {
       msgsPerSec: ((c1.received - c0.received) / elapsed) * 1000,
-      serverCpu: ((s1.cpuMs - s0.cpuMs) / elapsed) * 100,
-      clientCpu: ((c1.cpuMs - c0.cpuMs) / elapsed) * 100,
-      dropped: s1.droppedUpdates - s0.droppedUpdates,
+      serverCpu: ((server1 - server0) / elapsed) * 100,
+      clientCpu: ((clients1 - clients0) / elapsed) * 100,
+      dropped: d1 - d0,
     };
   });
 }
@@ -172,6 +174,8 @@ interface BResult {
   rssPeak: number;
   serverCpu: number;
   clientCpu: number;
+  /** the server process died during the run */
+  crashed: string | null;
 }
 
 /** A seeded PRNG (mulberry32), so every variant gets the same client → symbols assignment. */
@@ -207,7 +211,7 @@ async function workloadB(variant: Variant): Promise<BResult> {
     const expectedPerSymbol: Record<string, number> = {};
     let sent = 0;
     let rssPeak = 0;
-    const [s0, c0] = await Promise.all([stats(s.server), s.clients.ask({ type: 'count' })]);
+    const [server0, clients0] = [s.server.cpuMs(), s.clients.cpuMs()];
     const started = performance.now();
     const pacer = setInterval(() => {
       const due = Math.min(Math.floor(((performance.now() - started) / 1000) * P.bRate), Math.round((P.bMeasureMs / 1000) * P.bRate));
@@ -218,15 +222,21 @@ async function workloadB(variant: Variant): Promise<BResult> {
         sent++;
       }
     }, 2);
-    const sampler = setInterval(() => void stats(s.server).then((m) => (rssPeak = Math.max(rssPeak, m.rss))), 1000);
+    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, s.server.rss() || 0)), 250);
     await sleep(P.bMeasureMs + 20);
     clearInterval(pacer);
     const elapsed = performance.now() - started;
-    const [s1, c1] = await Promise.all([stats(s.server), s.clients.ask({ type: 'count' })]);
+    const [server1, clients1] = [s.server.cpuMs(), s.clients.cpuMs()];
     const toMicros = nowMicros();
-    await sleep(1500); // in-flight events arrive
+    // in-flight events arrive: wait until nothing more comes (at most 5 s; a server that is far behind is not waited for)
+    let last = -1;
+    for (let waited = 0; waited < 5000; waited += 500) {
+      await sleep(500);
+      const { received } = await s.clients.ask({ type: 'count' });
+      if (received === last) break;
+      last = received;
+    }
     clearInterval(sampler);
-    rssPeak = Math.max(rssPeak, s1.rss);
     const r = await s.clients.ask({ type: 'report', toMicros, expected: expectedPerSymbol });
     const expected = subscriptions.reduce((sum, symbols) => sum + symbols.reduce((n, sym) => n + (expectedPerSymbol[sym] ?? 0), 0), 0);
     return {
@@ -239,8 +249,9 @@ async function workloadB(variant: Variant): Promise<BResult> {
       lost: r.lost,
       duplicates: r.duplicates,
       rssPeak,
-      serverCpu: ((s1.cpuMs - s0.cpuMs) / elapsed) * 100,
-      clientCpu: ((c1.cpuMs - c0.cpuMs) / elapsed) * 100,
+      serverCpu: ((server1 - server0) / elapsed) * 100,
+      clientCpu: ((clients1 - clients0) / elapsed) * 100,
+      crashed: s.server.alive ? null : s.server.exitReason,
     };
   });
 }
@@ -283,6 +294,31 @@ function table(head: string[], rows: string[][]): string {
 
 const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
 
+interface Failure {
+  error: string;
+}
+const failed = <R extends object>(r: R | Failure | undefined): r is Failure => r !== undefined && 'error' in r;
+const succeeded = <R extends object>(r: R | Failure | undefined): R | undefined => (r === undefined || failed(r) ? undefined : r);
+
+/** Runs one workload against every selected server; a server that fails is reported, not fatal. */
+async function each<R extends object>(workload: string, run: (v: Variant) => Promise<R>): Promise<Map<Variant, R | Failure>> {
+  const results = new Map<Variant, R | Failure>();
+  for (const v of RUN_VARIANTS) {
+    log(`${workload}: ${v}…`);
+    try {
+      results.set(v, await run(v));
+    } catch (error) {
+      log(`${workload}: ${v} failed: ${String(error)}`);
+      results.set(v, { error: String(error instanceof Error ? error.message : error).slice(0, 80) });
+    }
+  }
+  return results;
+}
+
+function rows<R extends object>(results: Map<Variant, R | Failure>, columns: number, cells: (r: R, v: Variant) => string[]): string[][] {
+  return [...results].map(([v, r]) => (failed(r) ? [VARIANT_LABEL[v], `failed: ${r.error}`, ...Array<string>(columns - 2).fill('–')] : [VARIANT_LABEL[v], ...cells(r, v)]));
+}
+
 async function main() {
   const watchdog = setTimeout(() => {
     log('bench: over its time budget, giving up');
@@ -290,26 +326,18 @@ async function main() {
   }, 12 * 60_000);
   watchdog.unref();
   const started = Date.now();
-  const out: string[] = [];
-  const print = (text = '') => {
-    out.push(text);
-    console.log(text);
-  };
-  print(`# fan-out benchmark${QUICK ? ' (BENCH_QUICK)' : ''} — ${new Date().toISOString()}, Node ${process.version}, ${(await import('node:os')).cpus().length} CPUs`);
-  let failed = false;
+  const print = (text = '') => console.log(text);
+  const os = await import('node:os');
+  print(`# fan-out benchmark${QUICK ? ' (BENCH_QUICK)' : ''} — ${new Date().toISOString()}, Node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  let failedTargets = false;
 
   if (ONLY.includes('A')) {
-    const results = new Map<Variant, AResult>();
-    for (const v of RUN_VARIANTS) {
-      log(`A: ${v}…`);
-      results.set(v, await workloadA(v));
-    }
+    const results = await each('A', workloadA);
     print(`\n## A: ${P.aClients} clients on ${SYMBOL_A}, maximum rate (${P.aMeasureMs / 1000} s measured)\n`);
     print(
       table(
         ['server', 'msgs/s delivered', 'server CPU %', 'server CPU µs/msg', 'client CPU %', 'conflated away'],
-        [...results].map(([v, r]) => [
-          VARIANT_LABEL[v],
+        rows(results, 6, (r, v) => [
           fmt(r.msgsPerSec),
           fmt(r.serverCpu),
           fmt((r.serverCpu * 1e4) / r.msgsPerSec, 1),
@@ -318,39 +346,32 @@ async function main() {
         ]),
       ),
     );
-    const ours = results.get('ours');
-    const raw = results.get('raw');
-    const naive = results.get('naive');
+    const [ours, raw, naive] = [succeeded(results.get('ours')), succeeded(results.get('raw')), succeeded(results.get('naive'))];
     if (ours && raw) {
       const ratio = ours.msgsPerSec / raw.msgsPerSec;
-      failed ||= ratio < 0.7;
+      failedTargets ||= ratio < 0.7;
       print(`\nours / raw   = ${fmt(ratio, 2)}×  (target ≥ 0.7×) ${verdict(ratio >= 0.7)}`);
     }
     if (ours && naive) {
       const ratio = ours.msgsPerSec / naive.msgsPerSec;
-      failed ||= ratio < 4;
+      failedTargets ||= ratio < 4;
       print(`ours / naive = ${fmt(ratio, 2)}×  (target ≥ 4×) ${verdict(ratio >= 4)}`);
     }
   }
 
   if (ONLY.includes('B')) {
-    const results = new Map<Variant, BResult>();
-    for (const v of RUN_VARIANTS) {
-      log(`B: ${v}…`);
-      results.set(v, await workloadB(v));
-    }
+    const results = await each('B', workloadB);
     print(`\n## B: ${fmt(P.bClients)} clients × 5 of 50 symbols, ${P.bRate} ticks/s for ${P.bMeasureMs / 1000} s\n`);
     print(
       table(
         ['server', 'msgs/s', 'p50 ms', 'p99 ms', 'max ms', 'expected', 'lost', 'repeats', 'server RSS MiB', 'server CPU %', 'client CPU %'],
-        [...results].map(([v, r]) => [
-          VARIANT_LABEL[v],
+        rows(results, 11, (r) => [
           fmt(r.msgsPerSec),
           fmt(r.p50, 2),
           fmt(r.p99, 2),
           fmt(r.max, 1),
           fmt(r.expected),
-          fmt(r.lost),
+          fmt(r.lost) + (r.crashed ? ` (server ${r.crashed})` : ''),
           fmt(r.duplicates),
           fmt(r.rssPeak / MiB, 1),
           fmt(r.serverCpu),
@@ -360,24 +381,19 @@ async function main() {
     );
     const ours = results.get('ours');
     if (ours) {
-      const ok = ours.p99 <= 20 && ours.lost === 0 && ours.duplicates === 0;
-      failed ||= !ok;
-      print(`\nours: p99 ${fmt(ours.p99, 2)} ms (target ≤ 20), lost ${ours.lost} (target 0) ${verdict(ok)}`);
+      const ok = !failed(ours) && ours.p99 <= 20 && ours.lost === 0 && ours.duplicates === 0;
+      failedTargets ||= !ok;
+      print(failed(ours) ? `\nours: failed ${verdict(false)}` : `\nours: p99 ${fmt(ours.p99, 2)} ms (target ≤ 20), lost ${ours.lost} (target 0) ${verdict(ok)}`);
     }
   }
 
   if (ONLY.includes('C')) {
-    const results = new Map<Variant, CResult>();
-    for (const v of RUN_VARIANTS) {
-      log(`C: ${v}…`);
-      results.set(v, await workloadC(v));
-    }
+    const results = await each('C', workloadC);
     print(`\n## C: ${fmt(P.cConnections)} idle subscribed connections\n`);
     print(
       table(
         ['server', 'RSS before MiB', 'RSS after MiB', 'RSS per connection KiB', 'heap per connection KiB', 'connect s'],
-        [...results].map(([v, r]) => [
-          VARIANT_LABEL[v],
+        rows(results, 6, (r) => [
           fmt(r.rssBefore / MiB, 1),
           fmt(r.rssAfter / MiB, 1),
           fmt(r.perConnection / 1024, 1),
@@ -388,14 +404,14 @@ async function main() {
     );
     const ours = results.get('ours');
     if (ours) {
-      const ok = ours.perConnection <= 30 * 1024;
-      failed ||= !ok;
-      print(`\nours: ${fmt(ours.perConnection / 1024, 1)} KiB per connection (target ≤ 30) ${verdict(ok)}`);
+      const ok = !failed(ours) && ours.perConnection <= 30 * 1024;
+      failedTargets ||= !ok;
+      print(failed(ours) ? `\nours: failed ${verdict(false)}` : `\nours: ${fmt(ours.perConnection / 1024, 1)} KiB per connection (target ≤ 30) ${verdict(ok)}`);
     }
   }
 
-  print(`\n(total ${fmt((Date.now() - started) / 1000)} s)`);
-  process.exitCode = failed ? 1 : 0;
+  print(`\n(total ${fmt((Date.now() - started) / 1000)} s, load average now ${os.loadavg().map((l) => l.toFixed(1)).join(' ')})`);
+  process.exitCode = failedTargets ? 1 : 0;
 }
 
 await main();

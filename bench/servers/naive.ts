@@ -4,6 +4,7 @@
  * subscriber executes and serializes every event on its own. Same upstream and feed as the real
  * server (one feed watch per symbol publishes into the pubsub).
  */
+import { EventEmitter } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ExecutionArgs } from 'graphql';
@@ -15,6 +16,9 @@ import { quoteView, type QuoteView } from '../../src/feed/cache.js';
 import { startFeed, type FeedOptions } from '../../src/feed/create-feed.js';
 import type { Logger } from '../../src/logger.js';
 import type { BenchServer } from './types.js';
+
+// createPubSub adds one EventTarget listener per subscriber; keep Node's leak warning out of the output
+EventEmitter.defaultMaxListeners = 0;
 
 export async function startNaiveServer(config: Config, logger: Logger, timings: FeedOptions['timings']): Promise<BenchServer> {
   const running = await startFeed({ config, logger, timings });

@@ -150,7 +150,7 @@ process.on('message', (message: ToClients) => {
       break;
     case 'count': {
       const cpu = process.cpuUsage();
-      send({ type: 'count', received: total, cpuMs: (cpu.user + cpu.system) / 1000 });
+      send({ type: 'count', received: total, cpuMs: (cpu.user + cpu.system) / 1000, open: conns.length - closed, closed });
       break;
     }
     case 'mark':

@@ -49,7 +49,7 @@ export type FromClients =
   | { type: 'connected'; ok: number; failed: number; ms: number }
   | { type: 'primed'; primed: number }
   | { type: 'progress'; min: number }
-  | { type: 'count'; received: number; cpuMs: number }
+  | { type: 'count'; received: number; cpuMs: number; open: number; closed: number }
   | { type: 'report'; samples: number; p50: number; p99: number; max: number; received: number; lost: number; duplicates: number; closed: number }
   | { type: 'error'; message: string };
 

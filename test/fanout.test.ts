@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fanoutCounters } from '../src/http/fanout/outbox.js';
-import { dispose, startStack, type Stack } from './helpers.js';
+import { collect, dispose, sseClient, startStack, type Stack } from './helpers.js';
 import { closeAll, GqlWsClient } from './gql-ws-client.js';
 
 afterEach(async () => {
@@ -136,7 +136,7 @@ describe('conflation by request (throttleMs)', () => {
   it('passes the latest value per symbol at most once per interval, marked conflated; without it every update arrives', async () => {
     const stack = await startStack();
     const c = await connect(stack);
-    c.subscribe('throttled', QUOTES('symbol price conflated'), { symbols: ['EURUSD'], depth: 1, throttleMs: 400 });
+    c.subscribe('throttled', QUOTES('symbol price conflated'), { symbols: ['EURUSD'], depth: 1, throttleMs: 1000 });
     c.subscribe('every', QUOTES('symbol price conflated'), { symbols: ['EURUSD'], depth: 1 });
     await vi.waitFor(() => expect(tradeList(stack, 'quote')).toEqual(['EURUSD']));
     await vi.waitFor(() => expect(stack.server.fanout.stats().groups).toBe(2));
@@ -152,6 +152,20 @@ describe('conflation by request (throttleMs)', () => {
       { symbol: 'EURUSD', price: prices[0], conflated: false },
       { symbol: 'EURUSD', price: prices.at(-1), conflated: true },
     ]);
+  });
+
+  it('works the same over SSE (the ordinary, ungrouped path)', async () => {
+    const stack = await startStack();
+    type R = { data?: { quotes: { symbol: string; price: string; conflated: boolean } } };
+    const sub = collect<R>(
+      sseClient(stack).iterate({ query: QUOTES('symbol price conflated'), variables: { symbols: ['GOLD'], depth: 1, throttleMs: 1000 } }) as AsyncIterableIterator<R>,
+    );
+    await vi.waitFor(() => expect(tradeList(stack, 'quote')).toEqual(['GOLD']));
+    const prices = Array.from({ length: 10 }, (_, i) => `2650.${String(i).padStart(2, '0')}`);
+    for (const price of prices) stack.sim.pushTrade('GOLD', { price });
+    await vi.waitFor(() => expect(sub.items.at(-1)?.data?.quotes).toEqual({ symbol: 'GOLD', price: prices.at(-1), conflated: true }));
+    expect(sub.items.map((r) => r.data?.quotes.price)).toEqual([prices[0], prices.at(-1)]);
+    expect(stack.server.fanout.stats().groups).toBe(0);
   });
 
   it('rejects a bad throttleMs with an error naming the value', async () => {

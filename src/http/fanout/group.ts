@@ -137,12 +137,18 @@ export class SharedGroup implements MemberGroup {
     }
   }
 
-  /** An event of a directly delivering source, synchronously. */
+  /** An event of a directly delivering source, synchronously (inside the feed's publish: never throw there). */
   private onEvent(event: unknown): void {
     if (this.closedFlag) return;
-    const key = this.spec.keyOf(event);
-    const rendered = this.render(key, event);
-    if (!this.tail && !(rendered instanceof Promise)) return this.publish(key, rendered);
+    let key: string;
+    let rendered: RenderedEvent | Promise<RenderedEvent>;
+    try {
+      key = this.spec.keyOf(event);
+      rendered = this.render(key, event);
+      if (!this.tail && !(rendered instanceof Promise)) return this.publish(key, rendered);
+    } catch (error) {
+      return this.finish(error);
+    }
     const tail: Promise<void> = (this.tail ?? Promise.resolve())
       .then(() => rendered)
       .then(

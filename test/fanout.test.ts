@@ -146,7 +146,7 @@ describe('conflation by request (throttleMs)', () => {
 
     await vi.waitFor(() => expect(c.quotes('every').map((q) => q.price)).toEqual(prices));
     expect(c.quotes('every').every((q) => q.conflated === false)).toBe(true);
-    await vi.waitFor(() => expect(c.quotes('throttled').at(-1)).toEqual({ symbol: 'EURUSD', price: prices.at(-1), conflated: true }));
+    await vi.waitFor(() => expect(c.quotes('throttled').at(-1)).toEqual({ symbol: 'EURUSD', price: prices.at(-1), conflated: true }), { timeout: 5000 });
     // the first update at once, then only the latest when the interval ended
     expect(c.quotes('throttled')).toEqual([
       { symbol: 'EURUSD', price: prices[0], conflated: false },
@@ -163,7 +163,7 @@ describe('conflation by request (throttleMs)', () => {
     await vi.waitFor(() => expect(tradeList(stack, 'quote')).toEqual(['GOLD']));
     const prices = Array.from({ length: 10 }, (_, i) => `2650.${String(i).padStart(2, '0')}`);
     for (const price of prices) stack.sim.pushTrade('GOLD', { price });
-    await vi.waitFor(() => expect(sub.items.at(-1)?.data?.quotes).toEqual({ symbol: 'GOLD', price: prices.at(-1), conflated: true }));
+    await vi.waitFor(() => expect(sub.items.at(-1)?.data?.quotes).toEqual({ symbol: 'GOLD', price: prices.at(-1), conflated: true }), { timeout: 5000 });
     expect(sub.items.map((r) => r.data?.quotes.price)).toEqual([prices[0], prices.at(-1)]);
     expect(stack.server.fanout.stats().groups).toBe(0);
   });

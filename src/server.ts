@@ -43,7 +43,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const running: RunningFeed = await startFeed({ config, logger, ...(options.timings && { timings: options.timings }) });
 
   let shuttingDown = false;
-  const fanout = new FanoutRegistry({ policy: { bufferBytes: config.SLOW_CONSUMER_BUFFER_BYTES, evictMs: config.SLOW_CONSUMER_EVICT_MS } });
+  const fanout = new FanoutRegistry({ policy: { bufferBytes: config.SLOW_CONSUMER_BUFFER_BYTES, evictMs: config.SLOW_CONSUMER_EVICT_MS }, logger });
   const yoga = createYogaApp({ config, logger, feed: running.feed, status: running.upstream, isReady: () => !shuttingDown && running.ready(), fanout });
   const httpServer = createServer(yoga);
   const ws = attachGraphQLWs(httpServer, yoga);

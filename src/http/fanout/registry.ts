@@ -13,8 +13,10 @@ import type { SharedOperation } from './operation-key.js';
 
 export interface FanoutOptions {
   policy: SlowConsumerPolicy;
-  /** masks errors of per-event execution; default: Yoga's default masking */
+  /** masks errors of per-event execution; default: Yoga's default masking (keep it in step with createYoga's) */
   maskError?: (error: unknown) => unknown;
+  /** where an error that had to be masked is logged, as Yoga logs the ones it masks */
+  logger?: { error(object: unknown, message?: string): void };
 }
 
 /** Where a grouped subscription's frames go. */
@@ -49,7 +51,12 @@ export class FanoutRegistry implements GroupHost {
   readonly maskError: (error: unknown) => unknown;
 
   constructor(private readonly options: FanoutOptions) {
-    this.maskError = options.maskError ?? ((error) => yogaMaskError(error, 'Unexpected error.'));
+    const mask = options.maskError ?? ((error: unknown) => yogaMaskError(error, 'Unexpected error.'));
+    this.maskError = (error) => {
+      const masked = mask(error);
+      if (masked !== error) options.logger?.error({ err: error }, 'subscription event failed');
+      return masked;
+    };
     this.outboxes = new OutboxPool(options.policy);
   }
 

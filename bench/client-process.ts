@@ -128,15 +128,9 @@ process.on('message', (message: ToClients) => {
       mode = message.mode;
       void connectAll(message.url, message.subscriptions, message.concurrency);
       break;
-    case 'await-primed': {
-      const check = () => {
-        const primed = conns.filter((c) => c.received > 0).length;
-        if (primed === conns.length) send({ type: 'primed', primed });
-        else setTimeout(check, 20);
-      };
-      check();
+    case 'primed-count':
+      send({ type: 'primed-count', primed: conns.filter((c) => c.received > 0).length, of: conns.length });
       break;
-    }
     case 'progress':
       if (progressTimer) clearInterval(progressTimer);
       progressTimer = null;

@@ -38,7 +38,7 @@ export type ClientMode =
 
 export type ToClients =
   | { type: 'connect'; url: string; subscriptions: string[][]; mode: ClientMode; concurrency: number }
-  | { type: 'await-primed' }
+  | { type: 'primed-count' }
   | { type: 'progress'; on: boolean }
   | { type: 'count' }
   | { type: 'mark'; fromMicros: number }
@@ -47,7 +47,7 @@ export type ToClients =
 
 export type FromClients =
   | { type: 'connected'; ok: number; failed: number; ms: number }
-  | { type: 'primed'; primed: number }
+  | { type: 'primed-count'; primed: number; of: number }
   | { type: 'progress'; min: number }
   | { type: 'count'; received: number; cpuMs: number; open: number; closed: number }
   | { type: 'report'; samples: number; p50: number; p99: number; max: number; received: number; lost: number; duplicates: number; closed: number }

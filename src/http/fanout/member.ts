@@ -122,11 +122,6 @@ export class GroupMember implements AsyncIterableIterator<never>, OutboxMember {
     if (outcome.done) waiter.resolve(DONE);
     else waiter.reject(outcome.error);
   }
-
-  /** @internal for the group: whether it is active */
-  get active(): boolean {
-    return this.state === 'active';
-  }
 }
 
 function settle(outcome: Outcome): Promise<IteratorResult<never>> {

@@ -76,6 +76,10 @@ const envSchema = z.object({
   API_KEYS_FILE: z.string().min(1).optional(),
   GRAPHIQL: bool.default(true),
   INTROSPECTION: bool.default(true),
+  /** outgoing bytes a WebSocket connection may have waiting before it counts as a slow consumer */
+  SLOW_CONSUMER_BUFFER_BYTES: z.coerce.number().int().min(4096).max(1024 ** 3).default(1024 * 1024),
+  /** how long a slow consumer of every-event streams may stay behind before it is closed with 4008 */
+  SLOW_CONSUMER_EVICT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
 });
 
 export type Config = z.infer<typeof envSchema>;

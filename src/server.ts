@@ -16,6 +16,7 @@ import { attachGraphQLWs } from './http/graphql-ws.js';
 import { ClientGuards } from './http/client-guards.js';
 import { guardHttp } from './http/guard-http.js';
 import { createWsGuards } from './http/ws-guards.js';
+import { FanoutRegistry } from './http/fanout/registry.js';
 import type { Context } from './schema/context.js';
 import { createLogger, type Logger } from './logger.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
@@ -40,6 +41,8 @@ export interface RunningServer {
   guards: ClientGuards;
   yoga: YogaServerInstance<Record<string, unknown>, Context>;
   metrics: ServerMetrics;
+  /** groups of graphql-ws subscriptions sharing one execution */
+  fanout: FanoutRegistry;
   stop(): Promise<void>;
 }
 
@@ -51,6 +54,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const running: RunningFeed = await startFeed({ config, logger, ...(options.timings && { timings: options.timings }) });
 
   let shuttingDown = false;
+  const fanout = new FanoutRegistry({ policy: { bufferBytes: config.SLOW_CONSUMER_BUFFER_BYTES, evictMs: config.SLOW_CONSUMER_EVICT_MS }, logger });
   const metrics = new ServerMetrics({ upstream: running.upstream, manager: running.manager, cache: running.feed.cache });
   const yoga = createYogaApp({
     config,
@@ -61,6 +65,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     isReady: () => !shuttingDown && running.ready(),
     metrics,
     guards,
+    fanout,
   });
   const httpServer = createServer(guardHttp(guards, yoga, { maxBodyBytes: config.MAX_BODY_BYTES, graphqlPath: '/graphql', graphiql: config.GRAPHIQL }));
   metrics.observeHttpServer(httpServer);
@@ -98,6 +103,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     guards,
     yoga,
     metrics,
+    fanout,
     stop,
   };
 }

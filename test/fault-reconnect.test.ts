@@ -40,7 +40,13 @@ describe('fault: upstream sockets killed repeatedly under 200 subscriptions', ()
       }
     }
     const manager = stack.server.feed.manager;
-    await vi.waitFor(() => expect(manager.leaseCount).toBe(200), { timeout: 10_000 });
+    // graphql-ws subscriptions of one (symbols as a set, depth) share one group and one lease (src/http/fanout)
+    const groupKey = (s: { symbols: string[]; depth: number }) => `${[...s.symbols].sort().join(',')}|${s.depth}`;
+    const groups = [...new Map(subs.map((s) => [groupKey(s), s] as const)).values()];
+    await vi.waitFor(() => {
+      expect(stack.server.fanout.stats().members).toBe(200);
+      expect(manager.leaseCount).toBe(groups.length);
+    }, { timeout: 10_000 });
 
     // the faults: kill both upstream sockets every 1.5 s, with ticks flowing in between
     const wanted = [...new Set(subs.flatMap((s) => s.symbols))];
@@ -83,10 +89,11 @@ describe('fault: upstream sockets killed repeatedly under 200 subscriptions', ()
       expect(sub.errors).toEqual([]);
     }
 
-    // ref counts equal the live subscriptions
-    expect(manager.leaseCount).toBe(200);
-    expect(manager.totalRefs).toBe(subs.reduce((n, s) => n + s.symbols.length, 0));
-    for (const symbol of wanted) expect(manager.refCount(symbol)).toBe(subs.filter((s) => s.symbols.includes(symbol)).length);
+    // ref counts equal the live subscriptions (one lease per group of equal subscriptions)
+    expect(stack.server.fanout.stats().members).toBe(200);
+    expect(manager.leaseCount).toBe(groups.length);
+    expect(manager.totalRefs).toBe(groups.reduce((n, s) => n + s.symbols.length, 0));
+    for (const symbol of wanted) expect(manager.refCount(symbol)).toBe(groups.filter((s) => s.symbols.includes(symbol)).length);
     for (const endpoint of ENDPOINTS) {
       expect(manager.desired(endpoint).trades.sort()).toEqual(wanted.filter((s) => endpointOf(s) === endpoint).sort());
     }

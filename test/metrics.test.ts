@@ -168,7 +168,7 @@ describe('quote stream accounting', () => {
   it('counts events conflated in a full queue as dropped and observes the latency of those delivered', async () => {
     const manager = new FeedManager({ sink: { setDesired: () => {} }, lingerMs: 0, capacity: { stock: 10, quote: 10 } });
     const feed = new MarketFeed(manager, new MemoryBus());
-    const stream: Repeater<unknown> = quoteStream(feed, ['BTCUSDT'], 1, null, 2);
+    const stream: Repeater<unknown> = quoteStream(feed, ['BTCUSDT'], 1, null, { maxQueue: 2 });
     const droppedBefore = await metric('alltick_events_dropped_total');
     const observedBefore = await metric('alltick_delivery_latency_seconds_count');
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { printedSchema } from '../src/schema/index.js';
+import { isNonNullType } from 'graphql';
+import { printedSchema, schema } from '../src/schema/index.js';
 
 describe('schema.graphql', () => {
   it('is up to date with the Pothos schema (run `npm run schema:print` when this fails)', () => {
@@ -15,7 +16,6 @@ describe('schema.graphql', () => {
       'scalar DateTime',
       'quote(depth: Int = 5, symbol: String!): Quote',
       'quotes(depth: Int = 5, symbols: [String!]!): [Quote]!',
-      'quotes(depth: Int = 5, symbols: [String!]!): Quote!',
       'price: Decimal!',
       'volume: Decimal!',
       'bids: [PriceLevel!]!',
@@ -24,6 +24,18 @@ describe('schema.graphql', () => {
       'time: DateTime',
     ]) {
       expect(sdl).toContain(line);
+    }
+  });
+
+  it('keeps Subscription.quotes(symbols: [String!]!, depth: Int = 5): Quote!; any added argument is optional', () => {
+    const field = schema.getSubscriptionType()!.getFields()['quotes']!;
+    expect(String(field.type)).toBe('Quote!');
+    const args = Object.fromEntries(field.args.map((a) => [a.name, a]));
+    expect(String(args['symbols']?.type)).toBe('[String!]!');
+    expect(String(args['depth']?.type)).toBe('Int');
+    expect(args['depth']?.defaultValue).toBe(5);
+    for (const arg of field.args.filter((a) => !['symbols', 'depth'].includes(a.name))) {
+      expect(isNonNullType(arg.type) && arg.defaultValue === undefined, `${arg.name} must be optional`).toBe(false);
     }
   });
 });

@@ -2,13 +2,14 @@
  * graphql-ws on the HTTP server's `/graphql` path, sharing Yoga's envelop pipeline (parse and
  * validate caches, error masking, plugins) so both transports behave the same.
  */
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import type { OperationResult } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { WsGuards } from './ws-guards.js';
+import { setDeliveryTarget } from './fanout/plugin.js';
 
 /** Largest client message accepted on the WebSocket, unless `guards` say otherwise. */
 export const WS_MAX_PAYLOAD = 64 * 1024;
@@ -30,7 +31,7 @@ export function attachGraphQLWs(httpServer: Server, yoga: YogaServerInstance<any
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
       ...(guards && { connectionInitWaitTimeout: guards.connectionInitWaitTimeout, onConnect: (ctx) => guards.onConnect(ctx) }),
-      onSubscribe: async (ctx, _id, params) => {
+      onSubscribe: async (ctx, id, params) => {
         const refused = guards?.checkSubscribe(ctx);
         if (refused) return refused;
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
@@ -48,6 +49,8 @@ export function attachGraphQLWs(httpServer: Server, yoga: YogaServerInstance<any
           rootValue: { execute, subscribe } satisfies EnvelopedRoot,
         };
         if (args.document instanceof GraphQLError) return [args.document];
+        // shareable subscriptions write their frames straight to this socket (src/http/fanout)
+        setDeliveryTarget(args.contextValue as object, { socket: ctx.extra.socket as WebSocket, request: ctx.extra.request as IncomingMessage, id });
         const errors = validate(args.schema, args.document);
         return errors.length > 0 ? errors : args;
       },

@@ -20,6 +20,8 @@ import type { ClientGuards } from './client-guards.js';
 import { useOperationGuards } from './use-operation-guards.js';
 import { useIntrospectionSwitch } from './use-introspection-switch.js';
 import { useRequestParseErrors } from './use-request-parse-errors.js';
+import { useSharedSubscriptions } from './fanout/plugin.js';
+import type { FanoutRegistry } from './fanout/registry.js';
 
 export const DEFAULT_QUERY = `# Live quotes over graphql-ws: press ▶ and watch prices move.
 subscription LiveQuotes {
@@ -48,9 +50,11 @@ export interface YogaAppOptions {
   metrics: ServerMetrics;
   /** client identity, limits and auth (README "Operations") */
   guards: ClientGuards;
+  /** shared execution of graphql-ws subscriptions (src/http/fanout) */
+  fanout?: FanoutRegistry;
 }
 
-export function createYogaApp({ config, logger, feed, status, snapshots, isReady, metrics, guards }: YogaAppOptions): YogaServerInstance<Record<string, unknown>, Context> {
+export function createYogaApp({ config, logger, feed, status, snapshots, isReady, metrics, guards, fanout }: YogaAppOptions): YogaServerInstance<Record<string, unknown>, Context> {
   const log = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => logger[level](args.map(String).join(' '));
   return createYoga<Record<string, unknown>, Context>({
     schema,
@@ -80,6 +84,7 @@ export function createYogaApp({ config, logger, feed, status, snapshots, isReady
       useRequestLog(logger),
       useMetrics(metrics),
       useDashboard(),
+      ...(fanout ? [useSharedSubscriptions(fanout)] : []),
     ],
   });
 }

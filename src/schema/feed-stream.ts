@@ -4,12 +4,19 @@
  * is taken lazily when the first event is pulled and given back after stop, exactly once. The
  * outgoing queue is bounded: past `maxQueue` pending items, an item with a `conflateKey` replaces
  * the queued one with the same key (latest value wins); any other item is dropped and counted.
+ *
+ * With `throttleMs`, each key passes at most once per interval, latest value first
+ * (src/stream/keyed-throttle.ts). The source also offers direct delivery
+ * (src/stream/shared-streams.ts) for graphql-ws groups, which then never iterate the Repeater:
+ * the same items, handed over synchronously.
  */
 import { Repeater } from 'graphql-yoga';
 import type { SymbolSnapshot } from '../feed/cache.js';
-import type { MarketFeed, Watch } from '../feed/feed.js';
-import { feedErrorToGraphQL } from './feed-errors.js';
+import type { MarketFeed } from '../feed/feed.js';
 import { carryReceiveTime, countDropped, observeDelivery } from '../metrics/process-metrics.js';
+import { KeyedThrottle } from '../stream/keyed-throttle.js';
+import { withDirectSource } from '../stream/shared-streams.js';
+import { feedErrorToGraphQL } from './feed-errors.js';
 
 export const DEFAULT_MAX_QUEUE = 256;
 
@@ -31,6 +38,10 @@ export interface FeedStreamOptions<T> {
   start?(offer: Offer<T>): (() => void) | void;
   /** items with the same key may replace each other in a full queue; none: never replaced, dropped when full */
   conflateKey?(item: T): string;
+  /** marks an item that stands in for replaced ones (e.g. `conflated: true`) */
+  markConflated?(item: T): T;
+  /** at most one item per conflate key per this many ms (needs `conflateKey`); 0 = every item */
+  throttleMs?: number;
   maxQueue?: number;
   /** called with the running drop count of this stream each time it drops an item */
   onDrop?(dropped: number): void;
@@ -39,7 +50,48 @@ export interface FeedStreamOptions<T> {
 export function feedStream<T extends object>(options: FeedStreamOptions<T>): Repeater<T> {
   const { name, feed, symbols, depth, conflateKey } = options;
   const maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE;
-  return new Repeater<T>(async (push, stop) => {
+  const mark = (item: T) => {
+    const marked = options.markConflated?.(item) ?? item;
+    carryReceiveTime(item, marked); // the stand-in keeps the receive time of what it replaced
+    return marked;
+  };
+
+  /** Takes the lease, starts the extra sources, hands every item to `emit`; returns the release. Throws GraphQL-ready errors. */
+  const begin = (emit: (item: T) => void, fail: (error: unknown) => void): (() => void) => {
+    const throttle =
+      options.throttleMs && conflateKey ? new KeyedThrottle<T>(options.throttleMs, (item, conflated) => emit(conflated ? mark(item) : item)) : null;
+    const offer: Offer<T> = throttle ? (item) => throttle.offer(conflateKey!(item), item) : emit;
+    let watch;
+    try {
+      watch = feed.watch(
+        symbols,
+        depth,
+        (snapshot) =>
+          options.onUpdate(snapshot, (item) => {
+            carryReceiveTime(snapshot.last, item); // for the delivery-latency histogram
+            offer(item);
+          }),
+        // a symbol upstream refuses later ends the stream with an error naming it
+        (error) => fail(feedErrorToGraphQL(error)),
+      );
+    } catch (error) {
+      throw feedErrorToGraphQL(error);
+    }
+    let cleanup: (() => void) | void;
+    try {
+      cleanup = options.start?.(offer);
+    } catch (error) {
+      watch.release();
+      throw error;
+    }
+    return () => {
+      throttle?.close();
+      cleanup?.();
+      watch.release();
+    };
+  };
+
+  const repeater = new Repeater<T>(async (push, stop) => {
     const queue: T[] = [];
     let draining = false;
     let dropped = 0;
@@ -55,12 +107,12 @@ export function feedStream<T extends object>(options: FeedStreamOptions<T>): Rep
       draining = false;
     };
 
-    const offer: Offer<T> = (item) => {
+    const enqueue: Offer<T> = (item) => {
       if (queue.length >= maxQueue) {
         const key = conflateKey?.(item);
         const queued = key === undefined ? -1 : queue.findLastIndex((q) => conflateKey!(q) === key);
         if (queued >= 0) {
-          queue[queued] = item;
+          queue[queued] = mark(item);
           countDropped(name, 'conflated');
         } else if (key !== undefined) queue.push(item); // at most one extra per key
         else {
@@ -74,34 +126,24 @@ export function feedStream<T extends object>(options: FeedStreamOptions<T>): Rep
       void drain();
     };
 
-    let watch: Watch;
+    let release: () => void;
     try {
-      // live items carry the event's receive time, for the delivery-latency histogram
-      watch = feed.watch(
-        symbols,
-        depth,
-        (snapshot) =>
-          options.onUpdate(snapshot, (item) => {
-            carryReceiveTime(snapshot.last, item);
-            offer(item);
-          }),
-        // a symbol upstream refuses later ends the stream with an error naming it
-        (error) => stop(feedErrorToGraphQL(error)),
-      );
+      release = begin(enqueue, (error) => stop(error));
     } catch (error) {
-      stop(feedErrorToGraphQL(error));
-      return;
-    }
-    let cleanup: (() => void) | void;
-    try {
-      cleanup = options.start?.(offer);
-    } catch (error) {
-      watch.release();
       stop(error);
       return;
     }
     await stop;
-    cleanup?.();
-    watch.release();
+    release();
   });
+
+  return withDirectSource(repeater, (sink) =>
+    begin(
+      (item) => {
+        observeDelivery(name, item);
+        sink.next(item);
+      },
+      (error) => sink.error(error),
+    ),
+  );
 }

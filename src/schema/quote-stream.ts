@@ -1,6 +1,7 @@
 /**
  * The event source of one `quotes` subscription: a feed stream (feed-stream.ts) of quotes, one per
- * symbol update, conflated per symbol when the client falls behind. In-band feed status: when the
+ * symbol update, conflated per symbol when the client falls behind or asked for `throttleMs`
+ * (such an event says `conflated`). In-band feed status: when the
  * upstream endpoint of some of its symbols goes down or comes back, each of those symbols gets an
  * event with `event: FEED_DOWN` / `FEED_UP` and `stale` set accordingly.
  */
@@ -16,10 +17,22 @@ export { DEFAULT_MAX_QUEUE } from './feed-stream.js';
 /** Why a quote event was sent. */
 export type QuoteEventKind = 'snapshot' | 'tick' | 'feed_down' | 'feed_up';
 
+/** The cache snapshot a quote was made from: equal snapshots and depth render equally (fan-out sharing). */
+export const QUOTE_SOURCE = Symbol('quote.source');
+
 export interface QuoteItem extends QuoteView {
   /** true while the upstream connection of the symbol's endpoint is down (the values may be old) */
   stale: boolean;
   event: QuoteEventKind;
+  /** updates of this symbol were skipped before this one (throttleMs, or a slow client) */
+  conflated?: boolean;
+  [QUOTE_SOURCE]?: SymbolSnapshot;
+}
+
+export interface QuoteStreamOptions {
+  maxQueue?: number;
+  /** at most one event per symbol per this many ms; 0 = every update */
+  throttleMs?: number;
 }
 
 /** A quote of a symbol nothing is known about yet. */
@@ -32,17 +45,24 @@ export function quoteStream(
   symbols: string[],
   depth: number,
   health: FeedHealth | null = null,
-  maxQueue = DEFAULT_MAX_QUEUE,
+  options: QuoteStreamOptions = {},
 ): Repeater<QuoteItem> {
   const stale = (symbol: string) => health?.isStale(symbol) ?? false;
-  const item = (snapshot: SymbolSnapshot, event: QuoteEventKind): QuoteItem => ({ ...quoteView(snapshot, depth), stale: stale(snapshot.symbol), event });
+  const item = (snapshot: SymbolSnapshot, event: QuoteEventKind): QuoteItem => ({
+    ...quoteView(snapshot, depth),
+    stale: stale(snapshot.symbol),
+    event,
+    [QUOTE_SOURCE]: snapshot,
+  });
   return feedStream<QuoteItem>({
     name: 'quotes',
     feed,
     symbols,
     depth,
-    maxQueue,
+    maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE,
+    throttleMs: options.throttleMs ?? 0,
     conflateKey: (q) => q.symbol,
+    markConflated: (q) => ({ ...q, conflated: true }),
     onUpdate: (snapshot, offer) => {
       // depth 0 asked for trades only: book updates change nothing it sees
       if (depth === 0 && snapshot.last.kind === 'depth') return;

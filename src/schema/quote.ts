@@ -11,9 +11,11 @@ import { parseDepth, parseSymbol, parseSymbols } from './args.js';
 import { builder } from './builder.js';
 import type { Context } from './context.js';
 import { changeOf, changePercentOf, midOf, spreadOf } from './derived.js';
-import { quoteStream, type QuoteItem } from './quote-stream.js';
+import { QUOTE_SOURCE, quoteStream, type QuoteItem } from './quote-stream.js';
 import { readSymbol } from './snapshot-read.js';
 import { fromUpstream } from './upstream-errors.js';
+import { parseThrottleMs, THROTTLE_MS_DESCRIPTION } from './throttle.js';
+import { registerSharedStream } from '../stream/shared-streams.js';
 
 export const PriceLevelRef = builder.objectRef<PriceLevel>('PriceLevel').implement({
   description: 'One level of an order book.',
@@ -69,6 +71,11 @@ export const QuoteRef = builder.objectRef<QuoteItem>('Quote').implement({
       description: '(price − previousClose) / previousClose × 100, rounded half away from zero to 4 decimals.',
       resolve: async (q, _args, ctx) => changePercentOf(q.price, await previousClose(q, ctx)),
     }),
+    conflated: t.boolean({
+      description:
+        'True when earlier updates of this symbol were skipped and this event carries the latest value instead: the subscription asked for `throttleMs`, or the client read too slowly (README, "Slow consumers"). Always false in queries.',
+      resolve: (quote) => (quote as QuoteItem).conflated === true,
+    }),
   }),
 });
 
@@ -105,12 +112,27 @@ builder.subscriptionFields((t) => ({
     description:
       'One event each time any of the symbols changes; the first events are the current state of each symbol the server already knows. ' +
       "When a symbol's upstream connection drops or comes back, an event with `event: FEED_DOWN` / `FEED_UP` and `stale` tells so.",
-    args: { symbols: t.arg.stringList({ required: true }), depth: t.arg.int({ defaultValue: 5 }) },
+    args: {
+      symbols: t.arg.stringList({ required: true }),
+      depth: t.arg.int({ defaultValue: 5 }),
+      throttleMs: t.arg.int({ description: THROTTLE_MS_DESCRIPTION }),
+    },
     subscribe: (_root, args, ctx) => {
       const symbols = parseSymbols(args.symbols, ctx.limits.maxSymbols);
       const depth = parseDepth(args.depth);
-      return quoteStream(ctx.feed, symbols, depth, healthOf(ctx.status));
+      const throttleMs = parseThrottleMs(args.throttleMs);
+      return quoteStream(ctx.feed, symbols, depth, healthOf(ctx.status), { throttleMs });
     },
     resolve: (quote: QuoteItem) => quote,
   }),
 }));
+
+// graphql-ws subscribers of equal `quotes` operations share one execution (src/http/fanout)
+registerSharedStream<QuoteItem>('quotes', {
+  setArgs: ['symbols'],
+  keyOf: (quote) => quote.symbol,
+  replayLatest: true,
+  conflate: { mark: (quote, conflated) => ({ ...quote, conflated }), isMarked: (quote) => quote.conflated === true },
+  // only plain ticks render the same for every group; snapshots and in-band status events say more
+  stampOf: (quote) => (quote.conflated || quote.event !== 'tick' ? undefined : quote[QUOTE_SOURCE]),
+});

@@ -1,0 +1,205 @@
+/**
+ * The outgoing side of one WebSocket connection, shared by all its grouped subscriptions, and the
+ * slow-consumer policy (README "Slow consumers").
+ *
+ * Frames are written without waiting, and what one turn of the event loop writes to a connection
+ * goes out in one system call (the socket is corked until the turn ends): under load many events
+ * share a write. At the end of the turn, a connection whose `bufferedAmount` is over the budget is
+ * *behind*. While behind, conflatable streams (quotes) hold back their events and keep only the
+ * latest per symbol; when the connection drains below half the budget they send those latest
+ * values, marked as conflated. Streams where every event matters keep writing; if the connection
+ * stays behind longer than `evictMs`, or its buffer passes four times the budget, it is closed
+ * with 4008 "slow consumer". Nothing here ever waits on a socket, so a slow client never delays
+ * anyone else.
+ */
+import type { Socket } from 'node:net';
+import WebSocket from 'ws';
+
+/** Close code sent to a client evicted for not reading fast enough. */
+export const SLOW_CONSUMER_CLOSE_CODE = 4008;
+/** An evicted client that does not read its close frame within this time is dropped. */
+export const EVICT_GRACE_MS = 2000;
+/** Hard cap on a connection's buffer, as a multiple of the budget: past it, eviction is immediate. */
+export const HARD_LIMIT_FACTOR = 4;
+const CHECK_INTERVAL_MS = 25;
+
+export interface SlowConsumerPolicy {
+  /** a connection with more than this many bytes waiting to be sent is behind */
+  bufferBytes: number;
+  /** a behind connection carrying streams where every event matters is evicted after this long */
+  evictMs: number;
+}
+
+/** Process-wide counters for metrics (monotonic). */
+export const fanoutCounters = {
+  /** `next` frames written by groups (graphql-ws's own onNext hook does not see these) */
+  framesSent: 0,
+  /** updates a slow client never got because a later value of the same key replaced them */
+  droppedUpdates: 0,
+  /** times a connection fell behind its budget */
+  fellBehind: 0,
+  /** connections closed with SLOW_CONSUMER_CLOSE_CODE */
+  evictions: 0,
+};
+
+/** A grouped subscription as its connection sees it. */
+export interface OutboxMember {
+  /** its events may be conflated (latest per key) when the connection falls behind */
+  readonly conflatable: boolean;
+  /** the connection caught up: send what was held back */
+  flush(): void;
+  /** the connection is being evicted: stop, without telling the client anything more */
+  evicted(): void;
+}
+
+export class Outbox {
+  readonly members = new Set<OutboxMember>();
+  behind = false;
+  private behindSince = 0;
+  private closed = false;
+  private corked = false;
+
+  constructor(
+    readonly socket: WebSocket,
+    /** the TCP socket under `socket` (the upgrade request's), corked per turn */
+    private readonly tcp: Socket,
+    private readonly pool: OutboxPool,
+  ) {
+    socket.once('close', () => {
+      this.closed = true;
+      this.pool.watcher.forget(this);
+    });
+  }
+
+  get open(): boolean {
+    return !this.closed && this.socket.readyState === WebSocket.OPEN;
+  }
+
+  /** Queues a text frame; it is written when the current turn ends (never waits). */
+  send(frame: string): void {
+    if (!this.open) return;
+    fanoutCounters.framesSent++;
+    if (!this.corked) {
+      this.corked = true;
+      this.tcp.cork();
+      this.pool.uncorkAtEndOfTurn(this);
+    }
+    this.socket.send(frame);
+  }
+
+  /** End of the turn: write out what it queued, then see whether the client keeps up. */
+  uncork(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.tcp.uncork();
+    if (!this.open) return;
+    const buffered = this.socket.bufferedAmount;
+    if (buffered <= this.policy.bufferBytes) return;
+    if (!this.behind) this.fallBehind();
+    else if (buffered > this.policy.bufferBytes * HARD_LIMIT_FACTOR && this.hasStrictMembers()) this.evict('send buffer full');
+  }
+
+  private get policy(): SlowConsumerPolicy {
+    return this.pool.policy;
+  }
+
+  /** Called by the watcher while behind: catch up, or evict when stalled too long. */
+  check(now: number): void {
+    if (!this.open) return this.pool.watcher.forget(this);
+    const buffered = this.socket.bufferedAmount;
+    if (buffered <= this.policy.bufferBytes / 2) {
+      this.behind = false;
+      this.pool.watcher.forget(this);
+      for (const member of this.members) member.flush(); // bounded: the latest event per key
+      return;
+    }
+    if (!this.hasStrictMembers()) return; // quotes only: conflation keeps the buffer bounded
+    if (now - this.behindSince >= this.policy.evictMs) this.evict(`not reading for ${now - this.behindSince} ms`);
+    else if (buffered > this.policy.bufferBytes * HARD_LIMIT_FACTOR) this.evict('send buffer full');
+  }
+
+  private fallBehind(): void {
+    this.behind = true;
+    this.behindSince = Date.now();
+    fanoutCounters.fellBehind++;
+    this.pool.watcher.watch(this);
+  }
+
+  private hasStrictMembers(): boolean {
+    for (const member of this.members) if (!member.conflatable) return true;
+    return false;
+  }
+
+  private evict(why: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pool.watcher.forget(this);
+    fanoutCounters.evictions++;
+    this.socket.close(SLOW_CONSUMER_CLOSE_CODE, `slow consumer: ${why}`);
+    // a peer that never reads would hold the socket (and its buffer) for ws's 30 s close timeout
+    const drop = setTimeout(() => this.socket.terminate(), EVICT_GRACE_MS);
+    drop.unref();
+    this.socket.once('close', () => clearTimeout(drop));
+    for (const member of [...this.members]) member.evicted();
+  }
+}
+
+/** The outboxes of one server: one per WebSocket, the policy they follow, and the timers they share. */
+export class OutboxPool {
+  readonly watcher = new BehindWatcher();
+  private readonly outboxes = new WeakMap<WebSocket, Outbox>();
+  private corked: Outbox[] = [];
+
+  constructor(readonly policy: SlowConsumerPolicy) {}
+
+  outboxFor(socket: WebSocket, tcp: Socket): Outbox {
+    let outbox = this.outboxes.get(socket);
+    if (!outbox) {
+      outbox = new Outbox(socket, tcp, this);
+      this.outboxes.set(socket, outbox);
+    }
+    return outbox;
+  }
+
+  /** Uncorks after the current macrotask and its microtasks: every event of one upstream read shares a write. */
+  uncorkAtEndOfTurn(outbox: Outbox): void {
+    if (this.corked.push(outbox) === 1) process.nextTick(this.uncorkAll);
+  }
+
+  private readonly uncorkAll = () => {
+    const corked = this.corked;
+    this.corked = [];
+    for (const outbox of corked) outbox.uncork();
+  };
+}
+
+/** Polls the connections that are behind, on one shared timer that runs only while there are some. */
+export class BehindWatcher {
+  private readonly behind = new Set<Outbox>();
+  private timer: NodeJS.Timeout | null = null;
+
+  watch(outbox: Outbox): void {
+    this.behind.add(outbox);
+    if (!this.timer) {
+      this.timer = setInterval(() => this.tick(), CHECK_INTERVAL_MS);
+      this.timer.unref();
+    }
+  }
+
+  forget(outbox: Outbox): void {
+    this.behind.delete(outbox);
+    if (this.behind.size === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
+  }
+
+  get size(): number {
+    return this.behind.size;
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    for (const outbox of [...this.behind]) outbox.check(now);
+  }
+}

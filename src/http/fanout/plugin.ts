@@ -1,0 +1,41 @@
+/**
+ * The envelop plugin that routes shareable graphql-ws subscriptions into groups. graphql-ws marks
+ * each subscription's context with its socket and operation id (`setDeliveryTarget`); for those,
+ * when the operation is shareable, the plugin swaps the subscribe function for "join the group".
+ * Every other plugin's hooks still run for every subscription (context, limits, error masking);
+ * queries, mutations, SSE and unshareable operations take the ordinary path untouched.
+ */
+import type { Plugin } from 'graphql-yoga';
+import { sharedOperation } from './operation-key.js';
+import type { DeliveryTarget, FanoutRegistry } from './registry.js';
+
+const TARGET = Symbol('fanout.deliveryTarget');
+
+/** Marks a graphql-ws subscription's context with where its frames go. */
+export function setDeliveryTarget(context: object, target: DeliveryTarget): void {
+  Object.defineProperty(context, TARGET, { value: target, enumerable: false });
+}
+
+/** Tells `listener` of each frame a grouped subscription writes (graphql-ws `onNext` never sees them). */
+export function onGroupFrame(context: unknown, listener: () => void): void {
+  const target = (context as FanoutContext | undefined)?.[TARGET];
+  if (target) target.onFrame = listener;
+}
+
+/** Context fields the plugin reads: operations with different visibility keys never share. */
+interface FanoutContext {
+  [TARGET]?: DeliveryTarget;
+  visibilityKey?: string;
+}
+
+export function useSharedSubscriptions(registry: FanoutRegistry): Plugin {
+  return {
+    onSubscribe({ args, setSubscribeFn }) {
+      const context = args.contextValue as FanoutContext | undefined;
+      const target = context?.[TARGET];
+      if (!target) return;
+      const op = sharedOperation(args, context.visibilityKey ?? '');
+      if (op) setSubscribeFn((finalArgs) => registry.join(finalArgs, op, target));
+    },
+  };
+}

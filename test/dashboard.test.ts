@@ -90,6 +90,7 @@ it('the status badge says reconnecting while the upstream is down and stale whil
   await vi.waitFor(async () => expect(await badgeOf(page)).toBe('connected'), { timeout: 10_000, interval: 100 });
 
   // upstream killed, and refused for a while: reconnecting, then connected again
+  await vi.waitFor(() => expect(stack.sim.sessions()).toHaveLength(2)); // both endpoints up to be killed
   stack.sim.refuseConnections(2500);
   expect(stack.sim.killConnections()).toBeGreaterThan(0);
   await vi.waitFor(async () => expect(await badgeOf(page)).toBe('reconnecting'), { timeout: 5000, interval: 50 });

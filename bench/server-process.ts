@@ -20,7 +20,15 @@ const send = (message: FromServer) => {
 };
 
 async function start(variant: Variant): Promise<BenchServer> {
-  const config = loadConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' });
+  // all load comes from one address at a rate no real client has: the per-client limits are off
+  const config = loadConfig({
+    ...process.env,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    MAX_CONNECTIONS_PER_ADDRESS: '0',
+    OPERATIONS_PER_SECOND: '0',
+  });
   const logger = createLogger('silent');
   if (variant === 'raw') return startRawServer(config, logger, TIMINGS);
   if (variant === 'naive') return startNaiveServer(config, logger, TIMINGS);

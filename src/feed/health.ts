@@ -31,7 +31,7 @@ export class FeedHealth {
 
   /** True while the upstream connection of the symbol's endpoint is not connected. */
   isStale(symbol: string): boolean {
-    return !this.up.get(endpointOf(symbol));
+    return !this.up.get(cachedEndpointOf(symbol));
   }
 
   /** Calls `listener` each time an endpoint goes down or comes back; returns the function that stops it. */
@@ -51,6 +51,17 @@ export class FeedHealth {
       }
     }
   }
+}
+
+/** endpointOf runs regexes; stale is asked for every event, so remember the answer per symbol. */
+const endpoints = new Map<string, Endpoint>();
+function cachedEndpointOf(symbol: string): Endpoint {
+  let endpoint = endpoints.get(symbol);
+  if (endpoint === undefined) {
+    if (endpoints.size > 100_000) endpoints.clear(); // bounded: symbols are validated, but be safe
+    endpoints.set(symbol, (endpoint = endpointOf(symbol)));
+  }
+  return endpoint;
 }
 
 const healthBySource = new WeakMap<FeedStatusSource, FeedHealth>();

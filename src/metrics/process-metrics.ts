@@ -69,18 +69,14 @@ export function markReceived(event: object): void {
   receivedAt.set(event, performance.now());
 }
 
-/** Gives `item` (e.g. one subscriber's view of `event`) the receive time of `event`, if it has one. */
-export function carryReceiveTime(event: object, item: object): void {
-  const at = receivedAt.get(event);
-  if (at !== undefined) receivedAt.set(item, at);
+/** When `event` was received (performance.now()), if it was stamped. */
+export function receivedAtOf(event: object): number | undefined {
+  return receivedAt.get(event);
 }
 
-/** Observes the latency of `item` as it is handed to a client; items without a stamp are skipped. */
-export function observeDelivery(stream: string, item: object): void {
-  const at = receivedAt.get(item);
-  if (at === undefined) return;
-  receivedAt.delete(item);
-  latency.observe({ stream }, (performance.now() - at) / 1000);
+/** Observes the latency of an item received at `at` as it is handed to a client; no stamp, no observation. */
+export function observeDelivery(stream: string, at: number | undefined): void {
+  if (at !== undefined) latency.observe({ stream }, (performance.now() - at) / 1000);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@
 import { Repeater } from 'graphql-yoga';
 import type { SymbolSnapshot } from '../feed/cache.js';
 import type { MarketFeed } from '../feed/feed.js';
-import { carryReceiveTime, countDropped, observeDelivery } from '../metrics/process-metrics.js';
+import { countDropped, observeDelivery, receivedAtOf } from '../metrics/process-metrics.js';
 import { KeyedThrottle } from '../stream/keyed-throttle.js';
 import { withDirectSource } from '../stream/shared-streams.js';
 import { feedErrorToGraphQL } from './feed-errors.js';
@@ -24,6 +24,9 @@ export const DEFAULT_MAX_QUEUE = 256;
 export const streamDrops = { total: 0 };
 
 export type Offer<T> = (item: T) => void;
+/** An item with the receive time of the upstream event it came from (performance.now()). */
+type Timed<T> = { item: T; at: number | undefined };
+type Emit<T> = (item: T, at: number | undefined) => void;
 
 export interface FeedStreamOptions<T> {
   /** the field name, for metrics (quotes, trades, orderBook, candles) */
@@ -50,27 +53,28 @@ export interface FeedStreamOptions<T> {
 export function feedStream<T extends object>(options: FeedStreamOptions<T>): Repeater<T> {
   const { name, feed, symbols, depth, conflateKey } = options;
   const maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE;
-  const mark = (item: T) => {
-    const marked = options.markConflated?.(item) ?? item;
-    carryReceiveTime(item, marked); // the stand-in keeps the receive time of what it replaced
-    return marked;
-  };
+  const mark = (item: T) => options.markConflated?.(item) ?? item;
 
-  /** Takes the lease, starts the extra sources, hands every item to `emit`; returns the release. Throws GraphQL-ready errors. */
-  const begin = (emit: (item: T) => void, fail: (error: unknown) => void): (() => void) => {
+  /**
+   * Takes the lease, starts the extra sources, hands every item to `emit` with the receive time of
+   * the upstream event it came from (for the delivery-latency histogram); returns the release.
+   * Throws GraphQL-ready errors.
+   */
+  const begin = (emit: Emit<T>, fail: (error: unknown) => void): (() => void) => {
     const throttle =
-      options.throttleMs && conflateKey ? new KeyedThrottle<T>(options.throttleMs, (item, conflated) => emit(conflated ? mark(item) : item)) : null;
-    const offer: Offer<T> = throttle ? (item) => throttle.offer(conflateKey!(item), item) : emit;
+      options.throttleMs && conflateKey
+        ? new KeyedThrottle<Timed<T>>(options.throttleMs, ({ item, at }, conflated) => emit(conflated ? mark(item) : item, at))
+        : null;
+    const offer: Emit<T> = throttle ? (item, at) => throttle.offer(conflateKey!(item), { item, at }) : emit;
     let watch;
     try {
       watch = feed.watch(
         symbols,
         depth,
-        (snapshot) =>
-          options.onUpdate(snapshot, (item) => {
-            carryReceiveTime(snapshot.last, item); // for the delivery-latency histogram
-            offer(item);
-          }),
+        (snapshot) => {
+          const at = receivedAtOf(snapshot.last);
+          options.onUpdate(snapshot, (item) => offer(item, at));
+        },
         // a symbol upstream refuses later ends the stream with an error naming it
         (error) => fail(feedErrorToGraphQL(error)),
       );
@@ -79,7 +83,7 @@ export function feedStream<T extends object>(options: FeedStreamOptions<T>): Rep
     }
     let cleanup: (() => void) | void;
     try {
-      cleanup = options.start?.(offer);
+      cleanup = options.start?.((item) => offer(item, undefined));
     } catch (error) {
       watch.release();
       throw error;
@@ -92,7 +96,7 @@ export function feedStream<T extends object>(options: FeedStreamOptions<T>): Rep
   };
 
   const repeater = new Repeater<T>(async (push, stop) => {
-    const queue: T[] = [];
+    const queue: Timed<T>[] = [];
     let draining = false;
     let dropped = 0;
 
@@ -100,21 +104,22 @@ export function feedStream<T extends object>(options: FeedStreamOptions<T>): Rep
       if (draining) return;
       draining = true;
       while (queue.length > 0) {
-        const item = queue.shift() as T;
-        observeDelivery(name, item);
+        const { item, at } = queue.shift() as Timed<T>;
+        observeDelivery(name, at);
         await push(item);
       }
       draining = false;
     };
 
-    const enqueue: Offer<T> = (item) => {
+    const enqueue: Emit<T> = (item, at) => {
       if (queue.length >= maxQueue) {
         const key = conflateKey?.(item);
-        const queued = key === undefined ? -1 : queue.findLastIndex((q) => conflateKey!(q) === key);
+        const queued = key === undefined ? -1 : queue.findLastIndex((q) => conflateKey!(q.item) === key);
         if (queued >= 0) {
-          queue[queued] = mark(item);
+          // the stand-in keeps the receive time of the oldest update it replaces
+          queue[queued] = { item: mark(item), at: queue[queued]!.at ?? at };
           countDropped(name, 'conflated');
-        } else if (key !== undefined) queue.push(item); // at most one extra per key
+        } else if (key !== undefined) queue.push({ item, at }); // at most one extra per key
         else {
           dropped++;
           streamDrops.total++;
@@ -122,7 +127,7 @@ export function feedStream<T extends object>(options: FeedStreamOptions<T>): Rep
           options.onDrop?.(dropped);
           return;
         }
-      } else queue.push(item);
+      } else queue.push({ item, at });
       void drain();
     };
 
@@ -139,8 +144,8 @@ export function feedStream<T extends object>(options: FeedStreamOptions<T>): Rep
 
   return withDirectSource(repeater, (sink) =>
     begin(
-      (item) => {
-        observeDelivery(name, item);
+      (item, at) => {
+        observeDelivery(name, at);
         sink.next(item);
       },
       (error) => sink.error(error),

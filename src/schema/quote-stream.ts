@@ -29,6 +29,9 @@ export interface QuoteItem extends QuoteView {
   [QUOTE_SOURCE]?: SymbolSnapshot;
 }
 
+/** Tick items by snapshot and depth; items are never mutated (conflation marks a copy). */
+const ticks = new WeakMap<SymbolSnapshot, Map<number, QuoteItem>>();
+
 export interface QuoteStreamOptions {
   maxQueue?: number;
   /** at most one event per symbol per this many ms; 0 = every update */
@@ -54,6 +57,17 @@ export function quoteStream(
     event,
     [QUOTE_SOURCE]: snapshot,
   });
+  /** Every stream of this depth gets the same tick object for one snapshot: built once, not once per subscriber. */
+  const tick = (snapshot: SymbolSnapshot): QuoteItem => {
+    const isStale = stale(snapshot.symbol);
+    let byDepth = ticks.get(snapshot);
+    if (!byDepth) ticks.set(snapshot, (byDepth = new Map()));
+    const cached = byDepth.get(depth);
+    if (cached && cached.stale === isStale) return cached;
+    const fresh = item(snapshot, 'tick');
+    byDepth.set(depth, fresh);
+    return fresh;
+  };
   return feedStream<QuoteItem>({
     name: 'quotes',
     feed,
@@ -66,7 +80,7 @@ export function quoteStream(
     onUpdate: (snapshot, offer) => {
       // depth 0 asked for trades only: book updates change nothing it sees
       if (depth === 0 && snapshot.last.kind === 'depth') return;
-      offer(item(snapshot, 'tick'));
+      offer(tick(snapshot));
     },
     start: (offer) => {
       for (const symbol of symbols) {

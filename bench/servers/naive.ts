@@ -6,7 +6,6 @@
  */
 import { EventEmitter } from 'node:events';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { ExecutionArgs } from 'graphql';
 import { createPubSub, createSchema, createYoga, Repeater } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
@@ -15,7 +14,7 @@ import type { Config } from '../../src/config.js';
 import { quoteView, type QuoteView } from '../../src/feed/cache.js';
 import { startFeed, type FeedOptions } from '../../src/feed/create-feed.js';
 import type { Logger } from '../../src/logger.js';
-import type { BenchServer } from './types.js';
+import { listenBenchServer, type BenchServer } from './types.js';
 
 // createPubSub adds one EventTarget listener per subscriber; keep Node's leak warning out of the output
 EventEmitter.defaultMaxListeners = 0;
@@ -75,15 +74,5 @@ export async function startNaiveServer(config: Config, logger: Logger, timings: 
     },
     wss,
   );
-  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (httpServer.address() as AddressInfo).port,
-    connections: () => wss.clients.size,
-    stop: async () => {
-      for (const ws of wss.clients) ws.terminate();
-      httpServer.closeAllConnections();
-      httpServer.close();
-      await running.stop();
-    },
-  };
+  return listenBenchServer(httpServer, wss, running);
 }

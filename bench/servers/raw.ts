@@ -4,13 +4,12 @@
  * subscribed to its symbol. Speaks just enough graphql-transport-ws for the bench clients.
  */
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Config } from '../../src/config.js';
 import { quoteView, type SymbolSnapshot } from '../../src/feed/cache.js';
 import { startFeed, type FeedOptions } from '../../src/feed/create-feed.js';
 import type { Logger } from '../../src/logger.js';
-import type { BenchServer } from './types.js';
+import { listenBenchServer, type BenchServer } from './types.js';
 
 export async function startRawServer(config: Config, logger: Logger, timings: FeedOptions['timings']): Promise<BenchServer> {
   const running = await startFeed({ config, logger, timings });
@@ -48,17 +47,7 @@ export async function startRawServer(config: Config, logger: Logger, timings: Fe
     });
     ws.on('close', () => mine.forEach((s) => sockets.get(s)?.delete(ws)));
   });
-  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (httpServer.address() as AddressInfo).port,
-    connections: () => wss.clients.size,
-    stop: async () => {
-      for (const ws of wss.clients) ws.terminate();
-      httpServer.closeAllConnections();
-      httpServer.close();
-      await running.stop();
-    },
-  };
+  return listenBenchServer(httpServer, wss, running);
 }
 
 /** The Quote of the GraphQL servers, at depth 1, with `time` as they format it. */

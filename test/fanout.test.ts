@@ -214,4 +214,37 @@ describe('slow consumers', () => {
     expect(fanoutCounters.evictions).toBe(before.evictions); // quotes degrade, they are not evicted
     await vi.waitFor(() => expect(stack.server.fanout.stats().behindConnections).toBe(0));
   });
+
+  it('a client that stops reading a stream where every event matters (trades) is evicted with 4008; the others keep every trade', async () => {
+    const stack = await startStack({ env: { SLOW_CONSUMER_BUFFER_BYTES: '16384', SLOW_CONSUMER_EVICT_MS: '300' } });
+    const TRADES = 'subscription T($symbols: [String!]!) { trades(symbols: $symbols) { symbol price seq } }';
+    const fast = await connect(stack);
+    const slow = await connect(stack);
+    for (const c of [fast, slow]) c.subscribe('t', TRADES, { symbols: ['BTCUSDT'] });
+    await vi.waitFor(() => expect(stack.sim.sessions({ endpoint: 'quote' })[0]?.tradeList).toEqual(['BTCUSDT']));
+    await vi.waitFor(() => expect(stack.server.fanout.stats().members).toBe(2));
+
+    const before = { ...fanoutCounters };
+    slow.ws.pause();
+    // resume as soon as it is evicted, so it reads its backlog and then the close frame (a client that
+    // never reads is dropped 2 s after the close frame, and would see 1006)
+    const resumeOnEviction = setInterval(() => fanoutCounters.evictions > before.evictions && slow.ws.resume(), 5);
+    const seqs: string[] = [];
+    const tradesOf = (c: GqlWsClient) => c.nexts('t').map((p) => p.data?.trades.seq as string);
+    // push in batches (bounded) until the slow one is evicted; trade frames are small, so batches are big
+    for (let batch = 0; batch < 40 && fanoutCounters.evictions === before.evictions; batch++) {
+      for (let i = 0; i < 2000; i++) seqs.push(stack.sim.pushTrade('BTCUSDT').data.seq);
+      await vi.waitFor(() => expect(tradesOf(fast).at(-1)).toBe(seqs.at(-1)), { timeout: 10_000, interval: 10 });
+      await new Promise((r) => setTimeout(r, 50)); // let the eviction timer run between batches
+    }
+    expect(fanoutCounters.evictions).toBeGreaterThan(before.evictions);
+    const { code, reason } = await slow.closed;
+    clearInterval(resumeOnEviction);
+    expect(code).toBe(4008);
+    expect(reason).toMatch(/slow consumer/);
+    expect(fanoutCounters.evictions).toBeGreaterThan(before.evictions);
+    expect(tradesOf(fast)).toEqual(seqs); // every trade, in order, nothing merged
+    await vi.waitFor(() => expect(stack.server.fanout.stats().members).toBe(1));
+  });
 });
+

@@ -1,8 +1,10 @@
 /**
  * Trades: `Subscription.trades(symbols)` delivers every upstream trade of the symbols (trades
  * only upstream, no order book); `Query.recentTrades(symbol, limit)` reads the same items from
- * the per-symbol ring buffer. Every trade matters, so a client that falls behind by more than the
- * queue bound loses trades (counted), never gets them merged.
+ * the per-symbol ring buffer. Every trade matters: never merged. Over graphql-ws, equal
+ * subscriptions share one execution and a client that stays behind is evicted (close 4008, README
+ * "Slow consumers"); on other transports a client more than the queue bound behind loses trades
+ * (counted).
  */
 import { z } from 'zod';
 import type { Trade } from '../feed/alltick/protocol.js';
@@ -10,6 +12,7 @@ import { DEFAULT_TRADES_PER_SYMBOL } from '../feed/trade-log.js';
 import { parseArg, parseSymbol, parseSymbols } from './args.js';
 import { builder } from './builder.js';
 import { feedStream } from './feed-stream.js';
+import { registerSharedStream } from '../stream/shared-streams.js';
 
 const TradeSideEnum = builder.enumType('TradeSide', {
   description: 'Aggressor side, from AllTick `trade_direction` (1 buy, 2 sell, 0 or absent neutral).',
@@ -64,3 +67,13 @@ builder.subscriptionField('trades', (t) =>
     resolve: (trade: Trade) => trade,
   }),
 );
+
+// graphql-ws subscribers of equal `trades` operations share one execution; no conflation: a client
+// that stays behind is evicted rather than given a merged stream (src/http/fanout)
+registerSharedStream<Trade>('trades', {
+  setArgs: ['symbols'],
+  keyOf: (trade) => trade.symbol,
+  replayLatest: false,
+  // a trade renders the same for every group with the same selection
+  stampOf: (trade) => trade,
+});

@@ -8,6 +8,7 @@
  * leaves the group at once, so no frame follows it. Joining is lazy: the member receives nothing
  * until graphql-ws starts iterating, as with a Repeater.
  */
+import { countDropped } from '../../metrics/process-metrics.js';
 import { fanoutCounters, type Outbox, type OutboxMember } from './outbox.js';
 
 /** What a member needs from its group. */
@@ -86,7 +87,10 @@ export class GroupMember implements AsyncIterableIterator<never>, OutboxMember {
     if (this.outbox.behind && this.group.conflatable) {
       this.heldBack ??= new Map();
       const held = this.heldBack.get(key);
-      if (held !== undefined) fanoutCounters.droppedUpdates++;
+      if (held !== undefined) {
+        fanoutCounters.droppedUpdates++;
+        countDropped('graphql-ws', 'slow-consumer');
+      }
       this.heldBack.set(key, (held ?? 0) + 1);
       return;
     }

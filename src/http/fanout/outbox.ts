@@ -14,6 +14,7 @@
  */
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
+import { countEvicted } from '../../metrics/process-metrics.js';
 
 /** Close code sent to a client evicted for not reading fast enough. */
 export const SLOW_CONSUMER_CLOSE_CODE = 4008;
@@ -135,6 +136,7 @@ export class Outbox {
     this.closed = true;
     this.pool.watcher.forget(this);
     fanoutCounters.evictions++;
+    countEvicted('graphql-ws', 'slow-consumer');
     this.socket.close(SLOW_CONSUMER_CLOSE_CODE, `slow consumer: ${why}`);
     // a peer that never reads would hold the socket (and its buffer) for ws's 30 s close timeout
     const drop = setTimeout(() => this.socket.terminate(), EVICT_GRACE_MS);

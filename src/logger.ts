@@ -18,3 +18,10 @@ export function createLogger(level: string, name = 'alltick-graphql', destinatio
 }
 
 export type { Logger };
+
+/** The part of a logger the feed modules use: structured lines at three levels (pino fits). */
+export interface LogSink {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}

@@ -22,6 +22,7 @@ import { HEARTBEAT_INTERVAL_MS, REQUEST_SPACING_MS, type Plan } from './plans.js
 import { AllTickError, redactToken } from './errors.js';
 import type { RequestGate } from './request-gate.js';
 import { ListLedger } from './list-ledger.js';
+import type { LogSink } from '../../logger.js';
 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'disconnected' | 'stopped';
 
@@ -78,11 +79,7 @@ export interface ConnectionEvents {
   invalidFrame: [reason: string];
 }
 
-export interface Logger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  debug(obj: object, msg?: string): void;
-}
+export type Logger = LogSink;
 
 export interface ConnectionOptions {
   /** base of the WebSocket endpoints, e.g. wss://quote.alltick.co */

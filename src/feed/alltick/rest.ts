@@ -24,6 +24,7 @@ import {
 import { BATCH_KLINE_METHOD, RateLimiter } from './rate-limiter.js';
 import { trackRateLimiter } from '../../metrics/process-metrics.js';
 import { ENDPOINT_PATHS, endpointOf, isStockMarket, marketOf, type Endpoint } from './symbols.js';
+import type { LogSink } from '../../logger.js';
 
 export type RestMethod = '/trade-tick' | '/depth-tick' | '/kline' | '/batch-kline' | '/static_info';
 
@@ -187,10 +188,7 @@ export function klineKey(code: string, klineType: number): string {
 // ---------------------------------------------------------------------------------------------
 // Client
 
-export interface RestLogger {
-  warn(obj: object, msg?: string): void;
-  debug(obj: object, msg?: string): void;
-}
+export type RestLogger = Pick<LogSink, 'warn' | 'debug'>;
 
 export interface AllTickRestClientOptions {
   /** e.g. https://quote.alltick.co (the client appends /quote-stock-b-api/… and /quote-b-api/…) */

@@ -20,9 +20,6 @@ import { feedErrorToGraphQL } from './feed-errors.js';
 
 export const DEFAULT_MAX_QUEUE = 256;
 
-/** Items dropped by full subscriber queues since start, over all streams (for metrics). */
-export const streamDrops = { total: 0 };
-
 export type Offer<T> = (item: T) => void;
 /** An item with the receive time of the upstream event it came from (performance.now()). */
 type Timed<T> = { item: T; at: number | undefined };
@@ -122,7 +119,6 @@ export function feedStream<T extends object>(options: FeedStreamOptions<T>): Rep
         } else if (key !== undefined) queue.push({ item, at }); // at most one extra per key
         else {
           dropped++;
-          streamDrops.total++;
           countDropped(name, 'queue-full');
           options.onDrop?.(dropped);
           return;

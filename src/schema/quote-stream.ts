@@ -10,9 +10,8 @@ import { quoteView, type QuoteView, type SymbolSnapshot } from '../feed/cache.js
 import type { MarketFeed } from '../feed/feed.js';
 import type { FeedHealth } from '../feed/health.js';
 import { endpointOf } from '../feed/alltick/symbols.js';
-import { DEFAULT_MAX_QUEUE, feedStream } from './feed-stream.js';
+import { feedStream } from './feed-stream.js';
 
-export { DEFAULT_MAX_QUEUE } from './feed-stream.js';
 
 /** Why a quote event was sent. */
 export type QuoteEventKind = 'snapshot' | 'tick' | 'feed_down' | 'feed_up';
@@ -73,7 +72,7 @@ export function quoteStream(
     feed,
     symbols,
     depth,
-    maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE,
+    maxQueue: options.maxQueue,
     throttleMs: options.throttleMs ?? 0,
     conflateKey: (q) => q.symbol,
     markConflated: (q) => ({ ...q, conflated: true }),

@@ -55,6 +55,7 @@ const envSchema = z.object({
   ALLTICK_API_URL: url(['http:', 'https:']).default('https://quote.alltick.co'),
   ALLTICK_PLAN: z.enum(PLAN_NAMES).default('basic'),
   LINGER_MS: positiveMs.default(5000),
+  ALLTICK_SUBSCRIBE_GAP_MS: z.coerce.number().int().min(0).max(60_000).default(3000),
   MAX_SYMBOLS: z.coerce.number().int().min(1).max(10_000).default(100),
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
   REDIS_PREFIX: z.string().min(1).default('alltick-graphql:'),

@@ -97,7 +97,7 @@ export function startClusterFeed(options: ClusterFeedOptions): ClusterFeed {
   });
 
   const plan = PLANS[config.ALLTICK_PLAN];
-  const upstream = new AllTickUpstream({ wsBaseUrl, token, plan, logger, ...(timings && { timings }) });
+  const upstream = new AllTickUpstream({ wsBaseUrl, token, plan, logger, subscribeGapMs: config.ALLTICK_SUBSCRIBE_GAP_MS, ...(timings && { timings }) });
   upstream.on('status', (s) =>
     logger.info({ endpoint: s.endpoint, index: s.index, state: s.state, reason: s.reason, resubscribed: s.resubscribed }, 'upstream status'),
   );

@@ -77,7 +77,7 @@ export async function startFeed({ config, logger, timings }: FeedOptions): Promi
     return { ...cluster, snapshots, simulator, rest };
   }
 
-  const upstream = new AllTickUpstream({ wsBaseUrl, token, plan, logger, ...(upstreamTimings && { timings: upstreamTimings }) });
+  const upstream = new AllTickUpstream({ wsBaseUrl, token, plan, logger, subscribeGapMs: config.ALLTICK_SUBSCRIBE_GAP_MS, ...(upstreamTimings && { timings: upstreamTimings }) });
   const manager = new FeedManager({ sink: upstream, lingerMs: config.LINGER_MS, capacity: upstream.capacity });
   const feed = new MarketFeed(manager, new MemoryBus());
   onRestFailure = () => upstream.restChanged();

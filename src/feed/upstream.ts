@@ -16,9 +16,10 @@ import {
 } from './alltick/connection.js';
 import type { MarketEvent, SymbolEntry } from './alltick/protocol.js';
 import { ENDPOINTS, type Endpoint } from './alltick/symbols.js';
-import type { Plan } from './alltick/plans.js';
+import { TOKEN_SUBSCRIBE_SPACING_MS, type Plan } from './alltick/plans.js';
 import type { RestStatus } from './alltick/rest.js';
-import { RequestGate } from './alltick/request-gate.js';
+import { SubscribeScheduler } from './alltick/subscribe-scheduler.js';
+import { systemClock } from './manager.js';
 import type { ListSink } from './manager.js';
 import type { FeedStatus, FeedStatusSource } from './status.js';
 
@@ -26,6 +27,8 @@ export interface UpstreamOptions {
   wsBaseUrl: string;
   token: string;
   plan: Plan;
+  /** token-wide gap between subscription requests (ALLTICK_SUBSCRIBE_GAP_MS); timings.subscribeSpacingMs overrides it */
+  subscribeGapMs?: number;
   logger?: Logger;
   /** overrides for tests: spacing, heartbeat and reconnect timings */
   timings?: {
@@ -50,13 +53,15 @@ export interface UpstreamEvents {
 
 export class AllTickUpstream extends EventEmitter<UpstreamEvents> implements ListSink, FeedStatusSource {
   private readonly connections: Record<Endpoint, AllTickConnection[]> = { stock: [], quote: [] };
-  private readonly gate: RequestGate;
+  /** the token's subscribe budget: every list request of every connection waits here for its slot */
+  readonly scheduler: SubscribeScheduler;
   private started = false;
   private rest: { status(): RestStatus } | null = null;
 
   constructor(private readonly opts: UpstreamOptions) {
     super();
-    this.gate = new RequestGate(opts.timings?.subscribeSpacingMs);
+    const gap = opts.timings?.subscribeSpacingMs ?? opts.subscribeGapMs ?? TOKEN_SUBSCRIBE_SPACING_MS;
+    this.scheduler = new SubscribeScheduler(gap, systemClock);
   }
 
   /** Symbols one endpoint can hold: connections × codes per subscription. */
@@ -186,7 +191,7 @@ export class AllTickUpstream extends EventEmitter<UpstreamEvents> implements Lis
         token: this.opts.token,
         plan: this.opts.plan,
         index: list.length,
-        gate: this.gate,
+        scheduler: this.scheduler,
         ...(this.opts.logger && { logger: this.opts.logger }),
         ...definedOnly(timings),
       });

@@ -46,6 +46,17 @@ export class MarketFeed {
     this.bus.publish(snapshot);
   }
 
+  /**
+   * Values read from REST (a trade, a book) of one symbol upstream does not stream yet (a cold subscription's first
+   * data): cached and published like a tick unless the cache already holds one as new, so no
+   * older value ever follows a newer one. Not a trade of the trade log or the candles.
+   */
+  prime(events: readonly MarketEvent[]): void {
+    let snapshot: SymbolSnapshot | null = null;
+    for (const event of [...events].sort((a, b) => a.time - b.time)) snapshot = this.cache.apply(event) ?? snapshot;
+    if (snapshot) this.bus.publish(snapshot); // one update with all of it
+  }
+
   snapshot(symbol: string): SymbolSnapshot | undefined {
     return this.cache.get(symbol);
   }

@@ -2,7 +2,8 @@
  * Order books: `Query.orderBook(symbol, depth)` (live cache when upstream streams the book, else a
  * REST snapshot) and `Subscription.orderBook(symbol, depth)`, the latest book each time it changes
  * (a client that falls behind gets the newest book, not every one), with `stale` and a repeat of
- * the book when the upstream connection drops or comes back.
+ * the book (`seq: null`: a status event is no new book) when the upstream connection drops or
+ * comes back. A subscription to a book the server does not know yet reads it from REST first.
  */
 import type { DepthBook, PriceLevel } from '../feed/alltick/protocol.js';
 import { endpointOf } from '../feed/alltick/symbols.js';
@@ -12,14 +13,14 @@ import { builder } from './builder.js';
 import { midOf, spreadOf } from './derived.js';
 import { feedStream } from './feed-stream.js';
 import { PriceLevelRef } from './quote.js';
-import { readSymbol } from './snapshot-read.js';
+import { primeFromRest, readSymbol } from './snapshot-read.js';
 
 interface OrderBookItem {
   symbol: string;
   bids: PriceLevel[];
   asks: PriceLevel[];
   time: number;
-  seq: string;
+  seq: string | null;
   stale: boolean;
 }
 
@@ -32,7 +33,11 @@ const OrderBookRef = builder.objectRef<OrderBookItem>('OrderBook').implement({
     spread: t.field({ type: 'Decimal', nullable: true, description: 'Best ask − best bid, exact; null when a side is empty.', resolve: spreadOf }),
     mid: t.field({ type: 'Decimal', nullable: true, description: '(best bid + best ask) / 2, exact; null when a side is empty.', resolve: midOf }),
     time: t.expose('time', { type: 'DateTime', description: 'Upstream tick_time of this book.' }),
-    seq: t.exposeString('seq', { description: 'Upstream sequence number of this book.' }),
+    seq: t.exposeString('seq', {
+      nullable: true,
+      description:
+        'Upstream sequence number of this book; null on the repeat of the book that tells the upstream connection dropped or came back (`stale` changed), so a client never sees the same seq twice.',
+    }),
     stale: t.exposeBoolean('stale', { description: "True while the upstream connection of the symbol's endpoint is down." }),
   }),
 });
@@ -82,9 +87,10 @@ builder.subscriptionField('orderBook', (t) =>
         start: (offer) => {
           const book = current();
           if (book) offer(bookItem(book, depth, health.isStale(symbol)));
+          else primeFromRest(ctx, [symbol], { trade: false, book: true });
           return health.onChange(({ endpoint, connected }) => {
             const known = current();
-            if (endpoint === endpointOf(symbol) && known) offer(bookItem(known, depth, !connected));
+            if (endpoint === endpointOf(symbol) && known) offer({ ...bookItem(known, depth, !connected), seq: null });
           });
         },
       });

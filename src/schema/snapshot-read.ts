@@ -47,3 +47,20 @@ export async function readSymbol(ctx: Context, symbol: string, want: { trade: bo
   const last = !book || (trade && trade.time >= book.time) ? (trade as Trade) : book;
   return { snapshot: { symbol, trade, book, last }, stale };
 }
+
+/**
+ * A cold subscription's first data: the symbols' latest trade (and book) from REST, through the
+ * request's batching loaders and the shared REST rate limiter, into the feed, which hands them to
+ * the subscribers as their SNAPSHOT while the upstream subscription waits for its slot. A failed
+ * read only means the first data comes from upstream.
+ */
+export function primeFromRest(ctx: Context, symbols: readonly string[], want: { trade: boolean; book: boolean }): void {
+  const load = <T>(wanted: boolean, loader: { load(symbol: string): Promise<T | null> }, symbol: string) =>
+    wanted ? loader.load(symbol).catch(() => null) : Promise.resolve(null);
+  for (const symbol of symbols) {
+    // trade and book together: one SNAPSHOT with both, not two events
+    void Promise.all([load(want.trade, ctx.loaders.trade, symbol), load(want.book, ctx.loaders.book, symbol)]).then((events) =>
+      ctx.feed.prime(events.filter((e): e is Trade | DepthBook => e !== null)),
+    );
+  }
+}

@@ -59,7 +59,7 @@ builder.queryField('orderBook', (t) =>
     resolve: async (_root, a, ctx) => {
       const symbol = parseSymbol(a.symbol);
       const depth = parseArg(bookDepthSchema, a.depth, 'depth');
-      const { snapshot, stale } = await readSymbol(ctx, symbol, { trade: false, book: true });
+      const { snapshot, stale } = await readSymbol(ctx, symbol, { trade: false, bookDepth: depth });
       return snapshot?.book ? bookItem(snapshot.book, depth, stale) : null;
     },
   }),

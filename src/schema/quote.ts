@@ -98,7 +98,7 @@ export const QuoteRef = builder.objectRef<QuoteItem>('Quote').implement({
 });
 
 async function snapshotQuote(ctx: Context, symbol: string, depth: number): Promise<QuoteItem | null> {
-  const { snapshot, stale } = await readSymbol(ctx, symbol, { trade: true, book: depth > 0 });
+  const { snapshot, stale } = await readSymbol(ctx, symbol, { trade: true, bookDepth: depth });
   return snapshot ? { ...quoteView(snapshot, depth), stale, event: 'snapshot' } : null;
 }
 

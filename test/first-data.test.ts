@@ -60,6 +60,21 @@ describe('cold symbols: first data from REST', () => {
     }
     // four lists, 3 s apart: when every symbol had its price and book, upstream had not got them all
     expect(result.listRequests.length).toBeLessThan(4);
+    // feedStatus shows what waits for a slot, longest-waiting first, and roughly when it goes
+    const res = await fetch(basic.server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ feedStatus { connections { endpoint waiting { list symbols since expectedAt } } } }' }),
+    });
+    const { data } = (await res.json()) as { data: { feedStatus: { connections: { endpoint: string; waiting: { list: string; symbols: string[]; since: string; expectedAt: string }[] }[] } } };
+    const waiting = data.feedStatus.connections.flatMap((c) => c.waiting.map((w) => ({ ...w, endpoint: c.endpoint })));
+    expect(waiting.length).toBe(4 - result.listRequests.length);
+    const expected = waiting.map((w) => Date.parse(w.expectedAt)).sort((a, b) => a - b);
+    for (let i = 1; i < expected.length; i++) expect(expected[i]! - expected[i - 1]!).toBeGreaterThanOrEqual(3000);
+    for (const w of waiting) {
+      expect(w.symbols.length).toBe(4); // each endpoint has four of the eight symbols
+      expect(Date.parse(w.expectedAt)).toBeGreaterThan(Date.parse(w.since));
+    }
     expect(basic.sim.record.tokenSpacingViolations).toBe(0);
     expect(basic.sim.record.spacingViolations).toBe(0);
   });

@@ -21,7 +21,7 @@ import type { RestStatus } from './alltick/rest.js';
 import { SubscribeScheduler } from './alltick/subscribe-scheduler.js';
 import { systemClock } from './manager.js';
 import type { ListSink } from './manager.js';
-import type { FeedStatus, FeedStatusSource } from './status.js';
+import type { FeedStatus, FeedStatusSource, WaitingListView } from './status.js';
 
 export interface UpstreamOptions {
   wsBaseUrl: string;
@@ -113,6 +113,12 @@ export class AllTickUpstream extends EventEmitter<UpstreamEvents> implements Lis
   }
 
   status(): FeedStatus {
+    const queue = this.scheduler.queue();
+    const waitingOf = (c: AllTickConnection): WaitingListView[] =>
+      (['trades', 'depth'] as const).flatMap((list) => {
+        const waiting = queue.find((w) => w.key === c.listKey(list));
+        return waiting ? [{ list, symbols: c.unsent(list), since: waiting.since, expectedAt: waiting.expectedAt }] : [];
+      });
     return {
       connected: this.connected,
       connections: ENDPOINTS.flatMap((e) =>
@@ -130,6 +136,7 @@ export class AllTickUpstream extends EventEmitter<UpstreamEvents> implements Lis
             lastError: s.lastError,
             trades: c.lists.trades,
             depth: c.lists.depth.map((d) => d.code),
+            waiting: waitingOf(c),
           };
         }),
       ),

@@ -459,6 +459,13 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
     this.scheduler.settled(this.listKey('depth'));
   }
 
+  /** Symbols wanted on list `channel` that this connection has not sent upstream yet. */
+  unsent(channel: 'trades' | 'depth'): string[] {
+    const sent = new Set(channel === 'trades' ? this.sent.trades : this.sent.depth.map((e) => e.code));
+    const target = this.target;
+    return (channel === 'trades' ? target.trades : target.depth.map((e) => e.code)).filter((code) => !sent.has(code));
+  }
+
   private differs(channel: 'trades' | 'depth'): boolean {
     const target = this.target;
     return channel === 'trades' ? !sameTrades(target.trades, this.sent.trades) : !sameDepth(target.depth, this.sent.depth);

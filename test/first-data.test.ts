@@ -79,6 +79,34 @@ describe('cold symbols: first data from REST', () => {
     expect(basic.sim.record.spacingViolations).toBe(0);
   });
 
+  it('a symbol upstream stopped streaming is cold again: a new subscription gets its current state, not the old cached one', async () => {
+    const stack = await startStack();
+    type R = { data?: { quotes: Q } };
+    const first = collect<R>(wsClient(stack).iterate({ query: QUOTES, variables: { symbols: ['ETHUSDT'], depth: 1 } }) as AsyncIterableIterator<R>);
+    await vi.waitFor(() => expect(stack.sim.sessions({ endpoint: 'quote' })[0]?.tradeList).toEqual(['ETHUSDT']));
+    const old = stack.sim.pushTrade('ETHUSDT', { price: '3000.00' }).data;
+    await vi.waitFor(() => expect(first.items.map((i) => i.data?.quotes.seq)).toContain(old.seq));
+    await first.stop();
+    await vi.waitFor(() => expect(stack.sim.sessions({ endpoint: 'quote' })[0]?.tradeList).toEqual([])); // after the linger
+    expect(stack.server.feed.snapshot('ETHUSDT')?.trade?.price).toBe('3000.00'); // the cache still has the old value
+
+    await new Promise((r) => setTimeout(r, 1100)); // REST answers are reused for 1 s: let the first read's expire
+    const now = stack.sim.pushTrade('ETHUSDT', { price: '3100.00' }).data; // nobody streams it: only REST knows
+    const second = collect<R>(wsClient(stack).iterate({ query: QUOTES, variables: { symbols: ['ETHUSDT'], depth: 1 } }) as AsyncIterableIterator<R>);
+    await vi.waitFor(() => expect(second.items.length).toBeGreaterThan(0), { timeout: 5000 });
+    expect(second.items[0]?.data?.quotes).toMatchObject({ event: 'SNAPSHOT', price: '3100.00', seq: now.seq, bookKnown: true });
+    await second.stop();
+    await vi.waitFor(() => expect(stack.sim.sessions({ endpoint: 'quote' })[0]?.depthList).toEqual([]));
+
+    // the same for an order-book subscription: the current book from REST, or the cached one when REST has nothing newer
+    await new Promise((r) => setTimeout(r, 1100)); // as above
+    const book = stack.sim.pushDepth('ETHUSDT').data;
+    type B = { data?: { orderBook: { seq: string } } };
+    const books = collect<B>(wsClient(stack).iterate({ query: 'subscription { orderBook(symbol: "ETHUSDT", depth: 1) { seq } }' }) as AsyncIterableIterator<B>);
+    await vi.waitFor(() => expect(books.items.length).toBeGreaterThan(0), { timeout: 5000 });
+    expect(books.items[0]?.data?.orderBook.seq).toBe(book.seq);
+  });
+
   it('ticks follow the REST snapshot as TICKs: never an older value after a newer one, never a seq twice', async () => {
     const stack = await startStack({ sim: { ticksPerSecond: 30 } });
     const sub = collect<{ data?: { quotes: Q } }>(
@@ -147,7 +175,9 @@ describe('late joiners and status events', () => {
     const sub = collect<{ data?: { quotes: Q } }>(
       wsClient(stack).iterate({ query: QUOTES, variables: { symbols: ['AAPL.US'], depth: 1 } }) as AsyncIterableIterator<{ data?: { quotes: Q } }>,
     );
-    await vi.waitFor(() => expect(sub.items.at(-1)?.data?.quotes).toMatchObject({ event: 'SNAPSHOT', stale: false }), { timeout: 5000 });
+    // its SNAPSHOT (and a FEED_UP if it came before the first lists were acknowledged)
+    await vi.waitFor(() => expect(sub.items.at(-1)?.data?.quotes).toMatchObject({ stale: false }), { timeout: 5000 });
+    expect(sub.items[0]?.data?.quotes.event).toBe('SNAPSHOT');
 
     stack.sim.setAckMode({ delayMs: 1500 });
     stack.sim.killConnections({ endpoint: 'stock' });

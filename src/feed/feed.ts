@@ -13,6 +13,8 @@ import type { FeedManager, Lease, LeaseFailureHandler } from './manager.js';
 export interface Watch {
   /** Stops delivery and gives the lease back; safe to call more than once. */
   release(): void;
+  /** the symbols upstream did not hold before this watch: what the cache has of them is not live */
+  fresh: readonly string[];
 }
 
 /** Cluster mode: where queries find symbols whose updates this instance does not receive. */
@@ -84,10 +86,12 @@ export class MarketFeed {
    * held; `onFailure` hears of a symbol upstream refuses later.
    */
   watch(symbols: readonly string[], depth: number, onUpdate: (snapshot: SymbolSnapshot) => void, onFailure?: LeaseFailureHandler): Watch {
+    const fresh = symbols.filter((s) => !this.manager.holds(s));
     const lease: Lease = this.manager.acquire(symbols, depth, onFailure);
     const unsubscribes = lease.symbols.map((symbol) => this.bus.subscribe(symbol, onUpdate));
     let released = false;
     return {
+      fresh,
       release: () => {
         if (released) return;
         released = true;

@@ -75,6 +75,8 @@ builder.subscriptionField('orderBook', (t) =>
       const depth = parseArg(bookDepthSchema, a.depth, 'depth');
       const health = healthOf(ctx.status);
       const current = () => ctx.feed.snapshot(symbol)?.book;
+      /** whether this subscription has sent a book yet */
+      let sent = false;
       return feedStream<OrderBookItem>({
         name: 'orderBook',
         feed: ctx.feed,
@@ -82,16 +84,33 @@ builder.subscriptionField('orderBook', (t) =>
         depth,
         conflateKey: (b) => b.symbol,
         onUpdate: (snapshot, offer) => {
-          if (snapshot.last.kind === 'depth') offer(bookItem(snapshot.last, depth, health.isStale(symbol)));
+          if (snapshot.last.kind !== 'depth') return;
+          sent = true;
+          offer(bookItem(snapshot.last, depth, health.isStale(symbol)));
         },
-        start: (offer) => {
+        start: (offer, fresh) => {
           const book = current();
-          if (book) offer(bookItem(book, depth, health.isStale(symbol)));
-          else primeFromRest(ctx, [symbol], { trade: false, book: true });
-          return health.onChange(({ endpoint, connected }) => {
+          let ended = false;
+          // a book upstream did not stream is not live: REST has the current one (the cached one if REST has nothing newer)
+          if (book && !fresh.includes(symbol)) {
+            sent = true;
+            offer(bookItem(book, depth, health.isStale(symbol)));
+          } else {
+            void primeFromRest(ctx, [symbol], { trade: false, book: true }).then(() => {
+              const known = current();
+              if (ended || sent || !known) return;
+              sent = true;
+              offer(bookItem(known, depth, health.isStale(symbol)));
+            });
+          }
+          const stopHealth = health.onChange(({ endpoint, connected }) => {
             const known = current();
-            if (endpoint === endpointOf(symbol) && known) offer({ ...bookItem(known, depth, !connected), seq: null });
+            if (endpoint === endpointOf(symbol) && known && sent) offer({ ...bookItem(known, depth, !connected), seq: null });
           });
+          return () => {
+            ended = true;
+            stopHealth();
+          };
         },
       });
     },

@@ -41,8 +41,9 @@ export interface QuoteStreamOptions {
   /**
    * Fetches the current state of symbols the server has no live value for (REST) into the feed,
    * whose update then reaches this stream as the symbol's SNAPSHOT; `book`: the order book too.
+   * Resolves when done (a failure only means the first data comes from upstream).
    */
-  prime?: (symbols: string[], book: boolean) => void;
+  prime?: (symbols: string[], book: boolean) => Promise<void>;
 }
 
 /** A quote of a symbol nothing is known about yet. */
@@ -101,16 +102,28 @@ export function quoteStream(
       announced.add(snapshot.symbol);
       offer(item(snapshot, 'snapshot'));
     },
-    start: (offer) => {
+    start: (offer, fresh) => {
+      // a symbol upstream did not stream has no live value: its cached one is old, REST has the current one
+      const cold = new Set([...coldSymbols(feed, symbols, depth > 0), ...(options.prime ? fresh : [])]);
       for (const symbol of symbols) {
         const snapshot = feed.snapshot(symbol);
-        if (!snapshot) continue;
+        if (!snapshot || (fresh.includes(symbol) && cold.has(symbol))) continue;
         announced.add(symbol);
         offer(item(snapshot, 'snapshot'));
       }
-      const cold = coldSymbols(feed, symbols, depth > 0);
-      if (cold.length > 0) options.prime?.(cold, depth > 0);
-      return health?.onChange(({ endpoint, connected }) => {
+      let ended = false;
+      if (cold.size > 0) {
+        void options.prime?.([...cold], depth > 0).then(() => {
+          // REST had nothing newer than the cache (no update went out): the cached value is the current one
+          for (const symbol of cold) {
+            const snapshot = feed.snapshot(symbol);
+            if (ended || announced.has(symbol) || !snapshot) continue;
+            announced.add(symbol);
+            offer(item(snapshot, 'snapshot'));
+          }
+        });
+      }
+      const stopHealth = health?.onChange(({ endpoint, connected }) => {
         for (const symbol of symbols) {
           // a symbol not sent yet gets its SNAPSHOT first, which carries `stale` too
           if (endpointOf(symbol) !== endpoint || !announced.has(symbol)) continue;
@@ -119,6 +132,10 @@ export function quoteStream(
           offer({ ...view, seq: null, stale: !connected, event: connected ? 'feed_up' : 'feed_down', ...(snapshot && { [QUOTE_SOURCE]: snapshot }) });
         }
       });
+      return () => {
+        ended = true;
+        stopHealth?.();
+      };
     },
   });
 }

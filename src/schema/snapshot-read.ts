@@ -72,13 +72,14 @@ export async function readSymbol(ctx: Context, symbol: string, want: { trade: bo
  * the subscribers as their SNAPSHOT while the upstream subscription waits for its slot. A failed
  * read only means the first data comes from upstream.
  */
-export function primeFromRest(ctx: Context, symbols: readonly string[], want: { trade: boolean; book: boolean }): void {
+export async function primeFromRest(ctx: Context, symbols: readonly string[], want: { trade: boolean; book: boolean }): Promise<void> {
   const load = <T>(wanted: boolean, loader: { load(symbol: string): Promise<T | null> }, symbol: string) =>
     wanted ? loader.load(symbol).catch(() => null) : Promise.resolve(null);
-  for (const symbol of symbols) {
-    // trade and book together: one SNAPSHOT with both, not two events
-    void Promise.all([load(want.trade, ctx.loaders.trade, symbol), load(want.book, ctx.loaders.book, symbol)]).then((events) =>
-      ctx.feed.prime(events.filter((e): e is Trade | DepthBook => e !== null)),
-    );
-  }
+  await Promise.all(
+    symbols.map(async (symbol) => {
+      // trade and book together: one SNAPSHOT with both, not two events
+      const events = await Promise.all([load(want.trade, ctx.loaders.trade, symbol), load(want.book, ctx.loaders.book, symbol)]);
+      ctx.feed.prime(events.filter((e): e is Trade | DepthBook => e !== null));
+    }),
+  );
 }

@@ -13,7 +13,7 @@ import type { Clock } from '../manager.js';
 export interface ScheduledList {
   /** when the connection could send this list (its own 1 s spacing, a retry wait); Infinity while it cannot */
   readyAt(): number;
-  /** sends the list's latest wanted state; false when it could not after all (then it stays waiting) */
+  /** sends the list's latest wanted state; false when there was nothing to send after all (it leaves the queue) */
   send(): boolean;
 }
 
@@ -116,12 +116,11 @@ export class SubscribeScheduler {
     if (now >= this.nextSlotAt) {
       const ready = [...this.waiting.entries()].filter(([, w]) => w.readyAt() <= now).sort(([, a], [, b]) => a.since - b.since);
       for (const [key, w] of ready) {
-        this.waiting.delete(key);
+        this.waiting.delete(key); // a connection that still has a change says so again (`want`)
         if (w.send()) {
           this.lastSentAt = now;
           break;
         }
-        this.waiting.set(key, w); // could not send after all: keeps its place
       }
     }
     this.arm();

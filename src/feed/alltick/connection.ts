@@ -473,8 +473,12 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
 
   /** When this connection could send a list request, and the request itself (its latest wanted state). */
   private slotFor(channel: 'trades' | 'depth') {
-    const readyAt = () =>
-      this.state === 'connected' && this.ws ? Math.max(this.lastRequestAt + this.spacingWithMargin, this.ledger.retryAt) : Infinity;
+    const readyAt = () => {
+      if (this.state !== 'connected' || !this.ws) return Infinity;
+      const slot = Math.max(this.lastRequestAt + this.spacingWithMargin, this.ledger.retryAt);
+      // a heartbeat due by then goes first (the send loop sends it at the slot); the list takes the next one
+      return this.lastHeartbeatAt + this.opts.heartbeatIntervalMs <= slot ? slot + this.spacingWithMargin : slot;
+    };
     return {
       readyAt,
       send: () => {

@@ -33,8 +33,10 @@ export interface FirstDataResult {
   perSymbol: Record<string, number>;
   /** every event received, with its ms since subscribing */
   events: { at: number; quote: QuoteEvent }[];
-  /** ms since subscribing at which the simulator saw each subscription request of the token */
+  /** ms since subscribing at which the simulator saw each subscription request of the token (until the last first data) */
   listRequests: number[];
+  /** epoch ms of subscribing */
+  startedAt: number;
   median: number;
   max: number;
 }
@@ -114,7 +116,7 @@ export async function measureFirstData(stack: FirstDataStack, symbols: readonly 
     .map((f) => f.at - startedAt);
   const times = symbols.map((s) => perSymbol[s] ?? Infinity).sort((a, b) => a - b);
   const median = times.length % 2 ? times[(times.length - 1) / 2]! : (times[times.length / 2 - 1]! + times[times.length / 2]!) / 2;
-  return { perSymbol, events, listRequests, median, max: times.at(-1) ?? Infinity };
+  return { perSymbol, events, listRequests, startedAt, median, max: times.at(-1) ?? Infinity };
 }
 
 async function main(): Promise<void> {

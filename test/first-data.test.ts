@@ -151,10 +151,14 @@ describe('snapshot reads honour depth', () => {
 });
 
 describe('late joiners and status events', () => {
-  it("a member joining a running shared group gets SNAPSHOTs first, with the symbols' current seq", async () => {
+  // `previousClose` resolves asynchronously (a REST read): the joiner's replay renders asynchronously then
+  it.each([
+    ['synchronous', QUOTES],
+    ['asynchronous', QUOTES.replace('symbol price', 'symbol previousClose price')],
+  ])("a member joining a running shared group gets SNAPSHOTs first, with the symbols' current seq (%s fields)", async (_kind, query) => {
     const stack = await startStack();
     const first = await GqlWsClient.connect(stack.wsUrl);
-    first.subscribe('1', QUOTES, { symbols: ['BTCUSDT', 'ETHUSDT'], depth: 1 });
+    first.subscribe('1', query, { symbols: ['BTCUSDT', 'ETHUSDT'], depth: 1 });
     const base = await first.firstEvents('1', ['BTCUSDT', 'ETHUSDT']);
     expect(first.quotes('1').map((q) => q.event)).toEqual(['SNAPSHOT', 'SNAPSHOT']);
     stack.sim.pushTrade('BTCUSDT', { price: '97000.1' });
@@ -163,7 +167,7 @@ describe('late joiners and status events', () => {
     expect(first.quotes('1').slice(base).map((q) => q.event)).toEqual(['TICK', 'TICK']);
 
     const joiner = await GqlWsClient.connect(stack.wsUrl);
-    joiner.subscribe('j', QUOTES, { symbols: ['ETHUSDT', 'BTCUSDT'], depth: 1 });
+    joiner.subscribe('j', query, { symbols: ['ETHUSDT', 'BTCUSDT'], depth: 1 });
     await vi.waitFor(() => expect(joiner.quotes('j')).toHaveLength(2));
     expect(stack.server.fanout.stats()).toMatchObject({ groups: 1, members: 2 });
     expect(joiner.quotes('j').map((q) => q.event)).toEqual(['SNAPSHOT', 'SNAPSHOT']);

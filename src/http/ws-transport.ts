@@ -42,7 +42,7 @@ export function serveGraphQLWs<P extends Record<string, unknown> | undefined>(
   wsServer.options.handleProtocols = handleProtocols;
   wsServer.on('error', (err) => logger.error({ err }, 'WebSocket server error'));
   wsServer.on('connection', (socket, request) => {
-    socket.once('error', (err: Error & { code?: string }) => {
+    socket.on('error', (err: Error & { code?: string }) => {
       // `ws` has already started the close with the right code; say why in one line
       logger.warn({ code: err.code, reason: err.message, address: request.socket.remoteAddress }, 'WebSocket frame refused');
     });

@@ -14,7 +14,7 @@ import {
   type RejectedRequest,
   type SubscriptionLists,
 } from './alltick/connection.js';
-import type { MarketEvent, SymbolEntry } from './alltick/protocol.js';
+import type { MarketEvent, SymbolEntry, TickTimeWindow } from './alltick/protocol.js';
 import { ENDPOINTS, type Endpoint } from './alltick/symbols.js';
 import { TOKEN_SUBSCRIBE_SPACING_MS, type Plan } from './alltick/plans.js';
 import type { RestStatus } from './alltick/rest.js';
@@ -30,6 +30,8 @@ export interface UpstreamOptions {
   /** token-wide gap between subscription requests (ALLTICK_SUBSCRIBE_GAP_MS); timings.subscribeSpacingMs overrides it */
   subscribeGapMs?: number;
   logger?: Logger;
+  /** pushes stamped outside this window of now are dropped (UPSTREAM_TICK_MAX_AGE_MS / _AHEAD_MS) */
+  tickTimeWindow?: TickTimeWindow;
   /** overrides for tests: spacing, heartbeat and reconnect timings */
   timings?: {
     heartbeatIntervalMs?: number;
@@ -200,6 +202,7 @@ export class AllTickUpstream extends EventEmitter<UpstreamEvents> implements Lis
         index: list.length,
         scheduler: this.scheduler,
         ...(this.opts.logger && { logger: this.opts.logger }),
+        ...(this.opts.tickTimeWindow && { tickTimeWindow: this.opts.tickTimeWindow }),
         ...definedOnly(timings),
       });
       connection.on('event', (e) => this.emit('event', e));

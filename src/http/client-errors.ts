@@ -15,6 +15,7 @@ export const ClientErrorCode = {
   QueryTooComplex: 'QUERY_TOO_COMPLEX',
   PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
   LengthRequired: 'LENGTH_REQUIRED',
+  BadRequest: 'BAD_REQUEST',
 } as const;
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
 

@@ -1,6 +1,7 @@
 /**
- * The HTTP gate in front of Yoga, run before any body is read: body size (413, or 411 for a POST
- * without Content-Length), connections per address (429), and the API key on /graphql (401).
+ * The HTTP gate in front of Yoga, run before any body is read: a canonical request target and a
+ * valid Host header (400, src/http/request-target.ts), body size (413, or 411 for a POST without
+ * Content-Length), connections per address (429), and the API key on /graphql (401).
  * GraphiQL's page (GET, Accept: text/html) needs no key: it holds no data, and every operation it
  * runs is checked like any other.
  */
@@ -8,6 +9,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { bearerKey } from './api-keys.js';
 import { addressOf, type ClientGuards } from './client-guards.js';
 import { ClientErrorCode, errorBody } from './client-errors.js';
+import { canonicalTarget } from './request-target.js';
 
 export interface HttpGuardOptions {
   maxBodyBytes: number;
@@ -29,6 +31,12 @@ export function guardHttp(guards: ClientGuards, next: RequestListener, options: 
     reply(res, status, code, message, headers);
   };
   return (req, res) => {
+    // the path every later decision uses, the guard's and Yoga's alike
+    const target = canonicalTarget(req);
+    if (!target.ok) {
+      res.setHeader('connection', 'close');
+      return refuse(res, 400, ClientErrorCode.BadRequest, target.reason);
+    }
     const length = req.headers['content-length'];
     if (length !== undefined && !(Number(length) <= options.maxBodyBytes)) {
       // the body is not read: close the connection after answering
@@ -47,7 +55,7 @@ export function guardHttp(guards: ClientGuards, next: RequestListener, options: 
     }
     res.once('close', release);
 
-    const path = (req.url ?? '/').split('?')[0];
+    const { path } = target;
     if (guards.authEnabled && (path === options.graphqlPath || path === `${options.graphqlPath}/`) && !(options.graphiql && isGraphiQLPage(req))) {
       const auth = guards.authenticate(req, bearerKey(req.headers.authorization));
       if (!auth.ok) return refuse(res, 401, ClientErrorCode.Unauthenticated, auth.reason, { 'www-authenticate': 'Bearer' });

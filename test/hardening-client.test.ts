@@ -7,11 +7,54 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
+import { parse } from 'graphql';
+import { documentCache } from '../src/http/document-limits.js';
 import { dispose, startStack, type Stack } from './helpers.js';
+import { closeAll, GqlWsClient } from './gql-ws-client.js';
 
-afterEach(dispose);
+afterEach(async () => {
+  await closeAll();
+  await dispose();
+});
+
+type GqlError = { message: string; extensions?: Record<string, unknown> };
+interface Answer {
+  status: number;
+  errors: GqlError[];
+  text: string;
+}
+
+/** One operation over plain HTTP (POST, JSON). */
+async function overHttp(stack: Stack, query: string, variables?: unknown): Promise<Answer> {
+  const res = await fetch(stack.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ query, variables }) });
+  const text = await res.text();
+  return { status: res.status, errors: (JSON.parse(text) as { errors?: GqlError[] }).errors ?? [], text };
+}
+
+/** One operation as a graphql-sse request (Accept: text/event-stream): errors arrive as an event or a JSON body. */
+async function overSse(stack: Stack, query: string, variables?: unknown): Promise<Answer> {
+  const res = await fetch(stack.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' }, body: JSON.stringify({ query, variables }) });
+  const text = await res.text();
+  const payloads = res.headers.get('content-type')?.includes('text/event-stream')
+    ? text.split('\n').filter((l) => l.startsWith('data:') && l.length > 6).map((l) => JSON.parse(l.slice(5)) as { errors?: GqlError[] })
+    : [JSON.parse(text) as { errors?: GqlError[] }];
+  return { status: res.status, errors: payloads.flatMap((p) => p.errors ?? []), text };
+}
+
+/** One operation over graphql-ws: the `error` (or `next` errors) for its id. */
+async function overWs(stack: Stack, query: string, variables?: Record<string, unknown>): Promise<Answer> {
+  const client = await GqlWsClient.connect(stack.wsUrl);
+  client.subscribe('1', query, variables);
+  await vi.waitFor(() => expect(client.messages.some((m) => m.id === '1' && (m.type === 'error' || m.type === 'next'))).toBe(true), { timeout: 10_000 });
+  const message = client.messages.find((m) => m.id === '1')!;
+  client.ws.terminate();
+  const errors = (message.type === 'error' ? message.payload : (message.payload.errors ?? [])) as GqlError[];
+  return { status: 0, errors, text: JSON.stringify(message) };
+}
+
+const TRANSPORTS = { http: overHttp, sse: overSse, 'graphql-ws': overWs };
 
 const KEY = 'hardening-test-key-0123456789';
 
@@ -88,5 +131,55 @@ describe('one route decision for the API-key gate and Yoga (finding 1)', () => {
     const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
     ws.once('open', () => ws.send(JSON.stringify({ type: 'connection_init' })));
     expect(await closed).toBe(4401);
+  });
+});
+
+describe('documents are bounded before they are parsed (findings 4 and 7)', () => {
+  it('too many bytes or tokens: QUERY_TOO_LARGE (400) on HTTP, SSE and graphql-ws, before any parse', async () => {
+    const stack = await startStack({ env: { MAX_QUERY_BYTES: '8192', MAX_QUERY_TOKENS: '1000' } });
+    const manyTokens = `{ ${'a '.repeat(2000)}}`; // 4 KB, 2,002 tokens
+    const manyBytes = `{ feedStatus { connected } } # ${'x'.repeat(9000)}`;
+    for (const [name, send] of Object.entries(TRANSPORTS)) {
+      const tokens = await send(stack, manyTokens);
+      expect({ name, error: tokens.errors[0] }).toMatchObject({ name, error: { message: 'query too large: more than 1000 tokens', extensions: { code: 'QUERY_TOO_LARGE' } } });
+      const bytes = await send(stack, manyBytes);
+      expect({ name, error: bytes.errors[0] }).toMatchObject({ name, error: { message: /^query too large: 90\d\d bytes, at most 8192$/, extensions: { code: 'QUERY_TOO_LARGE' } } });
+      if (name === 'http') expect([tokens.status, bytes.status]).toEqual([400, 400]);
+    }
+    expect((await overHttp(stack, '{ feedStatus { connected } }')).errors).toEqual([]);
+  });
+
+  it('deep nesting: QUERY_TOO_DEEP (400), not a parser stack overflow (500), on HTTP, SSE and graphql-ws', async () => {
+    const stack = await startStack();
+    const deep = `{ ${'a { '.repeat(3000)}b${' }'.repeat(3000)} }`; // 15 KB: overflows graphql-js's recursive parser
+    for (const [name, send] of Object.entries(TRANSPORTS)) {
+      const answer = await send(stack, deep);
+      expect({ name, error: answer.errors[0] }).toMatchObject({ name, error: { message: 'query too deep: more than 256 nested brackets', extensions: { code: 'QUERY_TOO_DEEP' } } });
+      if (name === 'http') expect(answer.status).toBe(400);
+    }
+    const deepList = `query { quotes(symbols: ${'['.repeat(3000)}"A"${']'.repeat(3000)}) { price } }`;
+    expect((await overHttp(stack, deepList)).errors[0]?.extensions?.code).toBe('QUERY_TOO_DEEP');
+  });
+
+  it('invalid documents count toward the rate limit, on HTTP and graphql-ws', async () => {
+    const stack = await startStack({ env: { OPERATIONS_PER_SECOND: '1', OPERATIONS_BURST: '3' } });
+    const codes: unknown[] = [];
+    for (let i = 0; i < 3; i++) codes.push((await overHttp(stack, `{ nope${i} }`)).errors[0]?.extensions?.code);
+    codes.push((await overHttp(stack, '{ syntax error')).errors[0]?.extensions?.code);
+    codes.push((await overWs(stack, '{ nope }')).errors[0]?.extensions?.code);
+    expect(codes.slice(0, 3)).toEqual(['GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_VALIDATION_FAILED']);
+    expect(codes.slice(3)).toEqual(['RATE_LIMITED', 'RATE_LIMITED']);
+  });
+
+  it('the parsed-document cache is bounded by estimated heap, not by entry count', () => {
+    const cache = documentCache(1024 * 1024);
+    const sources = Array.from({ length: 30 }, (_, i) => `{ f${i} ${'a '.repeat(1000)}}`); // ~0.5 MB of AST each
+    for (const source of sources) cache.set(source, parse(source));
+    const kept = sources.filter((s) => cache.get(s) !== undefined).length;
+    expect(kept).toBeGreaterThanOrEqual(1);
+    expect(kept).toBeLessThanOrEqual(2);
+    const small = '{ feedStatus { connected } }';
+    cache.set(small, parse(small));
+    expect(cache.get(small)).toBeDefined();
   });
 });

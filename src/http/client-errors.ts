@@ -13,6 +13,7 @@ export const ClientErrorCode = {
   TooManySubscriptions: 'TOO_MANY_SUBSCRIPTIONS',
   QueryTooDeep: 'QUERY_TOO_DEEP',
   QueryTooComplex: 'QUERY_TOO_COMPLEX',
+  QueryTooLarge: 'QUERY_TOO_LARGE',
   PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
   LengthRequired: 'LENGTH_REQUIRED',
   BadRequest: 'BAD_REQUEST',

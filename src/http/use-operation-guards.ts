@@ -1,6 +1,8 @@
 /**
- * Envelop plugin run for every operation on every transport (HTTP, SSE, graphql-ws), before any
- * resolver or subscription source: operations per second per client (RATE_LIMITED), allowed
+ * Envelop plugin run for every operation on every transport (HTTP, SSE, graphql-ws). Before the
+ * document is parsed: operations per second per client (RATE_LIMITED; so invalid documents count
+ * too) and the document's size, tokens and nesting (QUERY_TOO_LARGE, QUERY_TOO_DEEP). Before any
+ * resolver or subscription source: allowed
  * markets of the client's API key on every `symbol`/`symbols` argument (FORBIDDEN), and query
  * depth and complexity with @pothos/plugin-complexity's rule (QUERY_TOO_DEEP, QUERY_TOO_COMPLEX).
  */
@@ -18,19 +20,29 @@ import type { Plugin } from 'graphql-yoga';
 import { createComplexityRule } from '@pothos/plugin-complexity';
 import { marketOf } from '../feed/alltick/symbols.js';
 import type { Context } from '../schema/context.js';
+import type { IncomingMessage } from 'node:http';
 import type { ClientGuards, ClientIdentity } from './client-guards.js';
+import { checkDocument, MAX_DOCUMENT_NESTING, type DocumentLimits } from './document-limits.js';
 import { ClientErrorCode, clientError } from './client-errors.js';
 
 export function useOperationGuards(guards: ClientGuards): Plugin<Context> {
-  const check = (args: ExecutionArgs): GraphQLError | null => {
-    const ctx = args.contextValue as Partial<Context> | undefined;
-    const client = ctx?.client;
-    if (!client) return null;
-    const error = rateLimit(guards, client) ?? forbiddenSymbol(args, client) ?? tooComplex(args, client);
+  const documentLimits: DocumentLimits = { maxBytes: guards.config.MAX_QUERY_BYTES, maxTokens: guards.config.MAX_QUERY_TOKENS, maxNesting: MAX_DOCUMENT_NESTING };
+  const refused = (error: GraphQLError | null): GraphQLError | null => {
     if (error) guards.countRefusal(error.extensions.code as ClientErrorCode);
     return error;
   };
+  const check = (args: ExecutionArgs): GraphQLError | null => {
+    const client = (args.contextValue as Partial<Context> | undefined)?.client;
+    if (!client) return null;
+    return refused(forbiddenSymbol(args, client) ?? tooComplex(args, client));
+  };
   return {
+    onParse({ context, params }) {
+      // the initial context: Yoga's node server context on HTTP, the upgrade request on graphql-ws
+      const client = guards.identityOf((context as { req?: IncomingMessage }).req);
+      const error = refused(rateLimit(guards, client) ?? checkDocument(typeof params.source === 'string' ? params.source : String(params.source.body), documentLimits));
+      if (error) throw error;
+    },
     onExecute({ args, setResultAndStopExecution }) {
       const error = check(args);
       if (error) setResultAndStopExecution({ errors: [error] });
@@ -42,6 +54,7 @@ export function useOperationGuards(guards: ClientGuards): Plugin<Context> {
   };
 }
 
+/** Takes one operation from the client's bucket: RATE_LIMITED when it is empty. */
 function rateLimit(guards: ClientGuards, client: ClientIdentity): GraphQLError | null {
   const { operationsPerSecond, operationsBurst } = client.limits;
   if (guards.rateLimiter.take(client.id, operationsPerSecond, operationsBurst)) return null;

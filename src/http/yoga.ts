@@ -21,6 +21,7 @@ import { useOperationGuards } from './use-operation-guards.js';
 import { useIntrospectionSwitch } from './use-introspection-switch.js';
 import { useRequestParseErrors } from './use-request-parse-errors.js';
 import { useSharedSubscriptions } from './fanout/plugin.js';
+import { documentCache, noErrorCache } from './document-limits.js';
 import type { FanoutRegistry } from './fanout/registry.js';
 
 export const DEFAULT_QUERY = `# Live quotes over graphql-ws: press ▶ and watch prices move.
@@ -61,6 +62,8 @@ export function createYogaApp({ config, logger, feed, status, snapshots, isReady
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,
+    // bounded by estimated heap, not by count (src/http/document-limits.ts)
+    parserAndValidationCache: { documentCache: documentCache(config.DOCUMENT_CACHE_BYTES), errorCache: noErrorCache },
     context: (init) => {
       // node's IncomingMessage: Yoga's server context on HTTP, the upgrade request on graphql-ws
       const client = guards.identityOf(init.req as IncomingMessage | undefined);

@@ -73,6 +73,8 @@ const envSchema = z.object({
   // checked before a document is parsed (src/http/document-limits.ts)
   MAX_QUERY_BYTES: limit(64 * 1024 * 1024).default(32 * 1024),
   MAX_QUERY_TOKENS: limit(10_000_000).default(5000),
+  /** values (list items, fields, scalars) in one operation's variables; keep it ≥ MAX_SYMBOLS */
+  MAX_VARIABLE_VALUES: limit(10_000_000).default(1000),
   /** estimated heap of the parsed-document cache (text + AST) */
   DOCUMENT_CACHE_BYTES: z.coerce.number().int().min(0).max(1024 ** 3).default(32 * 1024 * 1024),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(100 * 1024),

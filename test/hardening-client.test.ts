@@ -6,6 +6,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
@@ -181,5 +182,44 @@ describe('documents are bounded before they are parsed (findings 4 and 7)', () =
     const small = '{ feedStatus { connected } }';
     cache.set(small, parse(small));
     expect(cache.get(small)).toBeDefined();
+  });
+});
+
+describe('variables are bounded before coercion (finding 5)', () => {
+  const QUOTES = 'query($s: [String!]!) { quotes(symbols: $s) { price } }';
+  const SUBSCRIBE = 'subscription($s: [String!]!) { quotes(symbols: $s, depth: 0) { price } }';
+
+  it('a huge list variable: VARIABLES_TOO_LARGE (400) at once on HTTP, SSE and graphql-ws; the event loop does not stall', async () => {
+    const stack = await startStack();
+    const delay = monitorEventLoopDelay({ resolution: 10 });
+    delay.enable();
+    const cases: [keyof typeof TRANSPORTS, string, number][] = [
+      ['http', QUOTES, 45_000], // 90 KB body: stalled the server ~4 s before
+      ['sse', SUBSCRIBE, 45_000],
+      ['graphql-ws', SUBSCRIBE, 30_000], // 60 KB message: ~8 s before
+    ];
+    for (const [name, query, items] of cases) {
+      const answer = await TRANSPORTS[name](stack, query, { s: Array.from({ length: items }, () => 1) });
+      expect({ name, errors: answer.errors }).toMatchObject({
+        name,
+        errors: [{ message: 'variables too large: more than 1000 values (list items and fields)', extensions: { code: 'VARIABLES_TOO_LARGE', limit: 1000 } }],
+      });
+      if (name === 'http') expect(answer.status).toBe(400);
+    }
+    delay.disable();
+    expect(delay.max / 1e6).toBeLessThan(1000); // ms; seconds per request before the cap
+    expect(stack.server.guards.refusals.get('VARIABLES_TOO_LARGE')).toBe(3);
+  });
+
+  it('bad values under the cap answer with at most 50 coercion errors; nested objects count too', async () => {
+    const stack = await startStack({ env: { MAX_VARIABLE_VALUES: '20000' } });
+    for (const [name, send] of Object.entries(TRANSPORTS)) {
+      const answer = await send(stack, name === 'http' ? QUOTES : SUBSCRIBE, { s: Array.from({ length: 15_000 }, () => 1) });
+      expect(answer.errors.length).toBeGreaterThan(0);
+      expect(answer.errors.length).toBeLessThanOrEqual(51); // 50 and graphql's "too many errors"
+      expect(answer.errors[0]?.message).toMatch(/^Variable "\$s" got invalid value 1 at "s\[0\]"/);
+    }
+    const nested = await overHttp(stack, '{ feedStatus { connected } }', { undeclared: { a: [{ b: Array.from({ length: 25_000 }, () => 1) }] } });
+    expect(nested.errors[0]?.extensions?.code).toBe('VARIABLES_TOO_LARGE');
   });
 });

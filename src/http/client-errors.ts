@@ -14,6 +14,7 @@ export const ClientErrorCode = {
   QueryTooDeep: 'QUERY_TOO_DEEP',
   QueryTooComplex: 'QUERY_TOO_COMPLEX',
   QueryTooLarge: 'QUERY_TOO_LARGE',
+  VariablesTooLarge: 'VARIABLES_TOO_LARGE',
   PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
   LengthRequired: 'LENGTH_REQUIRED',
   BadRequest: 'BAD_REQUEST',

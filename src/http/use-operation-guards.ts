@@ -2,7 +2,8 @@
  * Envelop plugin run for every operation on every transport (HTTP, SSE, graphql-ws). Before the
  * document is parsed: operations per second per client (RATE_LIMITED; so invalid documents count
  * too) and the document's size, tokens and nesting (QUERY_TOO_LARGE, QUERY_TOO_DEEP). Before any
- * resolver or subscription source: allowed
+ * resolver or subscription source: the variables' size and coercion (VARIABLES_TOO_LARGE, at most
+ * 50 coercion errors), allowed
  * markets of the client's API key on every `symbol`/`symbols` argument (FORBIDDEN), and query
  * depth and complexity with @pothos/plugin-complexity's rule (QUERY_TOO_DEEP, QUERY_TOO_COMPLEX).
  */
@@ -22,6 +23,7 @@ import { marketOf } from '../feed/alltick/symbols.js';
 import type { Context } from '../schema/context.js';
 import type { IncomingMessage } from 'node:http';
 import type { ClientGuards, ClientIdentity } from './client-guards.js';
+import { checkVariables } from './variable-limits.js';
 import { checkDocument, MAX_DOCUMENT_NESTING, type DocumentLimits } from './document-limits.js';
 import { ClientErrorCode, clientError } from './client-errors.js';
 
@@ -31,10 +33,16 @@ export function useOperationGuards(guards: ClientGuards): Plugin<Context> {
     if (error) guards.countRefusal(error.extensions.code as ClientErrorCode);
     return error;
   };
-  const check = (args: ExecutionArgs): GraphQLError | null => {
+  const check = (args: ExecutionArgs): readonly GraphQLError[] => {
     const client = (args.contextValue as Partial<Context> | undefined)?.client;
-    if (!client) return null;
-    return refused(forbiddenSymbol(args, client) ?? tooComplex(args, client));
+    if (!client) return [];
+    const badVariables = checkVariables(args, guards.config.MAX_VARIABLE_VALUES);
+    if (badVariables.length > 0) {
+      refused(badVariables.find((e) => e.extensions.code === ClientErrorCode.VariablesTooLarge) ?? null);
+      return badVariables;
+    }
+    const error = refused(forbiddenSymbol(args, client) ?? tooComplex(args, client));
+    return error ? [error] : [];
   };
   return {
     onParse({ context, params }) {
@@ -44,12 +52,12 @@ export function useOperationGuards(guards: ClientGuards): Plugin<Context> {
       if (error) throw error;
     },
     onExecute({ args, setResultAndStopExecution }) {
-      const error = check(args);
-      if (error) setResultAndStopExecution({ errors: [error] });
+      const errors = check(args);
+      if (errors.length > 0) setResultAndStopExecution({ errors });
     },
     onSubscribe({ args, setResultAndStopExecution }) {
-      const error = check(args);
-      if (error) setResultAndStopExecution({ errors: [error] });
+      const errors = check(args);
+      if (errors.length > 0) setResultAndStopExecution({ errors });
     },
   };
 }

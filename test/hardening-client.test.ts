@@ -10,7 +10,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
-import { parse } from 'graphql';
+import { getIntrospectionQuery, parse } from 'graphql';
 import { documentCache } from '../src/http/document-limits.js';
 import { dispose, startStack, type Stack } from './helpers.js';
 import { closeAll, GqlWsClient } from './gql-ws-client.js';
@@ -221,5 +221,33 @@ describe('variables are bounded before coercion (finding 5)', () => {
     }
     const nested = await overHttp(stack, '{ feedStatus { connected } }', { undeclared: { a: [{ b: Array.from({ length: 25_000 }, () => 1) }] } });
     expect(nested.errors[0]?.extensions?.code).toBe('VARIABLES_TOO_LARGE');
+  });
+});
+
+describe('introspection is costed by what it returns (finding 6)', () => {
+  const bomb = (copies: number) => `{ ${Array.from({ length: copies }, (_, i) => `a${i}: __schema { ...S }`).join(' ')} } fragment S on __Schema { types { fields { name type { name } } } }`;
+
+  it('aliased copies of __schema add up and are refused with QUERY_TOO_COMPLEX on HTTP, SSE and graphql-ws; the standard introspection query fits the defaults', async () => {
+    const stack = await startStack();
+    for (const [name, send] of Object.entries(TRANSPORTS)) {
+      const answer = await send(stack, bomb(500)); // 14 KB of aliases: ~200 MB of answer before
+      expect({ name, error: answer.errors[0] }).toMatchObject({ name, error: { message: /^query too complex: cost \d+, at most 10000 /, extensions: { code: 'QUERY_TOO_COMPLEX' } } });
+      expect(answer.text.length).toBeLessThan(2000);
+      if (name === 'http') expect(answer.status).toBe(400);
+    }
+    const two = await overHttp(stack, bomb(2));
+    expect(two.errors).toEqual([]);
+    const standard = await overHttp(stack, getIntrospectionQuery());
+    expect(standard.errors).toEqual([]);
+    expect(standard.text).toContain('"queryType"');
+  });
+
+  it('__type selections are costed too, and count toward the depth limit', async () => {
+    const stack = await startStack({ env: { MAX_QUERY_COMPLEXITY: '100', MAX_QUERY_DEPTH: '3' } });
+    const wide = await overHttp(stack, '{ __schema { types { name kind description } } }'); // depth 3, one value per type
+    expect(wide.errors[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');
+    const deep = await overHttp(stack, '{ __type(name: "Query") { fields { type { ofType { name } } } } }');
+    expect(deep.errors[0]).toMatchObject({ message: /^query too deep: depth 4, at most 3$/, extensions: { code: 'QUERY_TOO_DEEP' } });
+    expect((await overHttp(stack, '{ __type(name: "Quote") { name } }')).errors).toEqual([]);
   });
 });

@@ -5,7 +5,8 @@
  * resolver or subscription source: the variables' size and coercion (VARIABLES_TOO_LARGE, at most
  * 50 coercion errors), allowed
  * markets of the client's API key on every `symbol`/`symbols` argument (FORBIDDEN), and query
- * depth and complexity with @pothos/plugin-complexity's rule (QUERY_TOO_DEEP, QUERY_TOO_COMPLEX).
+ * depth and complexity with @pothos/plugin-complexity's rule plus what introspection really returns
+ * (src/schema/introspection-cost.ts) (QUERY_TOO_DEEP, QUERY_TOO_COMPLEX).
  */
 import {
   getArgumentValues,
@@ -21,6 +22,7 @@ import type { Plugin } from 'graphql-yoga';
 import { createComplexityRule } from '@pothos/plugin-complexity';
 import { marketOf } from '../feed/alltick/symbols.js';
 import type { Context } from '../schema/context.js';
+import { introspectionCost } from '../schema/introspection-cost.js';
 import type { IncomingMessage } from 'node:http';
 import type { ClientGuards, ClientIdentity } from './client-guards.js';
 import { checkVariables } from './variable-limits.js';
@@ -127,8 +129,11 @@ function tooComplex(args: ExecutionArgs, client: ClientIdentity): GraphQLError |
   } catch {
     return null; // cannot be measured (e.g. bad variables): execution reports the real problem
   }
-  const result = measured as { complexity: number; depth: number } | null;
-  if (!result) return null;
+  const pothos = measured as { complexity: number; depth: number } | null;
+  if (!pothos) return null;
+  // Pothos counts a root __schema / __type as 1: add what they really select
+  const introspection = introspectionCost(args.schema, args.document, args.operationName, (args.variableValues ?? {}) as Record<string, unknown>);
+  const result = { complexity: pothos.complexity + introspection.complexity, depth: Math.max(pothos.depth, introspection.depth) };
   if (maxQueryDepth > 0 && result.depth > maxQueryDepth) {
     return clientError(ClientErrorCode.QueryTooDeep, `query too deep: depth ${result.depth}, at most ${maxQueryDepth}`, 400, undefined, { depth: result.depth, limit: maxQueryDepth });
   }

@@ -251,3 +251,36 @@ describe('introspection is costed by what it returns (finding 6)', () => {
     expect((await overHttp(stack, '{ __type(name: "Quote") { name } }')).errors).toEqual([]);
   });
 });
+
+describe('probes, malformed requests and echoed input (finding 7)', () => {
+  /** Opens an acknowledged graphql-ws socket (holds one connection slot of the address). */
+  const holdSocket = (stack: Stack) => GqlWsClient.connect(stack.wsUrl);
+
+  it('/health, /ready and /metrics answer while the address holds all its connections; /graphql gets 429', async () => {
+    const stack = await startStack({ env: { MAX_CONNECTIONS_PER_ADDRESS: '2' } });
+    await holdSocket(stack);
+    await holdSocket(stack);
+    const base = stack.url.replace('/graphql', '');
+    for (const path of ['/health', '/ready', '/metrics']) {
+      const res = await fetch(base + path);
+      await res.arrayBuffer();
+      expect({ path, status: res.status }).toEqual({ path, status: 200 });
+    }
+    expect((await overHttp(stack, QUERY)).status).toBe(429);
+  });
+
+  it('a malformed Host header answers 400 without a stack trace or a path; no answer carries either', async () => {
+    const stack = await startStack();
+    const answers = [
+      await rawHttp(stack, 'GET /graphql?query=%7B__typename%7D HTTP/1.1\r\nHost: [::1\r\nConnection: close\r\n\r\n'),
+      await rawHttp(stack, 'GET /health HTTP/1.1\r\nHost: a@b/c\r\nConnection: close\r\n\r\n'),
+      await rawHttp(stack, 'TRACE /graphql HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'),
+      await rawHttp(stack, 'POST /graphql HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 5\r\nConnection: close\r\n\r\n{"a":'),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([400, 400, 405, 400]);
+    expect(JSON.parse(answers[0]!.body)).toEqual({ errors: [{ message: 'malformed Host header', extensions: { code: 'BAD_REQUEST' } }] });
+    for (const { head, body } of answers) {
+      expect(head + body).not.toMatch(/\n\s+at |\/work\/|node_modules|\.ts:\d/);
+    }
+  });
+});

@@ -41,6 +41,9 @@ subscription LiveQuotes {
 # query Snapshot { quotes(symbols: ["AAPL.US", "700.HK"]) { symbol price time } }
 `;
 
+export const HEALTH_PATH = '/health';
+export const READY_PATH = '/ready';
+
 export interface YogaAppOptions {
   config: Config;
   logger: Logger;
@@ -60,7 +63,7 @@ export function createYogaApp({ config, logger, feed, status, snapshots, isReady
   return createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
-    healthCheckEndpoint: '/health',
+    healthCheckEndpoint: HEALTH_PATH,
     landingPage: false,
     // bounded by estimated heap, not by count (src/http/document-limits.ts)
     parserAndValidationCache: { documentCache: documentCache(config.DOCUMENT_CACHE_BYTES), errorCache: noErrorCache },
@@ -80,7 +83,7 @@ export function createYogaApp({ config, logger, feed, status, snapshots, isReady
     renderGraphiQL,
     logging: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
     plugins: [
-      useReadinessCheck({ endpoint: '/ready', check: isReady }),
+      useReadinessCheck({ endpoint: READY_PATH, check: isReady }),
       useRequestParseErrors(),
       useIntrospectionSwitch(config.INTROSPECTION),
       useOperationGuards(guards),

@@ -7,11 +7,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { getIntrospectionQuery, parse } from 'graphql';
 import { documentCache } from '../src/http/document-limits.js';
+import { createLogger } from '../src/logger.js';
 import { dispose, startStack, type Stack } from './helpers.js';
 import { closeAll, GqlWsClient } from './gql-ws-client.js';
 
@@ -282,5 +284,31 @@ describe('probes, malformed requests and echoed input (finding 7)', () => {
     for (const { head, body } of answers) {
       expect(head + body).not.toMatch(/\n\s+at |\/work\/|node_modules|\.ts:\d/);
     }
+  });
+});
+
+describe('echoed client input is cut short (finding 7)', () => {
+  it('a 90 KB bad symbol comes back as 64 characters and … in the response and the log, on HTTP, SSE and graphql-ws', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const stack = await startStack({ env: { LOG_LEVEL: 'info' }, logger: createLogger('info', 'hardening', sink) });
+    const cases: [keyof typeof TRANSPORTS, string, number][] = [
+      ['http', 'query($s: String!) { quote(symbol: $s) { price } }', 90_000],
+      ['sse', 'subscription($s: [String!]!) { quotes(symbols: $s, depth: 0) { price } }', 90_000],
+      ['graphql-ws', 'subscription($s: [String!]!) { quotes(symbols: $s, depth: 0) { price } }', 60_000],
+    ];
+    for (const [name, query, length] of cases) {
+      const bad = 'Z'.repeat(length);
+      const answer = await TRANSPORTS[name](stack, query, { s: name === 'http' ? bad : [bad] });
+      expect({ name, message: answer.errors[0]?.message }).toEqual({ name, message: `invalid symbol "${'Z'.repeat(63)}…: expected an AllTick code such as AAPL.US, 700.HK, 600519.SH, EURUSD, GOLD or BTCUSDT` });
+      expect(answer.text.length).toBeLessThan(1000);
+    }
+    await vi.waitFor(() => expect(lines.filter((l) => l.includes('invalid symbol'))).toHaveLength(3));
+    for (const line of lines) expect(line).not.toContain('Z'.repeat(65));
   });
 });

@@ -23,6 +23,7 @@ import { createComplexityRule } from '@pothos/plugin-complexity';
 import { marketOf } from '../feed/alltick/symbols.js';
 import type { Context } from '../schema/context.js';
 import { introspectionCost } from '../schema/introspection-cost.js';
+import { clip, echo } from '../schema/echo.js';
 import type { IncomingMessage } from 'node:http';
 import type { ClientGuards, ClientIdentity } from './client-guards.js';
 import { checkVariables } from './variable-limits.js';
@@ -100,7 +101,7 @@ function forbiddenSymbol(args: ExecutionArgs, client: ClientIdentity): GraphQLEr
           const market = marketOf(symbol);
           if (market && !allowed.has(market)) {
             const list = [...allowed].sort().join(', ') || 'none';
-            error = clientError(ClientErrorCode.Forbidden, `symbol ${JSON.stringify(symbol)} (market ${market}) is not allowed for this API key; allowed markets: ${list}`, 403, undefined, { symbol, market });
+            error = clientError(ClientErrorCode.Forbidden, `symbol ${echo(symbol)} (market ${market}) is not allowed for this API key; allowed markets: ${list}`, 403, undefined, { symbol: clip(symbol), market });
             return BREAK;
           }
         }

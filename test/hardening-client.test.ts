@@ -312,3 +312,14 @@ describe('echoed client input is cut short (finding 7)', () => {
     for (const line of lines) expect(line).not.toContain('Z'.repeat(65));
   });
 });
+
+describe('quotes answers one item per symbol asked (finding 7)', () => {
+  it('quotes([A, B, A]) returns 3 items in the order asked, on HTTP, SSE and graphql-ws', async () => {
+    const stack = await startStack();
+    for (const [name, send] of Object.entries(TRANSPORTS)) {
+      const answer = await send(stack, '{ quotes(symbols: ["AAPL.US", "EURUSD", "AAPL.US"], depth: 0) { symbol } }');
+      const payload = name === 'graphql-ws' ? (JSON.parse(answer.text) as { payload: unknown }).payload : JSON.parse(name === 'sse' ? answer.text.split('\n').find((l) => l.startsWith('data:') && l.length > 6)!.slice(5) : answer.text);
+      expect({ name, payload }).toEqual({ name, payload: { data: { quotes: [{ symbol: 'AAPL.US' }, { symbol: 'EURUSD' }, { symbol: 'AAPL.US' }] } } });
+    }
+  });
+});

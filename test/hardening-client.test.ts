@@ -323,3 +323,31 @@ describe('quotes answers one item per symbol asked (finding 7)', () => {
     }
   });
 });
+
+describe('no schema hints with introspection off (finding 7)', () => {
+  const probes = [
+    '{ feedStatu { connected } }', // field: Did you mean "feedStatus"?
+    '{ quote(symbl: "AAPL.US") { price } }', // argument
+    'query($m: Markt) { feedStatus { connected } }', // type
+  ];
+
+  it('"Did you mean …" suggestions are cut on HTTP, SSE and graphql-ws; with introspection on they stay', async () => {
+    const off = await startStack({ env: { INTROSPECTION: 'false' } });
+    for (const [name, send] of Object.entries(TRANSPORTS)) {
+      for (const probe of probes) {
+        const answer = await send(off, probe);
+        expect({ name, probe, errors: answer.errors.length > 0 }).toEqual({ name, probe, errors: true });
+        expect(answer.text).not.toMatch(/Did you mean|feedStatus"|"symbol"|"Market"/);
+      }
+    }
+    // enum values in variables are coerced by the guards and by execution: no hint there either
+    for (const [name, send] of Object.entries(TRANSPORTS)) {
+      const answer = await send(off, 'query($m: Market) { symbols(market: $m) { currency } }', { m: 'USS' });
+      expect({ name, text: answer.text }).not.toMatchObject({ text: expect.stringMatching(/Did you mean/) });
+      expect(answer.errors.length).toBeGreaterThan(0);
+    }
+    const on = await startStack();
+    expect((await overHttp(on, probes[0]!)).errors[0]?.message).toMatch(/Did you mean "feedStatus"\?/);
+    expect((await overHttp(on, 'query($m: Market) { symbols(market: $m) { currency } }', { m: 'USS' })).errors[0]?.message).toMatch(/Did you mean the enum value "US"/);
+  });
+});

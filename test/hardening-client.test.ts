@@ -351,3 +351,15 @@ describe('no schema hints with introspection off (finding 7)', () => {
     expect((await overHttp(on, 'query($m: Market) { symbols(market: $m) { currency } }', { m: 'USS' })).errors[0]?.message).toMatch(/Did you mean the enum value "US"/);
   });
 });
+
+describe('token redaction matches every spelling (finding 7)', () => {
+  it('redactToken removes the token in any letter case and URL-encoded once or twice', async () => {
+    const { redactToken } = await import('../src/feed/alltick/errors.js');
+    const token = 'Tok/en+9f3a-SECRET';
+    const spellings = [token, token.toUpperCase(), token.toLowerCase(), encodeURIComponent(token), encodeURIComponent(token).toLowerCase(), encodeURIComponent(encodeURIComponent(token))];
+    for (const spelling of spellings) {
+      const out = redactToken(`upstream said: bad ${spelling}, see /x?TOKEN=${spelling}&a=1`, token);
+      expect({ spelling, out }).toEqual({ spelling, out: 'upstream said: bad ***, see /x?TOKEN=***&a=1' });
+    }
+  });
+});

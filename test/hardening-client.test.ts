@@ -184,6 +184,9 @@ describe('documents are bounded before they are parsed (findings 4 and 7)', () =
     const small = '{ feedStatus { connected } }';
     cache.set(small, parse(small));
     expect(cache.get(small)).toBeDefined();
+    const none = documentCache(0); // DOCUMENT_CACHE_BYTES=0
+    none.set(small, parse(small));
+    expect(none.get(small)).toBeUndefined();
   });
 });
 

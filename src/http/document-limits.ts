@@ -57,8 +57,9 @@ interface Cache<T> {
   set(key: string, value: T): void;
 }
 
-/** Parsed documents, at most `maxBytes` of estimated heap (text plus AST) in all. */
+/** Parsed documents, at most `maxBytes` of estimated heap (text plus AST) in all; 0: none kept. */
 export function documentCache(maxBytes: number): Cache<DocumentNode> {
+  if (maxBytes <= 0) return noCache;
   const cache = new LRUCache<string, DocumentNode>({
     maxSize: maxBytes,
     sizeCalculation: (document, source) => {
@@ -74,5 +75,7 @@ export function documentCache(maxBytes: number): Cache<DocumentNode> {
   };
 }
 
+const noCache: Cache<never> = { get: () => undefined, set: () => {} };
+
 /** Parse errors are not kept: re-parsing a bounded document is cheap, keeping its text is not. */
-export const noErrorCache: Cache<unknown> = { get: () => undefined, set: () => {} };
+export const noErrorCache: Cache<unknown> = noCache;

@@ -2,8 +2,8 @@
  * Bounded abuse (issue 12): a few hundred requests of the worst kinds the adversarial review found
  * (documents at the body limit, token floods under it, 45,000-item list variables over HTTP and
  * graphql-ws, aliased introspection bombs, 3,000-deep nesting, many distinct large valid
- * documents to fill the document cache), one HTTP request and one graphql-ws message at a time, against a server in a child process so
- * its RSS can be read from /proc. While they run, /health must answer within 200 ms every time and
+ * documents to fill the document cache), one HTTP request and one graphql-ws message at a time,
+ * against a server in a child process so its RSS can be read from /proc. While they run, /health must answer within 200 ms every time and
  * the server's RSS must stay under its idle RSS + 250 MB (before the fixes the document cache
  * alone kept ~20 MB per huge document: these requests took it past 1.5 GB).
  *

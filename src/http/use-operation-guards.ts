@@ -2,8 +2,8 @@
  * Envelop plugin run for every operation on every transport (HTTP, SSE, graphql-ws). Before the
  * document is parsed: operations per second per client (RATE_LIMITED; so invalid documents count
  * too) and the document's size, tokens and nesting (QUERY_TOO_LARGE, QUERY_TOO_DEEP). Before any
- * resolver or subscription source: the variables' size and coercion (VARIABLES_TOO_LARGE, at most
- * 50 coercion errors), allowed markets of the client's API key on every `symbol`/`symbols`
+ * resolver or subscription source: the number of variable values, before anything coerces them
+ * (VARIABLES_TOO_LARGE), allowed markets of the client's API key on every `symbol`/`symbols`
  * argument (FORBIDDEN), and query depth and complexity with @pothos/plugin-complexity's rule plus
  * what introspection really returns (src/schema/introspection-cost.ts) (QUERY_TOO_DEEP,
  * QUERY_TOO_COMPLEX).
@@ -33,7 +33,7 @@ import type { Context } from '../schema/context.js';
 import { introspectionCost } from '../schema/introspection-cost.js';
 import { marketRefusal } from './api-keys.js';
 import type { ClientGuards, ClientIdentity } from './client-guards.js';
-import { checkVariables } from './variable-limits.js';
+import { variablesTooLarge } from './variable-limits.js';
 import { checkDocument, MAX_DOCUMENT_NESTING, type DocumentLimits } from './document-limits.js';
 import { ClientErrorCode, clientError } from './client-errors.js';
 
@@ -59,13 +59,10 @@ export function useOperationGuards(guards: ClientGuards): Plugin<Context> {
   const check = (args: ExecutionArgs): readonly GraphQLError[] => {
     const client = (args.contextValue as Partial<Context> | undefined)?.client;
     if (!client) return [];
-    const badVariables = checkVariables(args, guards.config.MAX_VARIABLE_VALUES);
-    if (badVariables.length > 0) {
-      refused(badVariables.find((e) => e.extensions.code === ClientErrorCode.VariablesTooLarge) ?? null);
-      return badVariables;
-    }
+    const tooLarge = refused(variablesTooLarge(args.variableValues, guards.config.MAX_VARIABLE_VALUES));
+    if (tooLarge) return [tooLarge];
     const executed = executedOperation(args);
-    // no such operation: execution answers that with its own errors
+    // bad variables or no such operation: execution answers that with its own errors
     const error = refused(executed && (forbiddenSymbol(args, executed, client) ?? tooComplex(args, executed, client)));
     return error ? [error] : [];
   };

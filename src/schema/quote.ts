@@ -114,12 +114,15 @@ builder.queryFields((t) => ({
   quotes: t.field({
     type: [QuoteRef],
     nullable: { list: false, items: true },
-    description: 'Quotes, in the order asked (see `quote`); all cold symbols of one request share one REST call per endpoint.',
+    description:
+      'Quotes, one per symbol asked, in the order asked (a symbol given twice is answered twice, so results match by position; ' +
+      'it counts once toward the symbol limit); see `quote`. All cold symbols of one request share one REST call per endpoint.',
     args: { symbols: t.arg.stringList({ required: true }), depth: t.arg.int({ defaultValue: 5 }) },
     resolve: (_root, args, ctx) => {
-      const symbols = parseSymbols(args.symbols, ctx);
+      parseSymbols(args.symbols, ctx); // validates each symbol, its market and the count of distinct ones
       const depth = parseDepth(args.depth);
-      return symbols.map((symbol) => snapshotQuote(ctx, symbol, depth));
+      // the per-request loaders fetch a repeated symbol once
+      return args.symbols.map((symbol) => snapshotQuote(ctx, symbol, depth));
     },
   }),
 }));

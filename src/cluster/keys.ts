@@ -22,6 +22,10 @@ export interface ClusterKeys {
   demand(instanceId: string): string;
   /** SCAN pattern matching every instance's demand key */
   readonly demandPattern: string;
+  /** the token's shared REST budget: last call time per method (hash), booked call times (zset), pause after a 429 */
+  readonly restLastCall: string;
+  readonly restWindow: string;
+  readonly restPausedUntil: string;
   /** last trade and book of one symbol (hash) */
   last(symbol: string): string;
   /** channel carrying one symbol's upstream events */
@@ -45,6 +49,9 @@ export function clusterKeys(prefix: string): ClusterKeys {
     demandChanged: `${prefix}demand-changed`,
     demand: (id) => `${prefix}demand:${id}`,
     demandPattern: `${escapeGlob(prefix)}demand:*`,
+    restLastCall: `${prefix}rest:last-call`,
+    restWindow: `${prefix}rest:window`,
+    restPausedUntil: `${prefix}rest:paused-until`,
     last: (symbol) => `${prefix}last:${symbol}`,
     ticks: (symbol) => `${prefix}ticks:${symbol}`,
   };

@@ -14,6 +14,7 @@ import { PLANS } from '../feed/alltick/plans.js';
 import { MarketFeed } from '../feed/feed.js';
 import { FeedManager, SymbolRejectedError } from '../feed/manager.js';
 import type { RestStatus } from '../feed/alltick/rest.js';
+import type { RateLimits, RestLimiter } from '../feed/alltick/rate-limiter.js';
 import { AllTickUpstream, type UpstreamOptions } from '../feed/upstream.js';
 import type { FeedStatusSource } from '../feed/status.js';
 import type { Simulator } from '../simulator/server.js';
@@ -23,6 +24,7 @@ import { clusterKeys } from './keys.js';
 import { DEFAULT_LEASE_TIMINGS, OwnerLease, type LeaseTimings } from './lease.js';
 import { UpstreamOwner } from './owner.js';
 import { RedisLink } from './redis-link.js';
+import { SharedRateLimiter } from './rest-budget.js';
 import { eventsOf, SharedCache } from './shared-cache.js';
 import { decodeJson, rejectionSchema } from './wire.js';
 
@@ -44,6 +46,10 @@ export interface ClusterFeedOptions {
   simulator: Simulator | null;
   /** this instance's AllTick REST client (its health shows in feedStatus.rest) */
   rest: { status(): RestStatus };
+  /** the plan's REST limits, kept for the whole cluster in Redis */
+  restLimits: RateLimits;
+  /** added to the REST minute window against arrival jitter */
+  restWindowMarginMs: number;
   timings?: UpstreamOptions['timings'];
   cluster?: ClusterTimings;
   settleMs: number;
@@ -57,6 +63,8 @@ export interface ClusterFeed {
   instanceId: string;
   /** true while this instance holds the upstream lease */
   isOwner(): boolean;
+  /** the REST budget of the token, shared by every instance through Redis */
+  restLimiter: RestLimiter;
   /** the REST client's status changed */
   restChanged(): void;
   ready(): boolean;
@@ -140,6 +148,7 @@ export function startClusterFeed(options: ClusterFeedOptions): ClusterFeed {
     status,
     instanceId,
     isOwner: () => owner.isOwner,
+    restLimiter: new SharedRateLimiter({ redis: link.cmd, keys, limits: options.restLimits, windowMarginMs: options.restWindowMarginMs }),
     restChanged: () => status.restChanged(),
     ready: () => status.ready,
     stop: async () => {

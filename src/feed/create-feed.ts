@@ -64,18 +64,31 @@ export async function startFeed({ config, logger, timings }: FeedOptions): Promi
   }
 
   const plan = PLANS[config.ALLTICK_PLAN];
-  const limiter = new RateLimiter({ limits: withMargin(rateLimitsOf(plan), REST_GAP_MARGIN_MS) });
-  let onRestFailure = () => {};
-  const rest = new AllTickRestClient({ baseUrl: apiBaseUrl, token, plan, logger, limiter, onFailure: () => onRestFailure() });
-  const snapshots = new SnapshotService({ rest });
-
+  const restLimits = withMargin(rateLimitsOf(plan), REST_GAP_MARGIN_MS);
   const upstreamTimings = timings ?? config.ALLTICK_TIMINGS;
   if (config.REDIS_URL) {
-    // several instances, one upstream: see src/cluster/
-    const cluster = startClusterFeed({ config, redisUrl: config.REDIS_URL, logger, wsBaseUrl, token, simulator, rest, settleMs: SHUTDOWN_SETTLE_MS, ...(upstreamTimings && { timings: upstreamTimings }) });
-    onRestFailure = () => cluster.restChanged();
-    return { ...cluster, snapshots, simulator, rest };
+    // several instances, one upstream and one REST budget: see src/cluster/
+    const cluster = startClusterFeed({
+      config,
+      redisUrl: config.REDIS_URL,
+      logger,
+      wsBaseUrl,
+      token,
+      simulator,
+      rest: { status: () => rest.status() },
+      restLimits,
+      restWindowMarginMs: REST_GAP_MARGIN_MS,
+      settleMs: SHUTDOWN_SETTLE_MS,
+      ...(upstreamTimings && { timings: upstreamTimings }),
+    });
+    const rest = new AllTickRestClient({ baseUrl: apiBaseUrl, token, plan, logger, limiter: cluster.restLimiter, onFailure: () => cluster.restChanged() });
+    return { ...cluster, snapshots: new SnapshotService({ rest }), simulator, rest };
   }
+
+  let onRestFailure = () => {};
+  const limiter = new RateLimiter({ limits: restLimits });
+  const rest = new AllTickRestClient({ baseUrl: apiBaseUrl, token, plan, logger, limiter, onFailure: () => onRestFailure() });
+  const snapshots = new SnapshotService({ rest });
 
   const upstream = new AllTickUpstream({ wsBaseUrl, token, plan, logger, ...(upstreamTimings && { timings: upstreamTimings }) });
   const manager = new FeedManager({ sink: upstream, lingerMs: config.LINGER_MS, capacity: upstream.capacity });

@@ -21,7 +21,7 @@ import {
   decimalString,
   tickTimeValue,
 } from './protocol.js';
-import { BATCH_KLINE_METHOD, RateLimiter } from './rate-limiter.js';
+import { BATCH_KLINE_METHOD, RateLimiter, type RestLimiter } from './rate-limiter.js';
 import { trackRateLimiter } from '../../metrics/process-metrics.js';
 import { ENDPOINT_PATHS, endpointOf, isStockMarket, marketOf, type Endpoint } from './symbols.js';
 import type { LogSink } from '../../logger.js';
@@ -202,7 +202,7 @@ export interface AllTickRestClientOptions {
   /** clock of the limiter the client builds when none is given */
   now?: () => number;
   /** share one limiter between all clients of one token; default: a limiter for `plan` */
-  limiter?: RateLimiter;
+  limiter?: RestLimiter;
   /** told after every failed call (status changed) */
   onFailure?: () => void;
 }
@@ -224,7 +224,7 @@ export interface RestStatus {
 }
 
 export class AllTickRestClient {
-  readonly limiter: RateLimiter;
+  readonly limiter: RestLimiter;
   private readonly baseUrl: string;
   private readonly token: string;
   private readonly plan: Plan;

@@ -96,7 +96,45 @@ afterAll(() => {
   redis?.disconnect();
 });
 
+const codes = (tag: string, n: number) => Array.from({ length: n }, (_, i) => `${tag}${String(i).padStart(3, '0')}USDT`);
+const errorsOf = (sub: Collector<Result>) =>
+  [...sub.items.flatMap((r) => r.errors ?? []), ...(sub.errors as { extensions?: Record<string, unknown> }[][]).flat()] as { extensions?: Record<string, unknown> }[];
+/** the symbols of `symbols` that got a TICK on `sub` after the simulator's seq `afterSeq` */
+const ticking = (sub: Collector<Result>, symbols: string[], since: number) => {
+  const got = new Set(sub.items.slice(since).map((r) => r.data?.quotes).filter((q) => q?.event === 'TICK').map((q) => q!.symbol));
+  return symbols.filter((s) => got.has(s));
+};
+
 describe('the plan is one budget for the whole cluster', () => {
+  it('60 + 60 codes on two instances under Basic: the excess subscriber gets UPSTREAM_CAPACITY; all accepted symbols tick, also after an owner SIGKILL', async () => {
+    const cap = PLANS.basic.codesPerSubscription;
+    const cluster = await startCluster(2, { ticksPerSecond: 1, spacingMs: 20 }, { ALLTICK_TIMINGS: JSON.stringify({ ...FAST, requestSpacingMs: 100 }) });
+    const [a, b] = cluster.instances as [InstanceProcess, InstanceProcess];
+    const first = codes('A', 60);
+    const subA = subscribe(a, first);
+    await vi.waitFor(() => expect(ticking(subA, first, 0)).toEqual(first), { timeout: 15_000 });
+
+    const excess = subscribe(b, codes('B', 60));
+    await vi.waitFor(() => expect(excess.done).toBe(true), { timeout: 10_000 });
+    expect(errorsOf(excess)[0]?.extensions).toMatchObject({ code: 'UPSTREAM_CAPACITY', endpoint: 'quote' });
+    // what fits is accepted, on either instance
+    const second = codes('B', cap - first.length);
+    const subB = subscribe(b, second);
+    await vi.waitFor(() => expect(ticking(subB, second, 0)).toEqual(second), { timeout: 15_000 });
+    expect(cluster.sim.sessions({ endpoint: 'quote' }).map((s) => s.tradeList.length)).toEqual([cap]);
+    expect(ticking(subA, first, 0)).toEqual(first);
+
+    // the owner dies: the survivor's symbols tick again from the new owner, none left out
+    const dead = await ownerIndex(cluster);
+    const survivor = dead === 0 ? { sub: subB, symbols: second } : { sub: subA, symbols: first };
+    const since = survivor.sub.items.length;
+    await cluster.instances[dead]!.kill('SIGKILL');
+    await vi.waitFor(async () => expect(await ownerIndex(cluster)).toBe(1 - dead), { timeout: 10_000, interval: 100 });
+    await vi.waitFor(() => expect(ticking(survivor.sub, survivor.symbols, since)).toEqual(survivor.symbols), { timeout: 20_000 });
+    expect(survivor.sub.done).toBe(false);
+  }, 90_000);
+
+
   it('three instances hammering cold snapshot queries stay within the plan\'s REST rate: no 429, no failed query', async () => {
     const plan = PLANS.basic;
     const { sim, instances } = await startCluster(3, { restRateLimit: true, ticksPerSecond: 0 });

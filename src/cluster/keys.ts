@@ -1,3 +1,5 @@
+import type { Endpoint } from '../feed/alltick/symbols.js';
+
 /**
  * Every Redis key and channel of one deployment, all under REDIS_PREFIX (SPEC §6), so several
  * deployments can share one Redis: pub/sub channels are not separated by database index.
@@ -26,6 +28,8 @@ export interface ClusterKeys {
   readonly restLastCall: string;
   readonly restWindow: string;
   readonly restPausedUntil: string;
+  /** the cluster's symbol cap of one endpoint: `<instanceId>\t<code>` members scored with their expiry (zset) */
+  codes(endpoint: Endpoint): string;
   /** last trade and book of one symbol (hash) */
   last(symbol: string): string;
   /** channel carrying one symbol's upstream events */
@@ -52,6 +56,7 @@ export function clusterKeys(prefix: string): ClusterKeys {
     restLastCall: `${prefix}rest:last-call`,
     restWindow: `${prefix}rest:window`,
     restPausedUntil: `${prefix}rest:paused-until`,
+    codes: (endpoint) => `${prefix}codes:${endpoint}`,
     last: (symbol) => `${prefix}last:${symbol}`,
     ticks: (symbol) => `${prefix}ticks:${symbol}`,
   };

@@ -15,7 +15,7 @@ import type { HeldLease, OwnerLease } from './lease.js';
 import type { RedisLink } from './redis-link.js';
 import { clusterScripts, type ClusterScripts } from './scripts.js';
 import type { SharedCache } from './shared-cache.js';
-import type { Rejection, StatusMessage } from './wire.js';
+import { decodeJson, statusMessageSchema, type Rejection, type StatusMessage } from './wire.js';
 import { RET_MESSAGES } from '../feed/alltick/protocol.js';
 
 export interface UpstreamOwnerOptions {
@@ -107,7 +107,7 @@ export class UpstreamOwner {
     this.stopDemandNotices = this.opts.link.listen(this.opts.keys.demandChanged, () => void this.reconcile());
     this.timers.push(setInterval(() => void this.reconcile(), this.opts.reconcileMs));
     this.timers.push(setInterval(() => void this.publishStatus(), this.opts.statusHeartbeatMs));
-    void this.reconcile();
+    void this.takeOverLists(held).then(() => this.reconcile());
     this.upstreamOps = this.upstreamOps.then(async () => {
       const waitMs = await this.gapToRespect();
       if (waitMs > 0) {
@@ -119,6 +119,27 @@ export class UpstreamOwner {
       void this.reconcile(); // starts any further connection the lists need
       void this.publishStatus();
     });
+  }
+
+  /**
+   * Starts from the lists the previous owner held (its last status), so the union is laid over
+   * them: what was served stays served, whatever the order of the codes.
+   */
+  private async takeOverLists(held: HeldLease): Promise<void> {
+    let text: string | null = null;
+    try {
+      text = await this.redis.get(this.opts.keys.status);
+    } catch {
+      return;
+    }
+    const previous = text === null ? null : decodeJson(statusMessageSchema, text);
+    if (!previous || previous.fence >= held.fence || this.active !== held) return;
+    for (const endpoint of ENDPOINTS) {
+      const connections = previous.status.connections.filter((c) => c.endpoint === endpoint);
+      const trades = [...new Set(connections.flatMap((c) => c.trades))].sort();
+      const depth = [...new Set(connections.flatMap((c) => c.depth))].sort().map((code) => ({ code, depth_level: 1 }));
+      if (trades.length > 0 || depth.length > 0) this.opts.upstream.setDesired(endpoint, { trades, depth });
+    }
   }
 
   private resign(held: HeldLease, reason: string): void {
@@ -178,16 +199,16 @@ export class UpstreamOwner {
         if (!held) return;
         const { demand, instances } = await readDemandUnion(this.redis, this.opts.keys);
         if (this.active !== held) return;
-        for (const endpoint of ENDPOINTS) {
-          const capacity = this.opts.upstream.capacity[endpoint];
-          if (demand[endpoint].trades.length > capacity) {
-            this.opts.logger.warn({ endpoint, wanted: demand[endpoint].trades.length, capacity }, 'demand of all instances exceeds the plan: some symbols are left out');
-          }
-          this.opts.upstream.setDesired(endpoint, demand[endpoint]);
-        }
+        for (const endpoint of ENDPOINTS) this.opts.upstream.setDesired(endpoint, demand[endpoint]);
         const shown = JSON.stringify(demand);
         if (shown !== this.shownUnion) {
           this.shownUnion = shown;
+          for (const endpoint of ENDPOINTS) {
+            // the cluster's symbol cap keeps this from happening; were it to, what is held stays held
+            const capacity = this.opts.upstream.capacity[endpoint];
+            const wanted = demand[endpoint].trades.length;
+            if (wanted > capacity) this.opts.logger.warn({ endpoint, wanted, capacity }, 'demand of all instances exceeds the plan: the newest symbols are left out');
+          }
           this.opts.logger.info({ instances, stock: demand.stock.trades.length, quote: demand.quote.trades.length }, 'upstream lists follow the demand of all instances');
           void this.publishStatus(); // feedStatus shows the lists
         }

@@ -25,6 +25,7 @@ import { DEFAULT_LEASE_TIMINGS, OwnerLease, type LeaseTimings } from './lease.js
 import { UpstreamOwner } from './owner.js';
 import { RedisLink } from './redis-link.js';
 import { SharedRateLimiter } from './rest-budget.js';
+import { ClusterSymbolCap } from './symbol-cap.js';
 import { eventsOf, SharedCache } from './shared-cache.js';
 import { decodeJson, rejectionSchema } from './wire.js';
 
@@ -109,9 +110,21 @@ export function startClusterFeed(options: ClusterFeedOptions): ClusterFeed {
   upstream.on('status', (s) =>
     logger.info({ endpoint: s.endpoint, index: s.index, state: s.state, reason: s.reason, resubscribed: s.resubscribed }, 'upstream status'),
   );
-  const demand = new DemandPublisher(link, keys, instanceId, cluster.demand, logger);
+  const cap: ClusterSymbolCap = new ClusterSymbolCap({
+    redis: link.cmd,
+    keys,
+    instanceId,
+    capacity: upstream.capacity,
+    ttlMs: cluster.demand.ttlMs,
+    demand: () => demand.current,
+    dropLingering: async () => {
+      manager.flushLinger();
+      await Promise.resolve(); // the manager hands its lists over in a microtask
+    },
+  });
+  const demand = new DemandPublisher(link, keys, instanceId, cluster.demand, logger, cap);
   const manager = new FeedManager({ sink: demand, lingerMs: config.LINGER_MS, capacity: upstream.capacity });
-  const feed: MarketFeed = new MarketFeed(manager, bus, { follows: (s) => bus.follows(s), read: (s) => shared.read(s) });
+  const feed: MarketFeed = new MarketFeed(manager, bus, { follows: (s) => bus.follows(s), read: (s) => shared.read(s) }, cap);
 
   const lease = new OwnerLease(link, keys, instanceId, cluster.lease, logger);
   const owner = new UpstreamOwner({

@@ -4,6 +4,7 @@
  * (a client that falls behind gets the newest book, not every one), with `stale` and a repeat of
  * the book when the upstream connection drops or comes back.
  */
+import { admit } from './feed-errors.js';
 import type { DepthBook, PriceLevel } from '../feed/alltick/protocol.js';
 import { endpointOf } from '../feed/alltick/symbols.js';
 import { healthOf } from '../feed/health.js';
@@ -65,9 +66,10 @@ builder.subscriptionField('orderBook', (t) =>
     type: OrderBookRef,
     description: 'The order book now (when known), then each time it changes.',
     args: { symbol: t.arg.string({ required: true }), depth: t.arg.int({ defaultValue: 5 }) },
-    subscribe: (_root, a, ctx) => {
+    subscribe: async (_root, a, ctx) => {
       const symbol = parseSymbol(a.symbol);
       const depth = parseArg(bookDepthSchema, a.depth, 'depth');
+      await admit(ctx.feed, [symbol]);
       const health = healthOf(ctx.status);
       const current = () => ctx.feed.snapshot(symbol)?.book;
       return feedStream<OrderBookItem>({

@@ -9,6 +9,8 @@ import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
 import { PLANS } from '../src/feed/alltick/plans.js';
+import { Cmd } from '../src/feed/alltick/protocol.js';
+import type { Endpoint } from '../src/feed/alltick/symbols.js';
 import { createSimulator, type Simulator } from '../src/simulator/server.js';
 import type { SimulatorOptions } from '../src/simulator/options.js';
 import { collect, dispose, FAST, type Collector, type QuoteData } from './helpers.js';
@@ -105,7 +107,96 @@ const ticking = (sub: Collector<Result>, symbols: string[], since: number) => {
   return symbols.filter((s) => got.has(s));
 };
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** upstream timings of these tests: short spacing, a reconnect gap long enough to measure */
+const GAP_MS = 1500;
+const SLOT_MS = 100;
+const TIMINGS = JSON.stringify({ ...FAST, requestSpacingMs: SLOT_MS, subscribeSpacingMs: 0, reconnectGapMs: GAP_MS });
+
+/** The simulator's log of one endpoint: never two sockets open at once, none refused for the connection cap, every reconnect ≥ the gap. */
+function expectOneSocketAtATime(sim: Simulator, endpoint: Endpoint) {
+  const connections = sim.record.connectionsOf(endpoint);
+  for (let i = 1; i < connections.length; i++) {
+    const before = connections[i - 1]!;
+    expect(before.closedAt, `${endpoint} connection ${i - 1} still open when ${i} opened`).toBeDefined();
+    expect(connections[i]!.openedAt).toBeGreaterThanOrEqual(before.closedAt!);
+  }
+  expect(sim.record.upgrades.filter((u) => u.endpoint === endpoint && u.outcome !== 'accepted')).toEqual([]);
+  for (const gap of sim.record.reconnectGaps(endpoint)) expect(gap).toBeGreaterThanOrEqual(GAP_MS);
+}
+
 describe('the plan is one budget for the whole cluster', () => {
+  it('SIGSTOP of the owner past its lease: the successor waits for its sockets to close and the gap; never two sockets of an endpoint at once', async () => {
+    const cluster = await startCluster(2, { ticksPerSecond: 4, spacingMs: 20 }, { ALLTICK_TIMINGS: TIMINGS });
+    const owner = await ownerIndex(cluster);
+    const other = 1 - owner;
+    const symbols = ['AAPL.US', 'BTCUSDT'];
+    const sub = subscribe(cluster.instances[other]!, symbols);
+    await vi.waitFor(() => expect(ticking(sub, symbols, 0)).toEqual(symbols), { timeout: 15_000 });
+
+    const frozen = cluster.instances[owner]!;
+    frozen.child.kill('SIGSTOP');
+    try {
+      // the lease runs out (5 s): the other instance takes it, but its sockets stay closed while the frozen ones may be open
+      await vi.waitFor(async () => expect(await ownerIndex(cluster)).toBe(other), { timeout: 10_000, interval: 100 });
+      await sleep(2000);
+      expect(cluster.sim.allSessions().filter((s) => s.closedAt === undefined)).toHaveLength(2);
+      expect(cluster.sim.record.upgrades.filter((u) => u.outcome !== 'accepted')).toEqual([]);
+    } finally {
+      frozen.child.kill('SIGCONT');
+    }
+    // the frozen owner wakes, finds its lease gone and closes; the new owner connects a gap later
+    const since = sub.items.length;
+    await vi.waitFor(() => expect(ticking(sub, symbols, since)).toEqual(symbols), { timeout: 15_000 });
+    expect(sub.done).toBe(false);
+    expect(cluster.sim.allSessions()).toHaveLength(4);
+    for (const endpoint of ['stock', 'quote'] as const) expectOneSocketAtATime(cluster.sim, endpoint);
+  }, 90_000);
+
+  it('owner SIGTERM with its clients moving to the other instance: nothing the upstream sent after the new subscribe is missing; the outage is the gap plus two slots', async () => {
+    const cluster = await startCluster(2, { ticksPerSecond: 0, spacingMs: 20 }, { ALLTICK_TIMINGS: TIMINGS });
+    const owner = await ownerIndex(cluster);
+    const [leaving, staying] = [cluster.instances[owner]!, cluster.instances[1 - owner]!];
+    const symbol = 'ETHUSDT';
+    const before = subscribe(leaving, [symbol]);
+    await vi.waitFor(() => expect(cluster.sim.sessions({ endpoint: 'quote' })[0]?.tradeList).toEqual([symbol]), { timeout: 10_000 });
+
+    // upstream sends a trade every 40 ms throughout
+    const pushed: { seq: string; at: number; delivered: number }[] = [];
+    const pusher = setInterval(() => {
+      const { data, delivered } = cluster.sim.pushTrade(symbol);
+      pushed.push({ seq: data.seq, at: Date.now(), delivered });
+    }, 40);
+    let after: Collector<Result> | null = null;
+    try {
+      await vi.waitFor(() => expect(before.items.length).toBeGreaterThan(5), { timeout: 5000 });
+      const stopping = leaving.kill('SIGTERM');
+      while (!before.done) await sleep(5); // the client is told (1001) and moves at once
+      after = subscribe(staying, [symbol]);
+      await stopping;
+      const oldSession = cluster.sim.allSessions({ endpoint: 'quote' })[0]!.id;
+      await vi.waitFor(() => {
+        const fresh = cluster.sim.sessions({ endpoint: 'quote' }).find((s) => s.id !== oldSession);
+        expect(fresh?.tradeList).toEqual([symbol]);
+      }, { timeout: 10_000 });
+      await sleep(500);
+    } finally {
+      clearInterval(pusher);
+    }
+    const received = new Set([...before.items, ...after.items].map((r) => r.data?.quotes).filter((q) => q?.event === 'TICK').map((q) => q!.seq));
+    const newSession = cluster.sim.sessions({ endpoint: 'quote' })[0]!.id;
+    const subscribedAt = cluster.sim.record.frames.find((f) => f.sessionId === newSession && f.cmd_id === Cmd.SubscribeTrade)!.at;
+    const missing = pushed.filter((p) => p.at > subscribedAt && p.delivered > 0 && !received.has(p.seq));
+    expect(missing).toEqual([]);
+    // the outage as upstream saw it: from the last event delivered before to the first after
+    const times = pushed.filter((p) => received.has(p.seq)).map((p) => p.at);
+    const outage = Math.max(...times.slice(1).map((t, i) => t - times[i]!));
+    console.log(`handover outage ${outage} ms (gap ${GAP_MS} ms, slot ${SLOT_MS} ms)`);
+    expect(outage).toBeLessThanOrEqual(GAP_MS + 2 * SLOT_MS);
+    expectOneSocketAtATime(cluster.sim, 'quote');
+  }, 90_000);
+
+
   it('60 + 60 codes on two instances under Basic: the excess subscriber gets UPSTREAM_CAPACITY; all accepted symbols tick, also after an owner SIGKILL', async () => {
     const cap = PLANS.basic.codesPerSubscription;
     const cluster = await startCluster(2, { ticksPerSecond: 1, spacingMs: 20 }, { ALLTICK_TIMINGS: JSON.stringify({ ...FAST, requestSpacingMs: 100 }) });

@@ -10,8 +10,10 @@ export interface ClusterKeys {
   readonly owner: string;
   /** fencing counter, INCR'd on every acquisition */
   readonly fence: string;
-  /** when the last owner closed its upstream gracefully (epoch ms), so the next waits the plan's gap */
-  readonly upstreamClosedAt: string;
+  /** the last upstream close of an endpoint (Redis time, ms): every owner waits the plan's gap from it */
+  closedAt(endpoint: Endpoint): string;
+  /** `<instanceId>|<refreshedAt>|<openUntil>` while that instance may have this socket open */
+  socket(endpoint: Endpoint, index: number): string;
   /** the owner's upstream status (JSON, short TTL) */
   readonly status: string;
   /** channel of the owner's status updates */
@@ -46,7 +48,8 @@ export function clusterKeys(prefix: string): ClusterKeys {
     prefix,
     owner: `${prefix}owner`,
     fence: `${prefix}fence`,
-    upstreamClosedAt: `${prefix}upstream-closed-at`,
+    closedAt: (endpoint) => `${prefix}closed-at:${endpoint}`,
+    socket: (endpoint, index) => `${prefix}socket:${endpoint}:${index}`,
     status: `${prefix}status`,
     statusChannel: `${prefix}status`,
     rejections: `${prefix}rejections`,

@@ -25,8 +25,6 @@ export interface UpstreamOwnerOptions {
   upstream: AllTickUpstream;
   cache: SharedCache;
   logger: Logger;
-  /** the plan's minimum gap between an upstream connection closing and the next opening */
-  reconnectGapMs: number;
   /** how often the union of demand is re-read even without a notice */
   reconcileMs: number;
   /** how often the status is re-published as a heartbeat; its TTL in Redis */
@@ -43,8 +41,9 @@ export class UpstreamOwner {
   private stopDemandNotices: (() => void) | null = null;
   /** upstream start/stop run one after another, never overlapping */
   private upstreamOps: Promise<void> = Promise.resolve();
-  private lastClosedAt = 0;
   private reconciling = false;
+  /** a graceful stop has begun: the lists no longer follow the demand */
+  private stopping = false;
   private reconcileAgain = false;
   private shownUnion = '';
   private readonly redis: Redis;
@@ -78,24 +77,26 @@ export class UpstreamOwner {
   }
 
   /**
-   * Graceful stop (this instance's own demand is already withdrawn): when nobody else wants
-   * anything the lists are emptied upstream first; then the upstream closes and the lease is freed
-   * so another instance takes over at once.
+   * Graceful stop (this instance's own demand is already withdrawn). While other instances run,
+   * the lists stay as they are (the clients leaving here come back there, and the next owner
+   * lays the union over them); with none left they are emptied upstream first. Events keep
+   * flowing into Redis until the sockets are closed; the close is recorded (the next owner waits
+   * the plan's gap from it) and only then is the lease freed.
    */
   async stop(): Promise<void> {
     const held = this.active;
     if (held) {
-      let othersWant = true;
+      this.stopping = true;
+      this.stopFollowingDemand();
+      let othersRun = true;
       try {
-        const { demand } = await readDemandUnion(this.redis, this.opts.keys);
-        othersWant = ENDPOINTS.some((e) => demand[e].trades.length > 0 || demand[e].depth.length > 0);
+        othersRun = (await readDemandUnion(this.redis, this.opts.keys)).instances > 0;
       } catch {
         // keep the lists: the next owner takes them over
       }
-      if (!othersWant) for (const endpoint of ENDPOINTS) this.opts.upstream.setDesired(endpoint, { trades: [], depth: [] });
+      if (!othersRun) for (const endpoint of ENDPOINTS) this.opts.upstream.setDesired(endpoint, { trades: [], depth: [] });
+      await this.closeUpstream(othersRun ? 0 : this.opts.settleMs);
       this.deactivate();
-      await this.closeUpstream(othersWant ? 0 : this.opts.settleMs);
-      await this.redis.set(this.opts.keys.upstreamClosedAt, String(this.lastClosedAt), 'PX', this.opts.reconnectGapMs * 2).catch(() => undefined);
     }
     await this.opts.lease.stop();
     await this.upstreamOps;
@@ -108,12 +109,8 @@ export class UpstreamOwner {
     this.timers.push(setInterval(() => void this.reconcile(), this.opts.reconcileMs));
     this.timers.push(setInterval(() => void this.publishStatus(), this.opts.statusHeartbeatMs));
     void this.takeOverLists(held).then(() => this.reconcile());
-    this.upstreamOps = this.upstreamOps.then(async () => {
-      const waitMs = await this.gapToRespect();
-      if (waitMs > 0) {
-        this.opts.logger.info({ waitMs }, 'waiting for the plan gap before connecting upstream');
-        await new Promise((resolve) => setTimeout(resolve, waitMs));
-      }
+    // each connection waits for the socket gate: the previous owner's sockets closed, then the plan's gap
+    this.upstreamOps = this.upstreamOps.then(() => {
       if (this.active !== held) return;
       this.opts.upstream.start();
       void this.reconcile(); // starts any further connection the lists need
@@ -151,38 +148,23 @@ export class UpstreamOwner {
 
   private deactivate(): void {
     this.active = null;
+    this.stopFollowingDemand();
+    this.shownUnion = '';
+  }
+
+  /** Stops re-reading the demand and re-publishing the status (events still go out while active). */
+  private stopFollowingDemand(): void {
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
     this.stopDemandNotices?.();
     this.stopDemandNotices = null;
-    this.shownUnion = '';
   }
 
   private closeUpstream(settleMs: number): Promise<void> {
     this.upstreamOps = this.upstreamOps.then(async () => {
       await this.opts.upstream.stopAndForget(settleMs);
-      this.lastClosedAt = Date.now();
     });
     return this.upstreamOps;
-  }
-
-  /**
-   * AllTick wants a gap between a connection closing and the next opening, whichever process
-   * opens it. A graceful owner leaves its close time in Redis; a crashed one closed at least
-   * ttl − renew before its lease expired.
-   */
-  private async gapToRespect(): Promise<number> {
-    const gap = this.opts.reconnectGapMs;
-    const { ttlMs, renewMs } = this.opts.lease.timings;
-    let closedAt = this.lastClosedAt;
-    try {
-      const stored = Number(await this.redis.get(this.opts.keys.upstreamClosedAt));
-      if (Number.isFinite(stored)) closedAt = Math.max(closedAt, stored);
-    } catch {
-      // unknown: the crash bound below still holds
-    }
-    const sinceCrashBound = gap - (ttlMs - renewMs);
-    return Math.min(gap, Math.max(0, sinceCrashBound, closedAt + gap - Date.now()));
   }
 
   /** Holds the union of all instances' demand upstream; calls during a read are folded into one more read. */
@@ -196,9 +178,9 @@ export class UpstreamOwner {
       do {
         this.reconcileAgain = false;
         const held = this.active;
-        if (!held) return;
+        if (!held || this.stopping) return;
         const { demand, instances } = await readDemandUnion(this.redis, this.opts.keys);
-        if (this.active !== held) return;
+        if (this.active !== held || this.stopping) return;
         for (const endpoint of ENDPOINTS) this.opts.upstream.setDesired(endpoint, demand[endpoint]);
         const shown = JSON.stringify(demand);
         if (shown !== this.shownUnion) {

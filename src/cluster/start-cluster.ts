@@ -10,7 +10,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { markReceived } from '../metrics/process-metrics.js';
 import { RedisBus } from '../bus/redis.js';
-import { PLANS } from '../feed/alltick/plans.js';
+import { HEARTBEAT_TIMEOUT_MS, PLANS } from '../feed/alltick/plans.js';
 import { MarketFeed } from '../feed/feed.js';
 import { FeedManager, SymbolRejectedError } from '../feed/manager.js';
 import type { RestStatus } from '../feed/alltick/rest.js';
@@ -26,6 +26,7 @@ import { UpstreamOwner } from './owner.js';
 import { RedisLink } from './redis-link.js';
 import { SharedRateLimiter } from './rest-budget.js';
 import { ClusterSymbolCap } from './symbol-cap.js';
+import { ClusterSocketGate } from './socket-gate.js';
 import { eventsOf, SharedCache } from './shared-cache.js';
 import { decodeJson, rejectionSchema } from './wire.js';
 
@@ -78,7 +79,7 @@ export function startClusterFeed(options: ClusterFeedOptions): ClusterFeed {
   const instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const logger = options.logger.child({ instance: instanceId });
   const keys = clusterKeys(config.REDIS_PREFIX);
-  const link = new RedisLink(options.redisUrl, logger);
+  const link = new RedisLink(options.redisUrl, logger, instanceId);
   const shared = new SharedCache(link.cmd, keys);
 
   // events of a symbol this instance starts following: first what Redis already has
@@ -106,7 +107,17 @@ export function startClusterFeed(options: ClusterFeedOptions): ClusterFeed {
   });
 
   const plan = PLANS[config.ALLTICK_PLAN];
-  const upstream = new AllTickUpstream({ wsBaseUrl, token, plan, logger, ...(timings && { timings }) });
+  const lease = new OwnerLease(link, keys, instanceId, cluster.lease, logger);
+  const socketGate = new ClusterSocketGate({
+    redis: link.cmd,
+    keys,
+    lease,
+    logger,
+    reconnectGapMs: timings?.reconnectGapMs ?? plan.reconnectGapMs,
+    heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS,
+    refreshMs: cluster.lease.renewMs,
+  });
+  const upstream = new AllTickUpstream({ wsBaseUrl, token, plan, logger, socketGate, ...(timings && { timings }) });
   upstream.on('status', (s) =>
     logger.info({ endpoint: s.endpoint, index: s.index, state: s.state, reason: s.reason, resubscribed: s.resubscribed }, 'upstream status'),
   );
@@ -126,7 +137,6 @@ export function startClusterFeed(options: ClusterFeedOptions): ClusterFeed {
   const manager = new FeedManager({ sink: demand, lingerMs: config.LINGER_MS, capacity: upstream.capacity });
   const feed: MarketFeed = new MarketFeed(manager, bus, { follows: (s) => bus.follows(s), read: (s) => shared.read(s) }, cap);
 
-  const lease = new OwnerLease(link, keys, instanceId, cluster.lease, logger);
   const owner = new UpstreamOwner({
     link,
     keys,
@@ -134,7 +144,6 @@ export function startClusterFeed(options: ClusterFeedOptions): ClusterFeed {
     upstream,
     cache: shared,
     logger,
-    reconnectGapMs: timings?.reconnectGapMs ?? plan.reconnectGapMs,
     reconcileMs: cluster.reconcileMs,
     statusHeartbeatMs: cluster.lease.renewMs,
     statusTtlMs: cluster.lease.ttlMs,
@@ -168,6 +177,7 @@ export function startClusterFeed(options: ClusterFeedOptions): ClusterFeed {
       manager.clear(); // no local interest any more…
       await demand.stop(); // …withdrawn from Redis at once
       await owner.stop(); // frees the lease for another instance
+      socketGate.stop();
       status.stop();
       stopRejections();
       await link.close();

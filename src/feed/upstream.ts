@@ -12,6 +12,7 @@ import {
   type ConnectionStatus,
   type Logger,
   type RejectedRequest,
+  type SocketGate,
   type SubscriptionLists,
 } from './alltick/connection.js';
 import type { MarketEvent, SymbolEntry } from './alltick/protocol.js';
@@ -27,6 +28,8 @@ export interface UpstreamOptions {
   token: string;
   plan: Plan;
   logger?: Logger;
+  /** cluster mode: the token's socket rules kept across instances */
+  socketGate?: SocketGate;
   /** overrides for tests: spacing, heartbeat and reconnect timings */
   timings?: {
     heartbeatIntervalMs?: number;
@@ -187,6 +190,7 @@ export class AllTickUpstream extends EventEmitter<UpstreamEvents> implements Lis
         plan: this.opts.plan,
         index: list.length,
         gate: this.gate,
+        ...(this.opts.socketGate && { socketGate: this.opts.socketGate }),
         ...(this.opts.logger && { logger: this.opts.logger }),
         ...definedOnly(timings),
       });

@@ -19,33 +19,55 @@ const tokenList = z
   .transform((s) => s.split(',').map((t) => t.trim()).filter(Boolean))
   .optional();
 
+/** A JSON object in one variable, validated with `schema`. */
+const jsonObject = <T extends z.ZodType>(schema: T) =>
+  z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+
 /**
  * Upstream timing overrides as JSON, e.g. `{"requestSpacingMs":50,"reconnectGapMs":200}`: for
  * tests and benchmarks that run the server as a process against a fast simulator. Not for AllTick.
  */
-const upstreamTimings = z
-  .string()
-  .transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
-      return z.NEVER;
-    }
-  })
-  .pipe(
-    z
-      .object({
-        heartbeatIntervalMs: positiveMs,
-        requestSpacingMs: positiveMs,
-        subscribeSpacingMs: positiveMs,
-        ackTimeoutMs: positiveMs,
-        reconnectGapMs: positiveMs,
-        maxBackoffMs: positiveMs,
-      })
-      .partial()
-      .strict(),
-  );
+const upstreamTimings = jsonObject(
+  z
+    .object({
+      heartbeatIntervalMs: positiveMs,
+      requestSpacingMs: positiveMs,
+      subscribeSpacingMs: positiveMs,
+      ackTimeoutMs: positiveMs,
+      reconnectGapMs: positiveMs,
+      maxBackoffMs: positiveMs,
+    })
+    .partial()
+    .strict(),
+);
+
+/**
+ * Cluster timing overrides as JSON, e.g. `{"leaseTtlMs":2000,"leaseRenewMs":600}`: for tests that
+ * run several instances and want failovers and expiries to be quick.
+ */
+const clusterTimings = jsonObject(
+  z
+    .object({
+      leaseTtlMs: positiveMs,
+      leaseRenewMs: positiveMs,
+      leaseAcquireMs: positiveMs,
+      demandTtlMs: positiveMs,
+      demandRefreshMs: positiveMs,
+      reconcileMs: positiveMs,
+    })
+    .partial()
+    .strict(),
+);
 
 const envSchema = z.object({
   PORT: port.default(4000),
@@ -59,6 +81,7 @@ const envSchema = z.object({
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
   REDIS_PREFIX: z.string().min(1).default('alltick-graphql:'),
   ALLTICK_TIMINGS: upstreamTimings.optional(),
+  CLUSTER_TIMINGS: clusterTimings.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SIMULATOR_PORT: port.default(7070),
   SIMULATOR_TOKENS: tokenList,

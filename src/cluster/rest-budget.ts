@@ -21,6 +21,7 @@ import {
   type RateLimits,
   type RestLimiter,
 } from '../feed/alltick/rate-limiter.js';
+import type { Logger } from '../logger.js';
 import type { ClusterKeys } from './keys.js';
 
 /**
@@ -87,10 +88,11 @@ export interface SharedRateLimiterOptions {
   keys: ClusterKeys;
   /** the plan's limits (with the arrival-jitter margin already added to the gaps) */
   limits: RateLimits;
-  /** added to the minute window: calls booked 60 s apart may arrive closer together */
+  /** the margin the limits' gaps carry against arrival jitter; also added to the minute window */
   windowMarginMs: number;
   /** longest a call may wait before it is rejected (default 15 s, as the in-process limiter) */
   maxWaitMs?: number;
+  logger: Pick<Logger, 'warn'>;
 }
 
 export class SharedRateLimiter implements RestLimiter {
@@ -103,11 +105,14 @@ export class SharedRateLimiter implements RestLimiter {
   private pausedUntil = 0;
   private queued = 0;
   private readonly counters = { calls: 0, waits: 0, totalWaitMs: 0, rejected: 0 };
+  /** how late after its slot a call may still go: half the margin the gaps carry */
+  private readonly lateToleranceMs: number;
 
   constructor(private readonly opts: SharedRateLimiterOptions) {
     this.scripts = budgetScripts(opts.redis);
     this.maxWaitMs = opts.maxWaitMs ?? 15_000;
     this.windowMs = MINUTE_MS + opts.windowMarginMs;
+    this.lateToleranceMs = opts.windowMarginMs / 2;
     this.fallback = new RateLimiter({ limits: opts.limits, maxWaitMs: this.maxWaitMs });
   }
 
@@ -126,9 +131,12 @@ export class SharedRateLimiter implements RestLimiter {
           throw new RateLimitedError(method, limit as LimitKind, waitMs, `the token's shared REST budget (${limit})`, this.maxWaitMs);
         }
         if (waitMs <= 0) break;
+        const slotAt = Date.now() + waitMs;
         await new Promise((resolve) => setTimeout(resolve, waitMs));
         // a 429 elsewhere while we slept pauses this call too: book again after the pause
-        if ((await this.pauseLeft()) <= 0) break;
+        if ((await this.pauseLeft()) > 0) continue;
+        // late (a busy event loop, a slow answer): going now would crowd the call booked after ours, so book again
+        if (Date.now() - slotAt <= this.lateToleranceMs) break;
       }
       this.counters.calls++;
       const waited = Date.now() - started;
@@ -179,7 +187,8 @@ export class SharedRateLimiter implements RestLimiter {
         `${Date.now()}-${randomBytes(6).toString('hex')}`,
       );
       return [Number(granted), Number(waitMs), String(limit), Number(pausedFor)];
-    } catch {
+    } catch (error) {
+      this.opts.logger.warn({ err: String(error), method }, 'shared REST budget unavailable: this call uses the instance\'s own limiter');
       return null;
     }
   }

@@ -39,6 +39,24 @@ export interface ClusterTimings {
 
 export const DEFAULT_CLUSTER_TIMINGS: ClusterTimings = { lease: DEFAULT_LEASE_TIMINGS, demand: DEFAULT_DEMAND_TIMINGS, reconcileMs: 2000 };
 
+/** The defaults with CLUSTER_TIMINGS applied (tests); a renewal slower than its TTL is refused. */
+export function clusterTimingsFrom(overrides: NonNullable<Config['CLUSTER_TIMINGS']> = {}): ClusterTimings {
+  const d = DEFAULT_CLUSTER_TIMINGS;
+  const timings: ClusterTimings = {
+    lease: {
+      ttlMs: overrides.leaseTtlMs ?? d.lease.ttlMs,
+      renewMs: overrides.leaseRenewMs ?? d.lease.renewMs,
+      acquireMs: overrides.leaseAcquireMs ?? d.lease.acquireMs,
+    },
+    demand: { ttlMs: overrides.demandTtlMs ?? d.demand.ttlMs, refreshMs: overrides.demandRefreshMs ?? d.demand.refreshMs },
+    reconcileMs: overrides.reconcileMs ?? d.reconcileMs,
+  };
+  if (timings.lease.renewMs >= timings.lease.ttlMs || timings.demand.refreshMs >= timings.demand.ttlMs) {
+    throw new RangeError('CLUSTER_TIMINGS: a renewal or refresh must come sooner than its TTL');
+  }
+  return timings;
+}
+
 export interface ClusterFeedOptions {
   config: Config;
   redisUrl: string;
@@ -170,7 +188,7 @@ export function startClusterFeed(options: ClusterFeedOptions): ClusterFeed {
     status,
     instanceId,
     isOwner: () => owner.isOwner,
-    restLimiter: new SharedRateLimiter({ redis: link.cmd, keys, limits: options.restLimits, windowMarginMs: options.restWindowMarginMs }),
+    restLimiter: new SharedRateLimiter({ redis: link.cmd, keys, limits: options.restLimits, windowMarginMs: options.restWindowMarginMs, logger }),
     restChanged: () => status.restChanged(),
     ready: () => status.ready,
     stop: async () => {

@@ -15,7 +15,7 @@ import { SnapshotService } from './snapshots/snapshot-service.js';
 import { AllTickUpstream, type UpstreamOptions } from './upstream.js';
 import { AllTickRestClient } from './alltick/rest.js';
 import type { FeedStatusSource } from './status.js';
-import { startClusterFeed } from '../cluster/start-cluster.js';
+import { clusterTimingsFrom, startClusterFeed } from '../cluster/start-cluster.js';
 
 /** Added to every REST gap of the plan, against arrival jitter. */
 const REST_GAP_MARGIN_MS = 200;
@@ -79,6 +79,7 @@ export async function startFeed({ config, logger, timings }: FeedOptions): Promi
       restLimits,
       restWindowMarginMs: REST_GAP_MARGIN_MS,
       settleMs: SHUTDOWN_SETTLE_MS,
+      cluster: clusterTimingsFrom(config.CLUSTER_TIMINGS),
       ...(upstreamTimings && { timings: upstreamTimings }),
     });
     const rest = new AllTickRestClient({ baseUrl: apiBaseUrl, token, plan, logger, limiter: cluster.restLimiter, onFailure: () => cluster.restChanged() });

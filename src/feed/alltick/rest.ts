@@ -5,6 +5,8 @@
  * The token travels only in the query string and never appears in an error or a log line.
  */
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { AllTickError, redactToken } from './errors.js';
 import type { Plan } from './plans.js';
@@ -246,6 +248,7 @@ export class AllTickRestClient {
     this.limiter = options.limiter ?? new RateLimiter({ limits: options.plan, now: options.now });
     trackRateLimiter(this.limiter); // REST calls and waits in /metrics
     this.onFailure = options.onFailure;
+    if (!options.fetch) warmUpFetch();
   }
 
   status(): RestStatus {
@@ -423,6 +426,28 @@ export class AllTickRestClient {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
+
+let fetchWarm = false;
+
+/**
+ * Node loads fetch's HTTP stack (undici, the llhttp parser) on the first request, which takes
+ * hundreds of ms on a busy machine. One request to a throwaway loopback server loads it now, so
+ * the first AllTick call leaves when the limiter lets it go rather than late, crowding the call
+ * booked after it (with several instances, that call comes from another process).
+ */
+function warmUpFetch(): void {
+  if (fetchWarm) return;
+  fetchWarm = true;
+  const server = createServer((_req, res) => res.end()).listen(0, '127.0.0.1', () => {
+    const { port } = server.address() as AddressInfo;
+    globalThis
+      .fetch(`http://127.0.0.1:${port}/`)
+      .then((r) => r.arrayBuffer())
+      .catch(() => undefined)
+      .finally(() => server.close());
+  });
+  server.unref();
+}
 
 function checkCode(code: string): void {
   if (marketOf(code) === null) throw new Error(`invalid AllTick code ${JSON.stringify(code)}`);

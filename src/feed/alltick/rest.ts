@@ -446,6 +446,7 @@ function warmUpFetch(): void {
       .catch(() => undefined)
       .finally(() => server.close());
   });
+  server.on('error', () => undefined); // no loopback: the first call simply pays the cost
   server.unref();
 }
 

@@ -2,7 +2,7 @@
  * The feed side of the server, wired: the AllTick upstream (or the built-in simulator when no
  * token is configured) → feed manager → last-value cache → bus.
  */
-import type { Config } from '../config.js';
+import { tickTimeWindowOf, type Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { MemoryBus } from '../bus/memory.js';
 import { createSimulator, type Simulator } from '../simulator/server.js';
@@ -82,16 +82,32 @@ export async function startFeed({ config, logger, timings }: FeedOptions): Promi
       cluster: clusterTimingsFrom(config.CLUSTER_TIMINGS),
       ...(upstreamTimings && { timings: upstreamTimings }),
     });
-    const rest = new AllTickRestClient({ baseUrl: apiBaseUrl, token, plan, logger, limiter: cluster.restLimiter, onFailure: () => cluster.restChanged() });
+    const rest = new AllTickRestClient({
+      baseUrl: apiBaseUrl,
+      token,
+      plan,
+      logger,
+      limiter: cluster.restLimiter,
+      maxBodyBytes: config.UPSTREAM_REST_MAX_BYTES,
+      onFailure: () => cluster.restChanged(),
+    });
     return { ...cluster, snapshots: new SnapshotService({ rest }), simulator, rest };
   }
 
   let onRestFailure = () => {};
   const limiter = new RateLimiter({ limits: restLimits });
-  const rest = new AllTickRestClient({ baseUrl: apiBaseUrl, token, plan, logger, limiter, onFailure: () => onRestFailure() });
+  const rest = new AllTickRestClient({ baseUrl: apiBaseUrl, token, plan, logger, limiter, maxBodyBytes: config.UPSTREAM_REST_MAX_BYTES, onFailure: () => onRestFailure() });
   const snapshots = new SnapshotService({ rest });
 
-  const upstream = new AllTickUpstream({ wsBaseUrl, token, plan, logger, ...(upstreamTimings && { timings: upstreamTimings }) });
+  const upstream = new AllTickUpstream({
+    wsBaseUrl,
+    token,
+    plan,
+    logger,
+    subscribeGapMs: config.ALLTICK_SUBSCRIBE_GAP_MS,
+    tickTimeWindow: tickTimeWindowOf(config),
+    ...(upstreamTimings && { timings: upstreamTimings }),
+  });
   const manager = new FeedManager({ sink: upstream, lingerMs: config.LINGER_MS, capacity: upstream.capacity });
   const feed = new MarketFeed(manager, new MemoryBus());
   onRestFailure = () => upstream.restChanged();

@@ -46,7 +46,7 @@ builder.queryField('recentTrades', (t) =>
       `The latest trades of a symbol the server has received (up to ${DEFAULT_TRADES_PER_SYMBOL} kept per symbol), oldest first. ` +
       'Only symbols some client subscribed have trades here.',
     args: { symbol: t.arg.string({ required: true }), limit: t.arg.int({ defaultValue: 50 }) },
-    resolve: (_root, args, ctx) => ctx.feed.trades.recent(parseSymbol(args.symbol), parseArg(limitSchema, args.limit, 'limit')),
+    resolve: (_root, args, ctx) => ctx.feed.trades.recent(parseSymbol(args.symbol, ctx), parseArg(limitSchema, args.limit, 'limit')),
   }),
 );
 
@@ -56,7 +56,7 @@ builder.subscriptionField('trades', (t) =>
     description: 'Every trade of the symbols, in arrival order.',
     args: { symbols: t.arg.stringList({ required: true }) },
     subscribe: async (_root, args, ctx) => {
-      const symbols = parseSymbols(args.symbols, ctx.limits.maxSymbols);
+      const symbols = parseSymbols(args.symbols, ctx);
       await admit(ctx.feed, symbols);
       return feedStream<Trade>({
         name: 'trades',

@@ -24,6 +24,11 @@ export interface SharedSnapshots {
   read(symbols: readonly string[]): Promise<(SymbolSnapshot | undefined)[]>;
 }
 
+/** Cluster mode: the check of the cluster-wide symbol cap a subscribe passes first (throws CapacityError). */
+export interface Admission {
+  admit(symbols: readonly string[]): Promise<void>;
+}
+
 export class MarketFeed {
   readonly cache = new LastValueCache();
   /** recent trades per symbol (recentTrades) */
@@ -35,7 +40,16 @@ export class MarketFeed {
     readonly manager: FeedManager,
     private readonly bus: Bus,
     private readonly shared: SharedSnapshots | null = null,
+    private readonly admission: Admission | null = null,
   ) {}
+
+  /**
+   * Resolves when a subscribe to `symbols` may go ahead; throws CapacityError when the plan cannot
+   * hold them. One instance checks in `watch`; with several, the cap is the cluster's (in Redis).
+   */
+  async admit(symbols: readonly string[]): Promise<void> {
+    await this.admission?.admit(symbols);
+  }
 
   /** Feed one upstream event in: cache it and publish it unless it is stale. */
   ingest(event: MarketEvent): void {

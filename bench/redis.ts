@@ -15,7 +15,7 @@ import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { CATALOGUE } from '../src/feed/alltick/catalogue.js';
 import { createSimulator, type Simulator } from '../src/simulator/server.js';
-import { killAll, spawnInstance, type InstanceProcess } from '../test/instance-process.js';
+import { killAll, spawnInstance, type InstanceProcess } from '../test/support/instance-process.js';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 40);
 const SYMBOLS = Number(process.env.BENCH_SYMBOLS ?? 10);

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { Config } from './config.js';
-import { startFeed, type FeedOptions, type RunningFeed } from './feed/create-feed.js';
+import { startFeed, type FeedOptions, type RunningFeed } from './app/start-feed.js';
 import type { MarketFeed } from './feed/feed.js';
 import type { AllTickUpstream } from './feed/upstream.js';
 import type { Simulator } from './simulator/server.js';

@@ -12,7 +12,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Config } from '../../src/config.js';
 import { quoteView, type QuoteView } from '../../src/feed/cache.js';
-import { startFeed, type FeedOptions } from '../../src/feed/create-feed.js';
+import { startFeed, type FeedOptions } from '../../src/app/start-feed.js';
 import type { Logger } from '../../src/logger.js';
 import { listenBenchServer, type BenchServer } from './types.js';
 

@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Config } from '../../src/config.js';
 import { quoteView, type SymbolSnapshot } from '../../src/feed/cache.js';
-import { startFeed, type FeedOptions } from '../../src/feed/create-feed.js';
+import { startFeed, type FeedOptions } from '../../src/app/start-feed.js';
 import type { Logger } from '../../src/logger.js';
 import { listenBenchServer, type BenchServer } from './types.js';
 

@@ -1,5 +1,5 @@
 import type { SymbolSnapshot } from '../feed/cache.js';
-import type { Bus } from './bus.js';
+import type { Bus } from '../feed/bus.js';
 
 type Listener = (snapshot: SymbolSnapshot) => void;
 

@@ -11,7 +11,7 @@ import type { ClusterKeys } from '../cluster/keys.js';
 import type { RedisLink } from '../cluster/redis-link.js';
 import { decodeJson, tickMessageSchema } from '../cluster/wire.js';
 import type { Logger } from '../logger.js';
-import type { Bus } from './bus.js';
+import type { Bus } from '../feed/bus.js';
 import { MemoryBus } from './memory.js';
 
 export interface RedisBusOptions {

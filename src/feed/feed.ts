@@ -3,7 +3,7 @@
  * `watch`, which takes a lease on symbols and delivers each of their updates until released.
  * Upstream events flow upstream → cache → bus → watchers.
  */
-import type { Bus } from '../bus/bus.js';
+import type { Bus } from './bus.js';
 import type { MarketEvent } from './alltick/protocol.js';
 import { LastValueCache, type SymbolSnapshot } from './cache.js';
 import { LiveCandles } from './candles/live-candles.js';

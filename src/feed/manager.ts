@@ -15,17 +15,9 @@ export interface ListSink {
   setDesired(endpoint: Endpoint, lists: SubscriptionLists): void;
 }
 
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
+// the clock is the protocol client's (src/feed/alltick knows nothing of the manager); re-exported for the rest
+import { systemClock, type Clock } from './alltick/clock.js';
+export { systemClock, type Clock };
 
 export interface FeedManagerOptions {
   sink: ListSink;

@@ -25,7 +25,7 @@ import { ENDPOINT_PATHS, type Endpoint } from './symbols.js';
 import { HEARTBEAT_INTERVAL_MS, REQUEST_SPACING_MS, type Plan } from './plans.js';
 import { AllTickError, redactToken } from './errors.js';
 import { SubscribeScheduler } from './subscribe-scheduler.js';
-import { systemClock } from '../manager.js';
+import { systemClock } from './clock.js';
 import { ListLedger } from './list-ledger.js';
 import type { LogSink } from '../../logger.js';
 

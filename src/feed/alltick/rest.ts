@@ -24,7 +24,6 @@ import {
   tickTimeValue,
 } from './protocol.js';
 import { BATCH_KLINE_METHOD, RateLimiter, type RestLimiter } from './rate-limiter.js';
-import { trackRateLimiter } from '../../metrics/process-metrics.js';
 import { ENDPOINT_PATHS, endpointOf, isStockMarket, marketOf, type Endpoint } from './symbols.js';
 import type { LogSink } from '../../logger.js';
 
@@ -286,7 +285,6 @@ export class AllTickRestClient {
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_REST_MAX_BYTES;
     this.logger = options.logger;
     this.limiter = options.limiter ?? new RateLimiter({ limits: options.plan, now: options.now });
-    trackRateLimiter(this.limiter); // REST calls and waits in /metrics
     this.onFailure = options.onFailure;
     if (!options.fetch) warmUpFetch();
   }

@@ -8,7 +8,7 @@
  * ones already waiting, so every change reaches upstream within (waiting lists + 1) × gap.
  * Pure logic: the clock is injected.
  */
-import type { Clock } from '../manager.js';
+import type { Clock } from './clock.js';
 
 export interface ScheduledList {
   /** when the connection could send this list (its own 1 s spacing, a retry wait); Infinity while it cannot */

@@ -7,11 +7,12 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Repeater } from 'graphql-yoga';
 import { AllTickRestClient } from '../../../src/feed/alltick/rest.js';
 import { PLANS } from '../../../src/feed/alltick/plans.js';
+import { RateLimiter } from '../../../src/feed/alltick/rate-limiter.js';
 import type { Trade } from '../../../src/feed/alltick/protocol.js';
 import { MarketFeed } from '../../../src/feed/feed.js';
 import { FeedManager } from '../../../src/feed/manager.js';
 import { MemoryBus } from '../../../src/bus/memory.js';
-import { markReceived, processRegistry } from '../../../src/metrics/process-metrics.js';
+import { markReceived, processRegistry, trackRateLimiter } from '../../../src/metrics/process-metrics.js';
 import { quoteStream } from '../../../src/schema/quote-stream.js';
 import { collect, dispose, QUOTES_SUBSCRIPTION, sseClient, startStack, wsClient, type Stack } from '../../support/helpers.js';
 
@@ -145,7 +146,10 @@ describe('/metrics on a running server', () => {
 
   it('counts REST calls and rate-limit waits', async () => {
     const before = await scrape(stack);
-    const rest = new AllTickRestClient({ baseUrl: stack.sim.httpUrl, token: TOKEN, plan: PLANS.premium });
+    // the composition root (src/app/start-feed.ts) tracks the limiter of the server's client the same way
+    const limiter = new RateLimiter({ limits: PLANS.premium });
+    trackRateLimiter(limiter);
+    const rest = new AllTickRestClient({ baseUrl: stack.sim.httpUrl, token: TOKEN, plan: PLANS.premium, limiter });
     // the same method twice at once: the second waits for the plan's per-method gap (100 ms)
     await Promise.all([rest.tradeTicks(['AAPL.US']), rest.tradeTicks(['700.HK'])]);
     const after = await scrape(stack);

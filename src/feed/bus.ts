@@ -1,4 +1,5 @@
-import type { SymbolSnapshot } from '../feed/cache.js';
+// The interface lives with the feed that uses it; src/bus/ holds its implementations (memory, Redis).
+import type { SymbolSnapshot } from './cache.js';
 
 /** Carries each symbol's new snapshot from the feed to the subscribers of that symbol. */
 export interface Bus {

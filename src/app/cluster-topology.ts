@@ -1,5 +1,5 @@
 /**
- * Cluster mode (REDIS_URL set), wired: every instance keeps its own feed manager (ref counts,
+ * The cluster topology (REDIS_URL set), wired from the parts in src/cluster/: every instance keeps its own feed manager (ref counts,
  * linger) whose lists become its demand in Redis; one instance at a time holds the lease and runs
  * the AllTick upstream for the union of all demand; every instance, the owner included, receives
  * events from Redis into its local MarketFeed and fans them out to its own clients.
@@ -16,19 +16,18 @@ import { FeedManager, SymbolRejectedError } from '../feed/manager.js';
 import type { RestStatus } from '../feed/alltick/rest.js';
 import type { RateLimits, RestLimiter } from '../feed/alltick/rate-limiter.js';
 import { AllTickUpstream, type UpstreamOptions } from '../feed/upstream.js';
-import type { FeedStatusSource } from '../feed/status.js';
-import type { Simulator } from '../simulator/server.js';
-import { ClusterStatus } from './cluster-status.js';
-import { DEFAULT_DEMAND_TIMINGS, DemandPublisher, type DemandTimings } from './demand.js';
-import { clusterKeys } from './keys.js';
-import { DEFAULT_LEASE_TIMINGS, OwnerLease, type LeaseTimings } from './lease.js';
-import { UpstreamOwner } from './owner.js';
-import { RedisLink } from './redis-link.js';
-import { SharedRateLimiter } from './rest-budget.js';
-import { ClusterSymbolCap } from './symbol-cap.js';
-import { ClusterSocketGate } from './socket-gate.js';
-import { eventsOf, SharedCache } from './shared-cache.js';
-import { decodeJson, rejectionSchema } from './wire.js';
+import { ClusterStatus } from '../cluster/cluster-status.js';
+import { DEFAULT_DEMAND_TIMINGS, DemandPublisher, type DemandTimings } from '../cluster/demand.js';
+import { clusterKeys } from '../cluster/keys.js';
+import { DEFAULT_LEASE_TIMINGS, OwnerLease, type LeaseTimings } from '../cluster/lease.js';
+import { UpstreamOwner } from '../cluster/owner.js';
+import { RedisLink } from '../cluster/redis-link.js';
+import { SharedRateLimiter } from '../cluster/rest-budget.js';
+import { ClusterSymbolCap } from '../cluster/symbol-cap.js';
+import { ClusterSocketGate } from '../cluster/socket-gate.js';
+import { eventsOf, SharedCache } from '../cluster/shared-cache.js';
+import { decodeJson, rejectionSchema } from '../cluster/wire.js';
+import type { Topology } from './topology.js';
 
 export interface ClusterTimings {
   lease: LeaseTimings;
@@ -63,7 +62,6 @@ export interface ClusterFeedOptions {
   logger: Logger;
   wsBaseUrl: string;
   token: string;
-  simulator: Simulator | null;
   /** this instance's AllTick REST client (its health shows in feedStatus.rest) */
   rest: { status(): RestStatus };
   /** the plan's REST limits, kept for the whole cluster in Redis */
@@ -75,20 +73,12 @@ export interface ClusterFeedOptions {
   settleMs: number;
 }
 
-export interface ClusterFeed {
-  feed: MarketFeed;
-  manager: FeedManager;
-  upstream: AllTickUpstream;
-  status: FeedStatusSource;
+export interface ClusterFeed extends Topology {
   instanceId: string;
   /** true while this instance holds the upstream lease */
   isOwner(): boolean;
   /** the REST budget of the token, shared by every instance through Redis */
   restLimiter: RestLimiter;
-  /** the REST client's status changed */
-  restChanged(): void;
-  ready(): boolean;
-  stop(): Promise<void>;
 }
 
 export function startClusterFeed(options: ClusterFeedOptions): ClusterFeed {
@@ -208,7 +198,6 @@ export function startClusterFeed(options: ClusterFeedOptions): ClusterFeed {
       status.stop();
       stopRejections();
       await link.close();
-      await options.simulator?.close();
     },
   };
 }

@@ -3,7 +3,7 @@
  * when no token is configured), builds the AllTick REST client, and starts one of the two
  * topologies — single instance (single-instance.ts) or cluster through Redis (cluster-topology.ts).
  * Stop order lives here: the topology first (demand withdrawn, sockets closed), then the simulator.
- * src/server.ts puts the HTTP side in front of this.
+ * server.ts puts the HTTP side in front of this.
  */
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';

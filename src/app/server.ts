@@ -1,26 +1,28 @@
 /**
- * The server: one http.Server carries GraphQL over HTTP and SSE, GraphiQL (Yoga), graphql-ws on
- * the same port and path, /health, /ready, /metrics and the dashboard at /. `startServer` returns
- * a handle whose `stop()` shuts everything down in order.
+ * The composition root of the whole server (src/main.ts starts it): the feed side from
+ * start-feed.ts, then the HTTP side in front of it. One http.Server carries GraphQL over HTTP
+ * and SSE, GraphiQL (Yoga), graphql-ws on the same port and path, /health, /ready, /metrics and
+ * the dashboard at /. `startServer` returns a handle whose `stop()` shuts everything down in
+ * order: clients first (graphql-ws 1001, SSE ends), then the feed (start-feed.ts), then metrics.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { YogaServerInstance } from 'graphql-yoga';
-import type { Config } from './config.js';
-import { startFeed, type FeedOptions, type RunningFeed } from './app/start-feed.js';
-import type { MarketFeed } from './feed/feed.js';
-import type { AllTickUpstream } from './feed/upstream.js';
-import type { Simulator } from './simulator/server.js';
-import { createYogaApp, HEALTH_PATH, READY_PATH } from './http/yoga.js';
-import { METRICS_PATH } from './http/use-metrics.js';
-import { attachGraphQLWs } from './http/graphql-ws.js';
-import { ClientGuards } from './http/client-guards.js';
-import { guardHttp } from './http/guard-http.js';
-import { createWsGuards } from './http/ws-guards.js';
-import { FanoutRegistry } from './http/fanout/registry.js';
-import type { Context } from './schema/context.js';
-import { createLogger, type Logger } from './logger.js';
-import { ServerMetrics } from './metrics/server-metrics.js';
+import type { Config } from '../config.js';
+import { startFeed, type FeedOptions, type RunningFeed } from './start-feed.js';
+import type { MarketFeed } from '../feed/feed.js';
+import type { AllTickUpstream } from '../feed/upstream.js';
+import type { Simulator } from '../simulator/server.js';
+import { createYogaApp, HEALTH_PATH, READY_PATH } from '../http/yoga.js';
+import { METRICS_PATH } from '../http/use-metrics.js';
+import { attachGraphQLWs } from '../http/graphql-ws.js';
+import { ClientGuards } from '../http/client-guards.js';
+import { guardHttp } from '../http/guard-http.js';
+import { createWsGuards } from '../http/ws-guards.js';
+import { FanoutRegistry } from '../http/fanout/registry.js';
+import type { Context } from '../schema/context.js';
+import { createLogger, type Logger } from '../logger.js';
+import { ServerMetrics } from '../metrics/server-metrics.js';
 
 export interface ServerOptions {
   config: Config;

@@ -1,5 +1,5 @@
 /** The shared REST loader: one batch for keys of several requests, one batch in flight at a time, TTL, failures not kept. */
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { requestLoader, sharedLoader } from '../../../../src/feed/snapshots/shared-loader.js';
 
 function recording(delayMs = 20) {
@@ -14,20 +14,31 @@ function recording(delayMs = 20) {
   return { batches, batch, failNext: () => (fail = true), recover: () => (fail = false) };
 }
 
+/** Runs the fake timers until nothing is pending, then hands back `promise` (settled by then). */
+async function withTimers<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {}); // the caller sees the rejection; this only keeps it from counting as unhandled meanwhile
+  await vi.runAllTimersAsync();
+  return promise;
+}
+
 describe('sharedLoader', () => {
+  // the batches take (fake) time, so the tests say exactly when each request comes
+  beforeEach(() => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] }));
+  afterEach(() => vi.useRealTimers());
+
   it('merges the keys of several requests asked together into one batch, and reuses answers within the TTL', async () => {
     let now = 1_000;
     const r = recording();
     const shared = sharedLoader(r.batch, { ttlMs: 1_000, now: () => now });
     const [a, b] = [requestLoader(shared), requestLoader(shared)];
-    expect(await Promise.all([a.load('AAPL.US'), b.load('EURUSD'), b.load('AAPL.US')])).toEqual(['v:AAPL.US', 'v:EURUSD', 'v:AAPL.US']);
+    expect(await withTimers(Promise.all([a.load('AAPL.US'), b.load('EURUSD'), b.load('AAPL.US')]))).toEqual(['v:AAPL.US', 'v:EURUSD', 'v:AAPL.US']);
     expect(r.batches).toEqual([['AAPL.US', 'EURUSD']]);
 
     now += 500;
-    await requestLoader(shared).load('EURUSD'); // cached
+    await withTimers(requestLoader(shared).load('EURUSD')); // cached
     expect(r.batches).toHaveLength(1);
     now += 1_000;
-    await requestLoader(shared).load('EURUSD'); // expired
+    await withTimers(requestLoader(shared).load('EURUSD')); // expired
     expect(r.batches).toHaveLength(2);
   });
 
@@ -35,11 +46,13 @@ describe('sharedLoader', () => {
     const r = recording(50);
     const shared = sharedLoader(r.batch, { ttlMs: 1_000 });
     const first = requestLoader(shared).load('A');
-    await new Promise((resolve) => setTimeout(resolve, 15)); // the first batch is out now
-    const later = ['B', 'C', 'D'].map(async (k, i) => {
-      await new Promise((resolve) => setTimeout(resolve, i * 10));
-      return requestLoader(shared).load(k);
-    });
+    await vi.advanceTimersByTimeAsync(15); // the first batch is out now
+    const later: Promise<string>[] = [];
+    for (const k of ['B', 'C', 'D']) {
+      later.push(requestLoader(shared).load(k)); // at 15, 25 and 35 ms: all before the first batch is back (50 ms)
+      await vi.advanceTimersByTimeAsync(10);
+    }
+    await vi.advanceTimersByTimeAsync(100);
     await Promise.all([first, ...later]);
     expect(r.batches).toEqual([['A'], ['B', 'C', 'D']]);
   });
@@ -49,9 +62,9 @@ describe('sharedLoader', () => {
     const shared = sharedLoader(r.batch, { ttlMs: 60_000 });
     const request = requestLoader(shared); // a long-lived (subscription) context
     r.failNext();
-    await expect(request.load('GOLD')).rejects.toThrow('upstream down');
+    await expect(withTimers(request.load('GOLD'))).rejects.toThrow('upstream down');
     r.recover();
-    expect(await request.load('GOLD')).toBe('v:GOLD');
+    expect(await withTimers(request.load('GOLD'))).toBe('v:GOLD');
     expect(r.batches).toEqual([['GOLD'], ['GOLD']]);
   });
 });

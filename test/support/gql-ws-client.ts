@@ -36,11 +36,34 @@ export class GqlWsClient {
     });
     const client = new GqlWsClient(ws);
     ws.send(JSON.stringify({ type: 'connection_init' }));
-    await new Promise<void>((resolve) => {
-      const check = () => (client.messages.some((m) => m.type === 'connection_ack') ? resolve() : setTimeout(check, 5));
-      check();
-    });
+    await client.message((m) => m.type === 'connection_ack');
     return client;
+  }
+
+  /** The first message, already received or still to come, that `matches`; rejects if the socket closes first. */
+  message(matches: (m: ProtocolMessage) => boolean): Promise<ProtocolMessage> {
+    const found = this.messages.find(matches);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      // registered after the constructor's listener: the message is in `messages` by now
+      const onMessage = () => {
+        const latest = this.messages.at(-1)!;
+        if (matches(latest)) {
+          off();
+          resolve(latest);
+        }
+      };
+      const onClose = () => {
+        off();
+        reject(new Error('the socket closed before the message came'));
+      };
+      const off = () => {
+        this.ws.off('message', onMessage);
+        this.ws.off('close', onClose);
+      };
+      this.ws.on('message', onMessage);
+      this.ws.once('close', onClose);
+    });
   }
 
   subscribe(id: string, query: string, variables?: Record<string, unknown>): void {

@@ -3,6 +3,7 @@
  * and a collector that reads a subscription in the background. Everything made is disposed by
  * `dispose()` (call it in afterEach).
  */
+import { expect, vi } from 'vitest';
 import WebSocket from 'ws';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import { createClient as createSseClient } from 'graphql-sse';
@@ -50,9 +51,8 @@ export async function startStack(
   const server = await startServer({ config, logger: options.logger ?? createLogger('silent'), timings: { ...FAST, ...options.timings } });
   disposers.push(() => server.stop());
   // the upstream counts as connected once AllTick answered a request on it: tests start from a live
-  // feed (tests of a broken upstream just begin after a short wait)
-  const deadline = Date.now() + 3000;
-  while (!config.REDIS_URL && !server.upstream.connected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  // feed (tests of a broken upstream just begin after at most 3 s)
+  if (!config.REDIS_URL) await vi.waitFor(() => expect(server.upstream.connected).toBe(true), { timeout: 3000, interval: 10 }).catch(() => {});
   const url = `http://127.0.0.1:${server.port}/graphql`;
   return { sim, server, url, wsUrl: url.replace('http', 'ws') };
 }

@@ -9,6 +9,7 @@ import { Cmd } from '../../../src/feed/alltick/protocol.js';
 import { endpointOf, ENDPOINTS } from '../../../src/feed/alltick/symbols.js';
 import { createRng } from '../../../src/simulator/random.js';
 import { collect, dispose, gql, QUOTES_SUBSCRIPTION, startStack, wsClient, type Collector, type QuoteData } from '../../support/helpers.js';
+import { elapse } from '../../support/time.js';
 
 afterEach(dispose);
 
@@ -52,7 +53,7 @@ describe('fault: upstream sockets killed repeatedly under 200 subscriptions', ()
     const wanted = [...new Set(subs.flatMap((s) => s.symbols))];
     let killed = 0;
     for (let k = 0; k < KILLS; k++) {
-      await new Promise((r) => setTimeout(r, KILL_EVERY_MS));
+      await elapse(KILL_EVERY_MS, 'ticks flow between the kills');
       for (const symbol of wanted.slice(0, 10)) stack.sim.pushTrade(symbol);
       killed += stack.sim.killConnections();
     }

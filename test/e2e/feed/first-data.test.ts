@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { COLD_SYMBOLS, measureFirstData, startBasicStack, type FirstDataStack } from '../../../bench/first-data.js';
 import { collect, dispose, gql, sseClient, startStack, wsClient } from '../../support/helpers.js';
 import { closeAll, GqlWsClient } from '../../support/gql-ws-client.js';
+import { elapse } from '../../support/time.js';
 
 let basic: FirstDataStack | null = null;
 afterEach(async () => {
@@ -91,7 +92,7 @@ describe('cold symbols: first data from REST', () => {
     await vi.waitFor(() => expect(stack.sim.sessions({ endpoint: 'quote' })[0]?.tradeList).toEqual([])); // after the linger
     expect(stack.server.feed.snapshot('ETHUSDT')?.trade?.price).toBe('3000.00'); // the cache still has the old value
 
-    await new Promise((r) => setTimeout(r, 1100)); // REST answers are reused for 1 s: let the first read's expire
+    await elapse(1100, 'REST answers are reused for 1 s: the first read\'s expires');
     const now = stack.sim.pushTrade('ETHUSDT', { price: '3100.00' }).data; // nobody streams it: only REST knows
     const second = collect<R>(wsClient(stack).iterate({ query: QUOTES, variables: { symbols: ['ETHUSDT'], depth: 1 } }) as AsyncIterableIterator<R>);
     await vi.waitFor(() => expect(second.items.length).toBeGreaterThan(0), { timeout: 5000 });
@@ -100,7 +101,7 @@ describe('cold symbols: first data from REST', () => {
     await vi.waitFor(() => expect(stack.sim.sessions({ endpoint: 'quote' })[0]?.depthList).toEqual([]));
 
     // the same for an order-book subscription: the current book from REST, or the cached one when REST has nothing newer
-    await new Promise((r) => setTimeout(r, 1100)); // as above
+    await elapse(1100, 'REST answers are reused for 1 s: the last read\'s expires');
     const book = stack.sim.pushDepth('ETHUSDT').data;
     type B = { data?: { orderBook: { seq: string } } };
     const books = collect<B>(wsClient(stack).iterate({ query: 'subscription { orderBook(symbol: "ETHUSDT", depth: 1) { seq } }' }) as AsyncIterableIterator<B>);

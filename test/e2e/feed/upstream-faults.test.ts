@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Cmd } from '../../../src/feed/alltick/protocol.js';
 import { collect, dispose, gql, QUOTES_SUBSCRIPTION, startStack, wsClient, type QuoteData, type Stack } from '../../support/helpers.js';
+import { quietFor } from '../../support/time.js';
 
 afterEach(dispose);
 
@@ -152,7 +153,7 @@ describe('connection-level faults', () => {
     stack.sim.failCode('GOLD', 605);
     const sub = subscribe(stack, ['GOLD'], 1);
     await vi.waitFor(() => expect(stack.sim.record.framesOf(Cmd.SubscribeTrade, 'quote').length).toBeGreaterThanOrEqual(2), { timeout: 5000 });
-    await new Promise((r) => setTimeout(r, 1500));
+    await quietFor(1500, 'no hammering: the retries back off');
     // spacing is 50 ms: a hammering client would have sent ~30 requests by now
     const attempts = stack.sim.record.framesOf(Cmd.SubscribeTrade, 'quote').length;
     expect(attempts).toBeLessThanOrEqual(8);

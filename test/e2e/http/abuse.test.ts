@@ -18,6 +18,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createSimulator, type Simulator } from '../../../src/simulator/server.js';
 import { killAll, spawnInstance } from '../../support/instance-process.js';
 import { closeAll, GqlWsClient } from '../../support/gql-ws-client.js';
+import { elapse } from '../../support/time.js';
 
 let sim: Simulator | undefined;
 afterAll(async () => {
@@ -70,7 +71,7 @@ describe('abuse', () => {
     for (const { body } of abusiveBodies(18)) await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then((r) => r.arrayBuffer());
     const warmWs = await GqlWsClient.connect(server.wsUrl);
     warmWs.subscribe('warm', wsMessage(0).query, wsMessage(0).variables);
-    while (!warmWs.messages.some((m) => m.id === 'warm')) await new Promise((r) => setTimeout(r, 5));
+    await warmWs.message((m) => m.id === 'warm');
     warmWs.ws.close();
     await fetch(`${server.base}/health`).then((r) => r.arrayBuffer());
     const idleRss = rssOf(server.pid);
@@ -86,7 +87,7 @@ describe('abuse', () => {
         healthMs.push(performance.now() - started);
         expect(res.status).toBe(200);
         peakRss = Math.max(peakRss, rssOf(server.pid));
-        await new Promise((r) => setTimeout(r, 50));
+        await elapse(50, 'the health probe\'s pace');
       }
     })();
 
@@ -105,8 +106,7 @@ describe('abuse', () => {
       const client = await GqlWsClient.connect(server.wsUrl);
       for (let i = 0; i < 50; i++) {
         client.subscribe(String(i), wsMessage(i).query, wsMessage(i).variables);
-        let answer: { type: string; payload?: any } | undefined;
-        while (!(answer = client.messages.find((m) => m.id === String(i) && (m.type === 'error' || m.type === 'next')))) await new Promise((r) => setTimeout(r, 5));
+        const answer = await client.message((m) => m.id === String(i) && (m.type === 'error' || m.type === 'next'));
         const errors = answer.type === 'error' ? answer.payload : answer.payload?.errors;
         note('graphql-ws list variable', errors?.[0]?.extensions?.code);
       }

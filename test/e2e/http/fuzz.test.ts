@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { createRng, type Rng } from '../../../src/simulator/random.js';
 import { collect, dispose, QUOTES_SUBSCRIPTION, startStack, wsClient, type QuoteData, type Stack } from '../../support/helpers.js';
+import { elapse } from '../../support/time.js';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -93,7 +94,7 @@ async function randomHttp(stack: Stack, rng: Rng): Promise<{ status: number; bod
     if (sse && res.headers.get('content-type')?.includes('text/event-stream')) {
       // read the first event (data or an error), then hang up
       const reader = res.body!.getReader();
-      const first = await Promise.race([reader.read(), new Promise((r) => setTimeout(r, 50))]);
+      const first = await Promise.race([reader.read(), elapse(50, 'a stream need not answer at once: read for at most 50 ms')]);
       controller.abort();
       await reader.cancel().catch(() => {});
       return { status: res.status, body: first ? 'sse' : 'sse-idle', kind, request };
@@ -174,7 +175,7 @@ describe(`fuzz (seed ${SEED})`, () => {
             () => Buffer.from([rng.int(0, 255), rng.int(0, 255), 0, 0xff]),
           ])();
           ws.send(message);
-          await new Promise((r) => setTimeout(r, rng.int(0, 3)));
+          await elapse(rng.int(0, 3), 'random gaps between hostile messages');
         }
         ws.close();
       }
@@ -202,7 +203,7 @@ describe(`fuzz (seed ${SEED})`, () => {
     for (let i = 0; i < 1000; i++) {
       const text = rng.chance(0.15) ? mutate(rng, JSON.stringify(pick(rng, pushes)())) : JSON.stringify(pick(rng, pushes)());
       stack.sim.sendRaw(text);
-      if (i % 100 === 0) await new Promise((r) => setTimeout(r, 5));
+      if (i % 100 === 0) await elapse(5, 'the server reads between bursts of upstream frames');
     }
     await vi.waitFor(() => expect(stack.server.upstream.counters.framesIn).toBeGreaterThanOrEqual(1000), { timeout: 10_000 });
     expect(stack.server.upstream.counters.invalidFrames).toBeGreaterThan(100);

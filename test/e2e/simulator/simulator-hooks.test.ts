@@ -6,8 +6,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { Cmd } from '../../../src/feed/alltick/protocol.js';
 import { refusedUpgrade } from '../../support/raw-client.js';
 import { ackOf, codes, connect, start, urlOf } from '../../support/sim-fixture.js';
+import { elapse, quietFor } from '../../support/time.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('connection hooks', () => {
   it('killConnections drops matching sockets abruptly (1006) and keeps them in allSessions', async () => {
@@ -31,7 +31,7 @@ describe('connection hooks', () => {
     sim.refuseConnections(0);
     await connect(sim, 'quote');
     sim.refuseConnections(100);
-    await sleep(120);
+    await elapse(120, 'the refusal window (100 ms) ends');
     await connect(sim, 'stock');
     expect(sim.record.upgrades.map((u) => [u.endpoint, u.status, u.outcome])).toEqual([
       ['stock', 429, 'refused'],
@@ -81,7 +81,7 @@ describe('ack hooks', () => {
     c.request(Cmd.SubscribeTrade, codes('AAPL.US'));
     c.request(Cmd.Heartbeat, {});
     await vi.waitFor(() => expect(sim.sessions()[0]!.tradeList).toEqual(['AAPL.US']));
-    await sleep(50);
+    await quietFor(50, 'acks are withheld: no frame comes');
     expect(c.frames).toEqual([]);
     sim.setAckMode('normal');
     const r = c.request(Cmd.Heartbeat, {});
@@ -161,7 +161,7 @@ describe('record', () => {
     expect(sim.record.framesOf(Cmd.Heartbeat, 'stock')).toHaveLength(1);
     c.close();
     await sim.waitFor('close');
-    await sleep(60);
+    await elapse(60, 'the reconnect comes a while after the close');
     await connect(sim, 'stock');
     const [first, second] = sim.record.connectionsOf('stock');
     expect(first!.closedAt).toBeDefined();

@@ -5,6 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { Cmd } from '../../../src/feed/alltick/protocol.js';
 import { refusedUpgrade, type Frame, type RawClient } from '../../support/raw-client.js';
 import { ackOf, codes, connect, start, urlOf } from '../../support/sim-fixture.js';
+import { elapse, quietFor } from '../../support/time.js';
 
 const pushOf = (cmd: number, code: string) => (f: Frame) => f.cmd_id === cmd && (f.data as { code?: string }).code === code;
 
@@ -212,7 +213,7 @@ describe('request spacing', () => {
     const first = await ask(c, Cmd.SubscribeTrade, codes('AAPL.US'));
     expect(await ask(c, Cmd.SubscribeTrade, codes('MSFT.US'))).toMatchObject({ ret: 605, msg: 'too many requests', cmd_id: 22005 });
     expect(sim.sessions()[0]!.tradeList).toEqual(['AAPL.US']);
-    await new Promise((r) => setTimeout(r, 420 - (Date.now() - sim.record.frames[0]!.at)));
+    await elapse(420 - (Date.now() - sim.record.frames[0]!.at), 'the spacing window (400 ms) of the first request ends');
     expect(await ask(c, Cmd.SubscribeTrade, codes('MSFT.US'))).toMatchObject({ ret: 200 });
     expect(sim.sessions()[0]!.tradeList).toEqual(['MSFT.US']);
     expect(sim.record.spacingViolations).toBe(1);
@@ -258,7 +259,7 @@ describe('heartbeat timeout', () => {
         return info;
       });
       expect(silentInfo.closedAt! - silentInfo.openedAt).toBeGreaterThanOrEqual(390);
-      await new Promise((r) => setTimeout(r, 200));
+      await quietFor(200, 'the silent session is not replaced');
       expect(sim.sessions().map((s) => s.endpoint)).toEqual(['quote']);
     } finally {
       clearInterval(timer);
@@ -371,14 +372,14 @@ describe('pushes', () => {
   it('generates nothing while nobody is subscribed, and stops on pause', async () => {
     const sim = await start({ ticksPerSecond: 200 });
     const c = await connect(sim);
-    await new Promise((r) => setTimeout(r, 100));
+    await quietFor(100, 'no ticks while nobody is subscribed');
     expect(c.frames).toEqual([]);
     await ask(c, Cmd.SubscribeTrade, codes('AAPL.US'));
     await c.waitFor((f) => f.cmd_id === Cmd.TradePush);
     sim.pause();
     await ask(c, Cmd.Heartbeat, {}); // its ack comes after every push sent before the pause
     const count = c.frames.length;
-    await new Promise((r) => setTimeout(r, 150));
+    await quietFor(150, 'no ticks while paused');
     expect(c.frames.length).toBe(count);
     sim.resume();
     await c.waitFor((f) => f.cmd_id === Cmd.TradePush, { from: count });

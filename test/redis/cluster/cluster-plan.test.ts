@@ -15,6 +15,7 @@ import { createSimulator, type Simulator } from '../../../src/simulator/server.j
 import type { SimulatorOptions } from '../../../src/simulator/options.js';
 import { collect, dispose, FAST, type Collector, type QuoteData } from '../../support/helpers.js';
 import { killAll, spawnInstance, type InstanceProcess } from '../../support/instance-process.js';
+import { elapse, quietFor } from '../../support/time.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -109,7 +110,6 @@ const ticking = (sub: Collector<Result>, symbols: string[], since: number) => {
   return symbols.filter((s) => got.has(s));
 };
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** upstream timings of these tests: short spacing, a reconnect gap long enough to measure */
 const GAP_MS = 1500;
 const SLOT_MS = 250;
@@ -141,7 +141,7 @@ describe('the plan is one budget for the whole cluster', () => {
     try {
       // the lease runs out (2 s): the other instance takes it, but opens nothing while the frozen sockets may be open
       await vi.waitFor(async () => expect(await ownerIndex(cluster)).toBe(other), { timeout: 10_000, interval: 100 });
-      await sleep(1500);
+      await quietFor(1500, 'the new owner opens no socket while the frozen owner\'s may still be open');
       expect(cluster.sim.allSessions().filter((s) => s.closedAt === undefined)).toHaveLength(2);
       expect(cluster.sim.record.upgrades.filter((u) => u.outcome !== 'accepted')).toEqual([]);
     } finally {
@@ -173,8 +173,8 @@ describe('the plan is one budget for the whole cluster', () => {
     try {
       await vi.waitFor(() => expect(before.items.length).toBeGreaterThan(5), { timeout: 5000 });
       const stopping = leaving.kill('SIGTERM');
-      while (!before.done) await sleep(5); // the client is told (1001)…
-      await sleep(300); // …and is back on the other instance a moment later (a client's reconnect)
+      await vi.waitFor(() => expect(before.done).toBe(true)); // the client is told (1001)…
+      await elapse(300, 'a client\'s reconnect delay'); // …and is back on the other instance a moment later
       after = subscribe(staying, [symbol]);
       await stopping;
       const oldSession = cluster.sim.allSessions({ endpoint: 'quote' })[0]!.id;
@@ -182,7 +182,7 @@ describe('the plan is one budget for the whole cluster', () => {
         const fresh = cluster.sim.sessions({ endpoint: 'quote' }).find((s) => s.id !== oldSession);
         expect(fresh?.tradeList).toEqual([symbol]);
       }, { timeout: 10_000 });
-      await sleep(500);
+      await elapse(500, 'trades keep coming on the new session');
     } finally {
       clearInterval(pusher);
     }

@@ -16,6 +16,7 @@ import { SharedCache } from '../../../src/cluster/shared-cache.js';
 import type { Trade } from '../../../src/feed/alltick/protocol.js';
 import { createLogger } from '../../../src/logger.js';
 import { collect, dispose, startStack, wsClient, type QuoteData } from '../../support/helpers.js';
+import { quietFor } from '../../support/time.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RUN = `test-${randomBytes(4).toString('hex')}`;
@@ -34,6 +35,11 @@ async function newLink(url = REDIS_URL): Promise<RedisLink> {
   links.push(link);
   expect(await link.waitAttached(5000)).toBe(true);
   return link;
+}
+
+/** Resolves once Redis counts a subscriber on `channel` (a SUBSCRIBE is asynchronous). */
+async function listening(link: RedisLink, channel: string): Promise<void> {
+  await vi.waitFor(async () => expect((await link.cmd.pubsub('NUMSUB', channel))[1]).toBeGreaterThan(0), { interval: 10 });
 }
 
 const trade = (seq: string, time: number, price = '1.00'): Trade => ({
@@ -87,7 +93,7 @@ describe('lease', () => {
     leases.forEach((l) => l.start());
 
     await vi.waitFor(() => expect(acquired).toHaveLength(1));
-    await new Promise((r) => setTimeout(r, 3 * timings.ttlMs)); // renewals keep it: nobody else gets it
+    await quietFor(3 * timings.ttlMs, 'renewals keep it: nobody else gets it');
     expect(acquired).toHaveLength(1);
     const first = acquired[0]!;
     const holder = leases.findIndex((l) => l.current?.value === first.value);
@@ -125,7 +131,7 @@ describe('shared cache', () => {
     });
     const received: string[] = [];
     const stop = link.listen(keys.ticks('AAPL.US'), (text) => received.push(JSON.parse(text).event.seq));
-    await new Promise((r) => setTimeout(r, 50));
+    await listening(link, keys.ticks('AAPL.US'));
     const cache = new SharedCache(link.cmd, keys);
 
     expect(await cache.publish(held, trade('1000000000000005', 2000, '10.5'))).toBe('published');
@@ -149,7 +155,7 @@ describe('demand', () => {
     const [a, b, reader] = [await newLink(), await newLink(), await newLink()];
     const notices: string[] = [];
     reader.listen(keys.demandChanged, (id) => notices.push(id));
-    await new Promise((r) => setTimeout(r, 50));
+    await listening(reader, keys.demandChanged);
     const pa = new DemandPublisher(a, keys, 'a', timings, logger);
     const pb = new DemandPublisher(b, keys, 'b', timings, logger);
     pa.start();
@@ -168,7 +174,7 @@ describe('demand', () => {
     });
     expect(notices).toEqual(expect.arrayContaining(['a', 'b']));
     const noticesBefore = notices.length;
-    await new Promise((r) => setTimeout(r, 3 * timings.refreshMs)); // refreshes of unchanged demand are silent
+    await quietFor(3 * timings.refreshMs, 'refreshes of unchanged demand are silent');
     expect(notices).toHaveLength(noticesBefore);
 
     await pa.stop();

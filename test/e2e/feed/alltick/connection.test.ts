@@ -7,6 +7,7 @@ import { AllTickConnection, type ConnectionOptions, type RejectedRequest } from 
 import { Cmd, type MarketEvent } from '../../../../src/feed/alltick/protocol.js';
 import { PLANS } from '../../../../src/feed/alltick/plans.js';
 import { createSimulator, type Simulator, type SimulatorOptions } from '../../../../src/simulator/server.js';
+import { elapse, quietFor } from '../../../support/time.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -111,7 +112,7 @@ describe('AllTickConnection', () => {
         trades: codes.slice(0, 1 + (i % codes.length)),
         depth: codes.slice(0, 1 + ((i * 7) % codes.length)).map((code) => ({ code, depth_level: 1 })),
       });
-      await new Promise((r) => setTimeout(r, 40)); // the flood itself: a change every 40 ms
+      await elapse(40, 'the flood itself: a change every 40 ms');
     }
     const last = { trades: ['AAPL.US', 'MSFT.US', 'NVDA.US', 'TSLA.US', 'AMZN.US', 'META.US'], depth: [] as { code: string; depth_level: number }[] };
     connection.setLists(last);
@@ -177,7 +178,7 @@ describe('AllTickConnection', () => {
     expect(connection.status.state).not.toBe('connected');
     // Backoff: with a 100 ms gap a hammering client would try ~20 times in 2 s.
     const attempts = sim.record.upgrades.filter((u) => u.outcome === 'token-invalid');
-    await new Promise((r) => setTimeout(r, 1500));
+    await quietFor(1500, 'no hammering: the reconnects back off');
     const later = sim.record.upgrades.filter((u) => u.outcome === 'token-invalid');
     expect(later.length - attempts.length).toBeLessThanOrEqual(1);
   });

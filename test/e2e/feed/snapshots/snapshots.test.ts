@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Cmd } from '../../../../src/feed/alltick/protocol.js';
 import { subtract, percentChange } from '../../../../src/feed/decimal.js';
 import { collect, dispose, gql, QUOTES_SUBSCRIPTION, startStack, wsClient, type Stack } from '../../../support/helpers.js';
+import { elapse } from '../../../support/time.js';
 
 afterEach(dispose);
 
@@ -47,7 +48,7 @@ describe('cold snapshots', () => {
     // 12 requests for distinct cold symbols, spread over ~600 ms, each with trades and books
     const answers = await Promise.all(
       symbols.map(async (symbol, i) => {
-        await new Promise((resolve) => setTimeout(resolve, i * 50));
+        await elapse(i * 50, 'the requests come spread over ~600 ms');
         return gql(stack, `{ quote(symbol: "${symbol}", depth: 1) { symbol price bids { price } } }`);
       }),
     );

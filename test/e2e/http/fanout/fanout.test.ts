@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fanoutCounters } from '../../../../src/http/fanout/outbox.js';
 import { collect, dispose, sseClient, startStack, type Stack } from '../../../support/helpers.js';
 import { closeAll, GqlWsClient } from '../../../support/gql-ws-client.js';
+import { elapse } from '../../../support/time.js';
 
 afterEach(async () => {
   await closeAll();
@@ -147,7 +148,7 @@ describe('conflation by request (throttleMs)', () => {
     await vi.waitFor(() => expect(stack.server.fanout.stats().groups).toBe(2));
     const base = await c.firstEvents('every', ['EURUSD']);
     await c.firstEvents('throttled', ['EURUSD']);
-    await new Promise((r) => setTimeout(r, 1100)); // the throttle interval of the snapshot ends
+    await elapse(1100, 'the throttle interval of the snapshot ends');
 
     const prices = Array.from({ length: 10 }, (_, i) => `1.08${String(i).padStart(3, '0')}`);
     for (const price of prices) stack.sim.pushTrade('EURUSD', { price });
@@ -172,7 +173,7 @@ describe('conflation by request (throttleMs)', () => {
     );
     await vi.waitFor(() => expect(tradeList(stack, 'quote')).toEqual(['GOLD']));
     await vi.waitFor(() => expect(sub.items).toHaveLength(1)); // the cold symbol's SNAPSHOT
-    await new Promise((r) => setTimeout(r, 1100)); // its throttle interval ends
+    await elapse(1100, 'the throttle interval of the snapshot ends');
     const prices = Array.from({ length: 10 }, (_, i) => `2650.${String(i).padStart(2, '0')}`);
     for (const price of prices) stack.sim.pushTrade('GOLD', { price });
     await vi.waitFor(() => expect(sub.items.at(-1)?.data?.quotes).toEqual({ symbol: 'GOLD', price: prices.at(-1), conflated: true }), { timeout: 5000 });
@@ -247,7 +248,7 @@ describe('slow consumers', () => {
     for (let batch = 0; batch < 40 && fanoutCounters.evictions === before.evictions; batch++) {
       for (let i = 0; i < 2000; i++) seqs.push(stack.sim.pushTrade('BTCUSDT').data.seq);
       await vi.waitFor(() => expect(tradesOf(fast).at(-1)).toBe(seqs.at(-1)), { timeout: 10_000, interval: 10 });
-      await new Promise((r) => setTimeout(r, 50)); // let the eviction timer run between batches
+      await elapse(50, 'the eviction timer runs between batches');
     }
     expect(fanoutCounters.evictions).toBeGreaterThan(before.evictions);
     const { code, reason } = await slow.closed;

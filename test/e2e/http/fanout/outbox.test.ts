@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { IncomingMessage } from 'node:http';
 import { Outbox, OutboxPool, SLOW_CONSUMER_CLOSE_CODE, fanoutCounters, type OutboxMember } from '../../../../src/http/fanout/outbox.js';
+import { quietFor } from '../../../support/time.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -70,7 +71,7 @@ describe('slow-consumer outbox', () => {
     outbox.members.add(quotes);
     client.pause();
     await fillUntilBehind(outbox);
-    await new Promise((resolve) => setTimeout(resolve, 400)); // well past evictMs
+    await quietFor(400, 'no eviction, well past evictMs');
     expect(quotes.evicted).not.toHaveBeenCalled();
     expect(socket.readyState).toBe(WebSocket.OPEN);
     expect(quotes.flush).not.toHaveBeenCalled();

@@ -11,7 +11,7 @@ import { LiveCandles, mergeBars, type Bar } from '../src/feed/candles/live-candl
 import { add, compare, divide, midpoint, multiply, percentChange, subtract } from '../src/feed/decimal.js';
 import { MarketFeed } from '../src/feed/feed.js';
 import { FeedManager, type Clock } from '../src/feed/manager.js';
-import { TradeLog } from '../src/feed/trade-log.js';
+import { MemoryTradeHistory } from '../src/feed/history/trade-history.js';
 import { candleStream, type CandleItem } from '../src/schema/candle-stream.js';
 import { feedStream } from '../src/schema/feed-stream.js';
 
@@ -133,12 +133,34 @@ describe('live candles from a known tick sequence', () => {
     expect(merged[3]?.close).toBe('14'); // newer than upstream: live
   });
 
-  it('trade log keeps the newest trades per symbol, oldest first, bounded', () => {
-    const log = new TradeLog(3);
-    for (let i = 0; i < 5; i++) log.add(trade('EURUSD', T0 + i, `1.0${i}`));
-    expect(log.recent('EURUSD', 10).map((t) => t.price)).toEqual(['1.02', '1.03', '1.04']);
-    expect(log.recent('EURUSD', 2).map((t) => t.price)).toEqual(['1.03', '1.04']);
-    expect(log.recent('GOLD', 2)).toEqual([]);
+  it('trade history keeps the newest trades per symbol, oldest first, bounded by count and age', async () => {
+    let now = T0;
+    const history = new MemoryTradeHistory({ maxTrades: 3, maxAgeMs: 10_000 }, () => now);
+    for (let i = 0; i < 5; i++) history.append(trade('EURUSD', T0 + i, `1.0${i}`));
+    expect((await history.recent('EURUSD', 10)).map((t) => t.price)).toEqual(['1.02', '1.03', '1.04']);
+    expect((await history.recent('EURUSD', 2)).map((t) => t.price)).toEqual(['1.03', '1.04']);
+    expect(await history.recent('GOLD', 2)).toEqual([]);
+    now += 10_001;
+    expect(await history.recent('EURUSD', 10)).toEqual([]);
+  });
+
+  it('trade history replays after an id and says when it no longer reaches back to it', async () => {
+    const history = new MemoryTradeHistory({ maxTrades: 3, maxAgeMs: 60_000 }, () => T0);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = trade('EURUSD', T0 + i, `1.0${i}`);
+      history.append(t);
+      ids.push(t.id!);
+    }
+    expect(new Set(ids).size).toBe(5);
+    const fromThird = await history.since('EURUSD', ids[1]!); // trades 3..5 kept: reaches back to 2
+    expect(fromThird).toMatchObject({ complete: true });
+    expect(fromThird.trades.map((t) => t.price)).toEqual(['1.02', '1.03', '1.04']);
+    const tooOld = await history.since('EURUSD', ids[0]!); // trade 2 is gone
+    expect(tooOld.complete).toBe(false);
+    expect(tooOld.trades).toHaveLength(3);
+    expect(await history.since('EURUSD', ids[4]!)).toEqual({ trades: [], complete: true });
+    expect((await history.since('EURUSD', null)).complete).toBe(false);
   });
 });
 

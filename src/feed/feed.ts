@@ -7,7 +7,7 @@ import type { Bus } from '../bus/bus.js';
 import type { MarketEvent } from './alltick/protocol.js';
 import { LastValueCache, type SymbolSnapshot } from './cache.js';
 import { LiveCandles } from './candles/live-candles.js';
-import { TradeLog } from './trade-log.js';
+import { MemoryTradeHistory, type TradeHistory } from './history/trade-history.js';
 import type { FeedManager, Lease, LeaseFailureHandler } from './manager.js';
 
 export interface Watch {
@@ -24,8 +24,6 @@ export interface SharedSnapshots {
 
 export class MarketFeed {
   readonly cache = new LastValueCache();
-  /** recent trades per symbol (recentTrades) */
-  readonly trades = new TradeLog();
   /** candles built from the trades (candles) */
   readonly candles = new LiveCandles();
 
@@ -33,6 +31,8 @@ export class MarketFeed {
     readonly manager: FeedManager,
     private readonly bus: Bus,
     private readonly shared: SharedSnapshots | null = null,
+    /** the bounded trade history (recentTrades, resumed trades): in memory, or shared in Redis */
+    readonly history: TradeHistory = new MemoryTradeHistory(),
   ) {}
 
   /** Feed one upstream event in: cache it and publish it unless it is stale. */
@@ -40,7 +40,7 @@ export class MarketFeed {
     const snapshot = this.cache.apply(event);
     if (!snapshot) return;
     if (event.kind === 'trade') {
-      this.trades.add(event);
+      this.history.append(event); // before publishing: every delivered trade has its id
       this.candles.add(event);
     }
     this.bus.publish(snapshot);

@@ -11,6 +11,7 @@ import type { MarketFeed } from '../feed/feed.js';
 import type { FeedHealth } from '../feed/health.js';
 import { endpointOf } from '../feed/alltick/symbols.js';
 import { feedStream } from './feed-stream.js';
+import type { Cursor } from '../feed/history/cursor.js';
 
 
 /** Why a quote event was sent. */
@@ -35,11 +36,22 @@ export interface QuoteStreamOptions {
   maxQueue?: number;
   /** at most one event per symbol per this many ms; 0 = every update */
   throttleMs?: number;
+  /** resuming: per symbol, the cursor of the state the client has; a symbol still in that state gets no SNAPSHOT */
+  resumeFrom?: ReadonlyMap<string, QuoteCursor>;
 }
+
+type QuoteCursor = Extract<Cursor, { kind: 'quote' }>;
+
+/** The cursor of a quote: the state it shows (last trade, last book, staleness). */
+export function quoteCursor(q: Pick<QuoteItem, 'symbol' | 'tradeSeq' | 'bookSeq' | 'stale'>): QuoteCursor {
+  return { kind: 'quote', symbol: q.symbol, trade: q.tradeSeq ?? '', book: q.bookSeq ?? '', stale: q.stale };
+}
+
+const sameState = (a: QuoteCursor, b: QuoteCursor) => a.trade === b.trade && a.book === b.book && a.stale === b.stale;
 
 /** A quote of a symbol nothing is known about yet. */
 export function emptyQuote(symbol: string): QuoteView {
-  return { symbol, price: null, volume: null, time: null, seq: null, bids: [], asks: [] };
+  return { symbol, price: null, volume: null, time: null, seq: null, bids: [], asks: [], tradeSeq: null, bookSeq: null };
 }
 
 export function quoteStream(
@@ -84,7 +96,10 @@ export function quoteStream(
     start: (offer) => {
       for (const symbol of symbols) {
         const snapshot = feed.snapshot(symbol);
-        if (snapshot) offer(item(snapshot, 'snapshot'));
+        if (!snapshot) continue;
+        const first = item(snapshot, 'snapshot');
+        const known = options.resumeFrom?.get(symbol);
+        if (!known || !sameState(known, quoteCursor(first))) offer(first);
       }
       return health?.onChange(({ endpoint, connected }) => {
         for (const symbol of symbols) {

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Config } from '../config.js';
+import { historyLimitsOf, type Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { markReceived } from '../metrics/process-metrics.js';
 import { RedisBus } from '../bus/redis.js';
@@ -23,6 +23,7 @@ import { clusterKeys } from './keys.js';
 import { DEFAULT_LEASE_TIMINGS, OwnerLease, type LeaseTimings } from './lease.js';
 import { UpstreamOwner } from './owner.js';
 import { RedisLink } from './redis-link.js';
+import { RedisTradeHistory } from './redis-history.js';
 import { eventsOf, SharedCache } from './shared-cache.js';
 import { decodeJson, rejectionSchema } from './wire.js';
 
@@ -70,7 +71,8 @@ export function startClusterFeed(options: ClusterFeedOptions): ClusterFeed {
   const logger = options.logger.child({ instance: instanceId });
   const keys = clusterKeys(config.REDIS_PREFIX);
   const link = new RedisLink(options.redisUrl, logger);
-  const shared = new SharedCache(link.cmd, keys);
+  const historyLimits = historyLimitsOf(config);
+  const shared = new SharedCache(link.cmd, keys, historyLimits);
 
   // events of a symbol this instance starts following: first what Redis already has
   const catchUp = (symbols: string[]) => {
@@ -103,7 +105,8 @@ export function startClusterFeed(options: ClusterFeedOptions): ClusterFeed {
   );
   const demand = new DemandPublisher(link, keys, instanceId, cluster.demand, logger);
   const manager = new FeedManager({ sink: demand, lingerMs: config.LINGER_MS, capacity: upstream.capacity });
-  const feed: MarketFeed = new MarketFeed(manager, bus, { follows: (s) => bus.follows(s), read: (s) => shared.read(s) });
+  const history = new RedisTradeHistory(link, keys, historyLimits);
+  const feed: MarketFeed = new MarketFeed(manager, bus, { follows: (s) => bus.follows(s), read: (s) => shared.read(s) }, history);
 
   const lease = new OwnerLease(link, keys, instanceId, cluster.lease, logger);
   const owner = new UpstreamOwner({

@@ -6,7 +6,8 @@
 import type { Bus } from '../bus/bus.js';
 import type { MarketEvent } from './alltick/protocol.js';
 import { LastValueCache, type SymbolSnapshot } from './cache.js';
-import { LiveCandles } from './candles/live-candles.js';
+import { LiveCandles, type LiveBar } from './candles/live-candles.js';
+import type { Interval } from './candles/intervals.js';
 import { MemoryTradeHistory, type TradeHistory } from './history/trade-history.js';
 import type { FeedManager, Lease, LeaseFailureHandler } from './manager.js';
 
@@ -44,6 +45,18 @@ export class MarketFeed {
       this.candles.add(event);
     }
     this.bus.publish(snapshot);
+  }
+
+  /**
+   * The bars built live from trades, for queries: this instance's, or in a cluster the ones the
+   * shared trade history builds, so that every instance answers the same.
+   */
+  async liveBars(symbol: string, interval: Interval): Promise<LiveBar[]> {
+    if (!this.history.shared) return this.candles.bars(symbol, interval);
+    const { trades } = await this.history.since(symbol, null);
+    const built = new LiveCandles();
+    for (const trade of trades) built.add(trade);
+    return built.bars(symbol, interval);
   }
 
   snapshot(symbol: string): SymbolSnapshot | undefined {

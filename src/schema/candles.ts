@@ -65,8 +65,9 @@ async function candles(ctx: Context, symbol: string, interval: Interval, limit: 
   const endSeconds = before === null || stock ? 0 : Math.floor((before - 1) / 1000);
   const fetchLimit = before !== null && stock ? MAX_KLINE_LIMIT : limit;
   const upstream = await fromUpstream(ctx.loaders.candles.load({ symbol, klineType: interval.klineType, limit: fetchLimit, endSeconds }));
+  const live = await ctx.feed.liveBars(symbol, interval);
   const now = Date.now();
-  return mergeBars(upstream, ctx.feed.candles.bars(symbol, interval))
+  return mergeBars(upstream, live)
     .filter((bar) => before === null || bar.time < before)
     .slice(-limit)
     .map((bar) => candleItem(symbol, interval, bar, nextBarStart(interval, bar.time) <= now));

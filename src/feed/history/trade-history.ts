@@ -28,6 +28,8 @@ export interface TradeHistory {
   /** names the id space: a cursor of another epoch cannot be placed in this history */
   readonly epoch: string;
   readonly limits: HistoryLimits;
+  /** true when every instance reads the same history (a cluster's, in Redis) */
+  readonly shared: boolean;
   /** A trade the feed accepted. Single instance: stamps `trade.id` and keeps it. Cluster: the id came from Redis. */
   append(trade: Trade): void;
   /** The newest `limit` trades of `symbol`, oldest first. */
@@ -78,6 +80,7 @@ class SymbolLog {
 export class MemoryTradeHistory implements TradeHistory {
   /** a fresh epoch per process: cursors from before a restart are out of reach, and say so */
   readonly epoch = randomBytes(6).toString('base64url');
+  readonly shared = false;
   private readonly logs = new Map<string, SymbolLog>();
 
   constructor(

@@ -53,7 +53,12 @@ export class MarketFeed {
    */
   async liveBars(symbol: string, interval: Interval): Promise<LiveBar[]> {
     if (!this.history.shared) return this.candles.bars(symbol, interval);
-    const { trades } = await this.history.since(symbol, null);
+    let trades;
+    try {
+      ({ trades } = await this.history.since(symbol, null));
+    } catch {
+      return this.candles.bars(symbol, interval); // Redis is away: this instance's bars are the best there is
+    }
     const built = new LiveCandles();
     for (const trade of trades) built.add(trade);
     return built.bars(symbol, interval);

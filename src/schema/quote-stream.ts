@@ -79,6 +79,15 @@ export function quoteStream(
     byDepth.set(depth, fresh);
     return fresh;
   };
+  /** resumed symbols whose state this stream has not compared with the client's cursor yet */
+  const resuming = new Set(options.resumeFrom?.keys());
+  /** The first state of a resumed symbol: a SNAPSHOT when it differs from the client's, else nothing. */
+  const offerResumed = (snapshot: SymbolSnapshot, offer: (q: QuoteItem) => void) => {
+    resuming.delete(snapshot.symbol);
+    const state = item(snapshot, 'snapshot');
+    const known = options.resumeFrom?.get(snapshot.symbol);
+    if (!known || !sameState(known, quoteCursor(state))) offer(state);
+  };
   return feedStream<QuoteItem>({
     name: 'quotes',
     feed,
@@ -91,15 +100,16 @@ export function quoteStream(
     onUpdate: (snapshot, offer) => {
       // depth 0 asked for trades only: book updates change nothing it sees
       if (depth === 0 && snapshot.last.kind === 'depth') return;
-      offer(tick(snapshot));
+      // resumed and not known here yet (another instance caught up from Redis): the state, once
+      if (resuming.has(snapshot.symbol)) offerResumed(snapshot, offer);
+      else offer(tick(snapshot));
     },
     start: (offer) => {
       for (const symbol of symbols) {
         const snapshot = feed.snapshot(symbol);
         if (!snapshot) continue;
-        const first = item(snapshot, 'snapshot');
-        const known = options.resumeFrom?.get(symbol);
-        if (!known || !sameState(known, quoteCursor(first))) offer(first);
+        if (resuming.has(symbol)) offerResumed(snapshot, offer);
+        else offer(item(snapshot, 'snapshot'));
       }
       return health?.onChange(({ endpoint, connected }) => {
         for (const symbol of symbols) {

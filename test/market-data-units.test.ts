@@ -211,6 +211,46 @@ describe('candle stream on a fake clock', () => {
   });
 });
 
+describe('candle stream resume', () => {
+  async function run(feed: MarketFeed, clock: FakeClock, after: number) {
+    const stream = candleStream(feed, 'BTCUSDT', intervalOf('1m'), { clock, graceMs: 100, after });
+    const items: CandleItem[] = [];
+    void (async () => {
+      for await (const item of stream) items.push(item);
+    })();
+    await tick();
+    return { items, stop: () => stream.return() };
+  }
+
+  it('first sends the final bars after the cursor (flat ones where no trade came), then the forming bar', async () => {
+    const feed = testFeed();
+    feed.ingest(trade('BTCUSDT', T0 + 1_000, '100'));
+    feed.ingest(trade('BTCUSDT', T0 + 61_000, '101'));
+    feed.ingest(trade('BTCUSDT', T0 + 181_000, '103')); // no trade in minute 2
+    feed.ingest(trade('BTCUSDT', T0 + 241_000, '104')); // forming
+    const clock = new FakeClock(T0 + 245_000);
+    const { items, stop } = await run(feed, clock, T0); // the client has minute 0's final bar
+    expect(items.map((c) => [c.time - T0, c.close, c.final, c.gap ?? false])).toEqual([
+      [60_000, '101', true, false],
+      [120_000, '101', true, false], // flat
+      [180_000, '103', true, false],
+      [240_000, '104', false, false],
+    ]);
+    await stop();
+  });
+
+  it('marks the first event with gap when the kept bars no longer reach the cursor', async () => {
+    const feed = testFeed();
+    for (let m = 0; m < 10; m++) feed.ingest(trade('BTCUSDT', T0 + m * 60_000 + 1_000, String(100 + m)));
+    const clock = new FakeClock(T0 + 9 * 60_000 + 5_000);
+    const { items, stop } = await run(feed, clock, T0); // minute 0 is no longer kept
+    expect(items[0]).toMatchObject({ final: true, gap: true });
+    expect(items.slice(1).some((c) => c.gap)).toBe(false);
+    expect(items.at(-1)).toMatchObject({ time: T0 + 9 * 60_000, final: false });
+    await stop();
+  });
+});
+
 describe('trade queue', () => {
   it('is bounded: a client that does not read loses the excess trades, counted, never merged', async () => {
     const feed = testFeed();

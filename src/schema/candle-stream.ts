@@ -17,6 +17,8 @@ export interface CandleItem extends Bar {
   interval: Interval;
   /** true once the interval has ended: the bar will not change any more */
   final: boolean;
+  /** resumed: bars between the client's cursor and this one may be missing */
+  gap?: boolean;
 }
 
 export interface CandleStreamOptions {
@@ -25,6 +27,8 @@ export interface CandleStreamOptions {
   graceMs?: number;
   /** a price to start from when the server knows none yet (e.g. a REST snapshot) */
   seedPrice?: () => Promise<string | null>;
+  /** resuming: the start of the last final bar the client has; the final bars after it come first */
+  after?: number;
 }
 
 export function candleItem(symbol: string, interval: Interval, bar: Bar, final: boolean): CandleItem {
@@ -64,6 +68,30 @@ export function candleStream(feed: MarketFeed, symbol: string, interval: Interva
     schedule();
   }
 
+  /**
+   * Sends the final bars from the one after `after` up to the current interval, from the bars this
+   * server kept (flat ones where no trade came); when they no longer reach back to `after`, the
+   * first event sent says `gap`. Returns the offer to use from then on.
+   */
+  const resumeFrom = (after: number, send: Offer<CandleItem>): Offer<CandleItem> => {
+    const kept = feed.candles.bars(symbol, interval).filter((b) => b.time < current);
+    const anchor = kept.findLast((b) => b.time <= after);
+    const firstMissed = nextBarStart(interval, after);
+    let gap = !anchor && kept.find((b) => b.time > after)?.time !== firstMissed && firstMissed < current;
+    const next: Offer<CandleItem> = (item) => {
+      send(gap ? { ...item, gap: true } : item);
+      gap = false;
+    };
+    let price = anchor?.close ?? null;
+    for (let start = firstMissed; start < current; start = nextBarStart(interval, start)) {
+      const done = kept.find((b) => b.time === start) ?? (price !== null ? flat(start, price) : undefined);
+      if (!done) continue;
+      price = done.close;
+      next(candleItem(symbol, interval, done, true));
+    }
+    return next;
+  };
+
   return feedStream<CandleItem>({
     name: 'candles',
     feed,
@@ -71,7 +99,7 @@ export function candleStream(feed: MarketFeed, symbol: string, interval: Interva
     depth: 0,
     // a forming bar may replace the queued forming bar of the same interval; finals are never merged
     conflateKey: (c) => `${c.time}:${c.final}`,
-    onUpdate: (snapshot, send) => {
+    onUpdate: (snapshot) => {
       const trade = snapshot.last;
       if (trade.kind !== 'trade') return;
       const start = barStart(interval, trade.time);
@@ -85,15 +113,15 @@ export function candleStream(feed: MarketFeed, symbol: string, interval: Interva
       const forming = bar(current);
       if (forming) {
         lastPrice = forming.close;
-        send(candleItem(symbol, interval, forming, false));
+        offer(candleItem(symbol, interval, forming, false));
       }
     },
     start: (send) => {
-      offer = send;
       current = barStart(interval, clock.now());
+      offer = options.after === undefined ? send : resumeFrom(options.after, send);
       const forming = bar(current);
       lastPrice = forming?.close ?? feed.candles.before(symbol, interval, current)?.close ?? feed.snapshot(symbol)?.trade?.price ?? null;
-      if (forming) send(candleItem(symbol, interval, forming, false));
+      if (forming) offer(candleItem(symbol, interval, forming, false));
       if (lastPrice === null && options.seedPrice) {
         options.seedPrice().then(
           (price) => void (lastPrice ??= price),

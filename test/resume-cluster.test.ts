@@ -6,6 +6,7 @@
  * SNAPSHOT per changed symbol; `recentTrades` and `candles` answer the same on every instance.
  */
 import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
@@ -13,7 +14,7 @@ import { createClient } from 'graphql-ws';
 import { createSimulator, type Simulator } from '../src/simulator/server.js';
 import { collect, dispose, FAST } from './helpers.js';
 import { killAll, spawnInstance, type InstanceProcess } from './instance-process.js';
-import { cutAndResume, subscribeTrades, tradesOf } from './resume-fixture.js';
+import { cutAndResume, subscribeTrades, tradesOf, type TradeEvent } from './resume-fixture.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `test-${randomBytes(4).toString('hex')}:`;
@@ -24,6 +25,18 @@ let sim: Simulator;
 let redis: Redis;
 let a: InstanceProcess;
 let b: InstanceProcess;
+let env: Record<string, string>;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 async function query(instance: InstanceProcess, q: string) {
   const res = await fetch(instance.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: q }) });
@@ -34,7 +47,7 @@ beforeAll(async () => {
   redis = new Redis(REDIS_URL, { lazyConnect: true });
   await redis.connect();
   sim = await createSimulator({ ticksPerSecond: 170, spacingMs: 20, tokenSpacingMs: 0 });
-  const env = {
+  env = {
     ALLTICK_TOKEN: 'test-token',
     ALLTICK_WS_URL: sim.wsUrl,
     ALLTICK_API_URL: sim.httpUrl,
@@ -153,4 +166,41 @@ describe('two instances, one shared trade history', () => {
       sim.resume();
     }
   }, 30_000);
+
+  it("the README's Node client resumes across a restart of its instance (a rolling restart) without losing a trade", async () => {
+    const port = await freePort();
+    let c = await spawnInstance({ ...env, PORT: String(port) });
+    const reference = subscribeTrades(b.wsUrl, ['BTCUSDT']);
+    // the README's recipe ("Resuming after a reconnect"), with a short retry wait for the test
+    const client = createClient({ url: c.wsUrl, webSocketImpl: WebSocket, retryAttempts: Infinity, shouldRetry: () => true, retryWait: () => new Promise((r) => setTimeout(r, 200)) });
+    const variables = { symbols: ['BTCUSDT'], after: [] as string[] };
+    const cursors = new Map<string, string>();
+    const got: TradeEvent[] = [];
+    const query = `subscription($symbols: [String!]!, $after: [String!]) { trades(symbols: $symbols, after: $after) { symbol seq cursor gap } }`;
+    void (async () => {
+      for await (const { data } of client.iterate({ query, variables }) as AsyncIterableIterator<{ data: { trades: TradeEvent } }>) {
+        cursors.set(data.trades.symbol, data.trades.cursor);
+        variables.after = [...cursors.values()];
+        got.push(data.trades);
+      }
+    })();
+    try {
+      await vi.waitFor(() => expect(got.length).toBeGreaterThan(50), { timeout: 10_000 });
+      await c.kill('SIGTERM');
+      const atRestart = got.length;
+      c = await spawnInstance({ ...env, PORT: String(port) });
+      await vi.waitFor(() => expect(got.length).toBeGreaterThan(atRestart + 200), { timeout: 20_000 });
+      const seqs = got.map((t) => t.seq);
+      const ref = tradesOf(reference).map((t) => t.seq);
+      const start = ref.indexOf(seqs[0]!);
+      expect(start).toBeGreaterThanOrEqual(0);
+      expect(new Set(seqs).size).toBe(seqs.length);
+      expect(seqs).toEqual(ref.slice(start, start + seqs.length)); // every trade once, in order, across the restart
+      expect(got.some((t) => t.gap)).toBe(false);
+    } finally {
+      await client.dispose();
+      await reference.stop();
+      await c.kill('SIGTERM');
+    }
+  }, 60_000);
 });

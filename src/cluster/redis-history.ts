@@ -14,6 +14,9 @@ import { decodeJson, eventOfMessage, tickMessageSchema } from './wire.js';
 
 type StreamEntry = [id: string, fields: string[]];
 
+/** How long a read waits for Redis (e.g. right after start) before it fails. */
+const ATTACH_WAIT_MS = 5000;
+
 export class RedisTradeHistory implements TradeHistory {
   /** one id space for the whole deployment: stream ids only grow */
   readonly epoch = 'redis';
@@ -32,11 +35,14 @@ export class RedisTradeHistory implements TradeHistory {
   append(): void {}
 
   async recent(symbol: string, limit: number): Promise<Trade[]> {
+    await this.link.waitAttached(ATTACH_WAIT_MS);
     const entries = (await this.redis.xrevrange(this.keys.history(symbol), '+', '-', 'COUNT', limit)) as StreamEntry[];
     return this.decode(symbol, entries.reverse());
   }
 
   async since(symbol: string, id: string | null): Promise<Replay> {
+    // a client may come back the moment a restarted instance listens, before it reached Redis
+    await this.link.waitAttached(ATTACH_WAIT_MS);
     // live messages must be flowing before the history is read, or trades between the two are lost
     await this.link.whenListening(this.keys.ticks(symbol));
     const key = this.keys.history(symbol);

@@ -119,7 +119,8 @@ builder.subscriptionFields((t) => ({
     type: QuoteRef,
     description:
       'One event each time any of the symbols changes; the first events are the current state of each symbol the server already knows. ' +
-      "When a symbol's upstream connection drops or comes back, an event with `event: FEED_DOWN` / `FEED_UP` and `stale` tells so.",
+      "When a symbol's upstream connection drops or comes back, an event with `event: FEED_DOWN` / `FEED_UP` and `stale` tells so. " +
+      'With `after` (the last `cursor` per symbol), the first events are one SNAPSHOT per symbol whose state changed since.',
     args: {
       symbols: t.arg.stringList({ required: true }),
       depth: t.arg.int({ defaultValue: 5 }),

@@ -4,6 +4,10 @@
  * timer on the (injectable) clock, so an interval without trades is closed too (a flat bar at the
  * last price, volume 0). A trade stamped in a later interval than the clock says closes the
  * intervals before it at once; a trade for an interval already closed is not re-sent.
+ *
+ * Catching up is bounded by construction: after a jump (a trade stamped far ahead, a clock or
+ * event loop that stood still) at most MAX_CATCH_UP_BARS intervals are closed one by one and the
+ * rest are skipped, so no loop ever runs up to an arbitrary time.
  */
 import type { Repeater } from 'graphql-yoga';
 import type { Bar, LiveBar } from '../feed/candles/live-candles.js';
@@ -31,6 +35,9 @@ export interface CandleStreamOptions {
   after?: number;
 }
 
+/** Intervals closed one by one when catching up; past that, the empty ones in between are skipped. */
+export const MAX_CATCH_UP_BARS = 60;
+
 export function candleItem(symbol: string, interval: Interval, bar: Bar, final: boolean): CandleItem {
   const { time, open, high, low, close, volume, turnover } = bar;
   return { symbol, interval, time, open, high, low, close, volume, turnover, final };
@@ -57,6 +64,12 @@ export function candleStream(feed: MarketFeed, symbol: string, interval: Interva
     current = nextBarStart(interval, current);
   };
 
+  /** Closes the intervals before `target` (at most MAX_CATCH_UP_BARS of them); `target` is then current. */
+  const closeUpTo = (target: number) => {
+    for (let n = 0; current < target && n < MAX_CATCH_UP_BARS; n++) closeCurrent();
+    if (current < target) current = target;
+  };
+
   const schedule = () => {
     if (timer !== undefined) clock.clearTimeout(timer);
     timer = clock.setTimeout(onTimer, Math.max(0, nextBarStart(interval, current) + graceMs - clock.now()));
@@ -64,14 +77,15 @@ export function candleStream(feed: MarketFeed, symbol: string, interval: Interva
 
   function onTimer() {
     timer = undefined;
-    while (nextBarStart(interval, current) + graceMs <= clock.now()) closeCurrent();
+    // the interval still open is the one whose end (plus grace) has not come yet
+    closeUpTo(barStart(interval, clock.now() - graceMs));
     schedule();
   }
 
   /**
    * Sends the final bars from the one after `after` up to the current interval, from the bars this
-   * server kept (flat ones where no trade came); when they no longer reach back to `after`, the
-   * first event sent says `gap`. Returns the offer to use from then on.
+   * server kept (flat ones where no trade came), at most MAX_CATCH_UP_BARS; when they no longer
+   * reach back to `after`, the first event sent says `gap`. Returns the offer to use from then on.
    */
   const resumeFrom = (after: number, send: Offer<CandleItem>): Offer<CandleItem> => {
     const kept = feed.candles.bars(symbol, interval).filter((b) => b.time < current);
@@ -82,8 +96,15 @@ export function candleStream(feed: MarketFeed, symbol: string, interval: Interva
       send(gap ? { ...item, gap: true } : item);
       gap = false;
     };
+    // bounded like any catch-up: further back than MAX_CATCH_UP_BARS intervals, the query has the bars
+    const starts: number[] = [];
+    for (let start = firstMissed; start < current && starts.length <= MAX_CATCH_UP_BARS; start = nextBarStart(interval, start)) starts.push(start);
+    if (starts.length > MAX_CATCH_UP_BARS) {
+      gap = true;
+      starts.length = 0;
+    }
     let price = anchor?.close ?? null;
-    for (let start = firstMissed; start < current; start = nextBarStart(interval, start)) {
+    for (const start of starts) {
       const done = kept.find((b) => b.time === start) ?? (price !== null ? flat(start, price) : undefined);
       if (!done) continue;
       price = done.close;
@@ -104,12 +125,10 @@ export function candleStream(feed: MarketFeed, symbol: string, interval: Interva
       if (trade.kind !== 'trade') return;
       const start = barStart(interval, trade.time);
       if (start < current) return; // that interval is closed already
-      let moved = false;
-      while (current < start) {
-        closeCurrent();
-        moved = true;
+      if (current < start) {
+        closeUpTo(start);
+        schedule();
       }
-      if (moved) schedule();
       const forming = bar(current);
       if (forming) {
         lastPrice = forming.close;

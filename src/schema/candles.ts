@@ -102,7 +102,7 @@ builder.queryField('candles', (t) =>
       before: t.arg({ type: 'DateTime' }),
     },
     resolve: (_root, args, ctx) => {
-      const symbol = parseSymbol(args.symbol);
+      const symbol = parseSymbol(args.symbol, ctx);
       const interval = intervalOf(args.interval);
       checkInterval(symbol, interval);
       const limit = parseArg(limitSchema, args.limit, 'limit');
@@ -124,7 +124,7 @@ builder.subscriptionField('candles', (t) =>
       after: t.arg.stringList({ description: AFTER_DESCRIPTION }),
     },
     subscribe: (_root, args, ctx) => {
-      const symbol = parseSymbol(args.symbol);
+      const symbol = parseSymbol(args.symbol, ctx);
       const interval = intervalOf(args.interval);
       checkInterval(symbol, interval);
       const from = resumeCursors(args.after, ctx).filter(

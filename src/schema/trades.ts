@@ -65,7 +65,7 @@ builder.queryField('recentTrades', (t) =>
       '(TRADE_HISTORY_SIZE per symbol, none older than TRADE_HISTORY_MAX_AGE_MS; shared by all instances of a cluster). ' +
       'Only symbols some client subscribed have trades here. Pass the last `cursor` to `trades(after:)` to continue live without a gap.',
     args: { symbol: t.arg.string({ required: true }), limit: t.arg.int({ defaultValue: 50 }) },
-    resolve: (_root, args, ctx) => ctx.feed.history.recent(parseSymbol(args.symbol), parseArg(limitSchema, args.limit, 'limit')),
+    resolve: (_root, args, ctx) => ctx.feed.history.recent(parseSymbol(args.symbol, ctx), parseArg(limitSchema, args.limit, 'limit')),
   }),
 );
 
@@ -80,7 +80,7 @@ builder.subscriptionField('trades', (t) =>
       after: t.arg.stringList({ description: AFTER_DESCRIPTION }),
     },
     subscribe: (_root, args, ctx) => {
-      const symbols = parseSymbols(args.symbols, ctx.limits.maxSymbols);
+      const symbols = parseSymbols(args.symbols, ctx);
       const history = ctx.feed.history;
       const from = resumeCursors(args.after, ctx).filter((c): c is Extract<Cursor, { kind: 'trade' }> => c.kind === 'trade' && symbols.includes(c.symbol));
       const resume = from.length > 0 ? new TradeResume(history, new Map(from.map((c) => [c.symbol, c.epoch === history.epoch ? c.id : null]))) : null;

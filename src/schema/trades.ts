@@ -83,14 +83,15 @@ builder.subscriptionField('trades', (t) =>
       const symbols = parseSymbols(args.symbols, ctx);
       const history = ctx.feed.history;
       const from = resumeCursors(args.after, ctx).filter((c): c is Extract<Cursor, { kind: 'trade' }> => c.kind === 'trade' && symbols.includes(c.symbol));
-      const resume = from.length > 0 ? new TradeResume(history, new Map(from.map((c) => [c.symbol, c.epoch === history.epoch ? c.id : null]))) : null;
+      const after = new Map(from.map((c) => [c.symbol, c.epoch === history.epoch ? c.id : null]));
+      const resume = after.size > 0 ? new TradeResume(history, after) : null;
       const source = feedStream<ResumedTrade>({
         name: 'trades',
         feed: ctx.feed,
         symbols,
         depth: 0,
         // a replay may be the whole history of each resumed symbol: room for it on top of the live queue
-        maxQueue: DEFAULT_MAX_QUEUE + from.length * history.limits.maxTrades,
+        maxQueue: DEFAULT_MAX_QUEUE + after.size * history.limits.maxTrades,
         onUpdate: (snapshot, offer) => {
           if (snapshot.last.kind !== 'trade') return;
           if (resume) resume.live(snapshot.last, offer);

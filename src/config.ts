@@ -58,6 +58,7 @@ const envSchema = z.object({
   ALLTICK_API_URL: url(['http:', 'https:']).default('https://quote.alltick.co'),
   ALLTICK_PLAN: z.enum(PLAN_NAMES).default('basic'),
   LINGER_MS: positiveMs.default(5000),
+  ALLTICK_SUBSCRIBE_GAP_MS: z.coerce.number().int().min(0).max(60_000).default(3000),
   MAX_SYMBOLS: z.coerce.number().int().min(1).max(10_000).default(100),
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
   REDIS_PREFIX: z.string().min(1).default('alltick-graphql:'),
@@ -78,6 +79,13 @@ const envSchema = z.object({
   MAX_QUERY_DEPTH: limit(1000).default(10),
   MAX_QUERY_COMPLEXITY: limit(100_000_000).default(10_000),
   WS_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(64 * 1024),
+  // checked before a document is parsed (src/http/document-limits.ts)
+  MAX_QUERY_BYTES: limit(64 * 1024 * 1024).default(32 * 1024),
+  MAX_QUERY_TOKENS: limit(10_000_000).default(5000),
+  /** values (list items, fields, scalars) in one operation's variables; keep it ≥ MAX_SYMBOLS */
+  MAX_VARIABLE_VALUES: limit(10_000_000).default(1000),
+  /** estimated heap of the parsed-document cache (text + AST) */
+  DOCUMENT_CACHE_BYTES: z.coerce.number().int().min(0).max(1024 ** 3).default(32 * 1024 * 1024),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(100 * 1024),
   CONNECTION_INIT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(3000),
   // client authentication (off unless API_KEYS_FILE is set)

@@ -19,6 +19,8 @@ export interface Quote {
   asks: PriceLevel[];
   /** the state this quote shows: sent back as `after` when the subscription resumes */
   cursor: string;
+  /** false while the book is not known yet (empty sides then mean "unknown") */
+  bookKnown: boolean;
 }
 
 export interface SymbolInfo {
@@ -50,7 +52,7 @@ const SYMBOLS_QUERY = /* GraphQL */ `
 
 const QUOTES_SUBSCRIPTION = /* GraphQL */ `
   subscription DashboardQuotes($symbols: [String!]!, $depth: Int, $after: [String!]) {
-    quotes(symbols: $symbols, depth: $depth, after: $after) { symbol price volume time seq cursor bids { price volume } asks { price volume } }
+    quotes(symbols: $symbols, depth: $depth, after: $after) { symbol price volume time seq cursor bookKnown bids { price volume } asks { price volume } }
   }
 `;
 

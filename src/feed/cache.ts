@@ -24,6 +24,8 @@ export interface QuoteView {
   /** seq of the last trade and of the last book: what a quote cursor names */
   tradeSeq: string | null;
   bookSeq: string | null;
+  /** false while the order book is not known yet (or depth 0 asked for none): empty bids/asks then mean "unknown", not "empty" */
+  bookKnown: boolean;
 }
 
 export class LastValueCache {
@@ -84,5 +86,6 @@ export function quoteView(snapshot: SymbolSnapshot, depth: number): QuoteView {
     asks: snapshot.book ? snapshot.book.asks.slice(0, depth) : [],
     tradeSeq: snapshot.trade?.seq ?? null,
     bookSeq: snapshot.book?.seq ?? null,
+    bookKnown: snapshot.book !== null && depth > 0,
   };
 }

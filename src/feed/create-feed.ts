@@ -78,7 +78,15 @@ export async function startFeed({ config, logger, timings }: FeedOptions): Promi
     return { ...cluster, snapshots, simulator, rest };
   }
 
-  const upstream = new AllTickUpstream({ wsBaseUrl, token, plan, logger, tickTimeWindow: tickTimeWindowOf(config), ...(upstreamTimings && { timings: upstreamTimings }) });
+  const upstream = new AllTickUpstream({
+    wsBaseUrl,
+    token,
+    plan,
+    logger,
+    subscribeGapMs: config.ALLTICK_SUBSCRIBE_GAP_MS,
+    tickTimeWindow: tickTimeWindowOf(config),
+    ...(upstreamTimings && { timings: upstreamTimings }),
+  });
   const manager = new FeedManager({ sink: upstream, lingerMs: config.LINGER_MS, capacity: upstream.capacity });
   const feed = new MarketFeed(manager, new MemoryBus(), null, new MemoryTradeHistory(historyLimitsOf(config)));
   onRestFailure = () => upstream.restChanged();

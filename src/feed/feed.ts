@@ -14,6 +14,8 @@ import type { FeedManager, Lease, LeaseFailureHandler } from './manager.js';
 export interface Watch {
   /** Stops delivery and gives the lease back; safe to call more than once. */
   release(): void;
+  /** the symbols upstream did not hold before this watch: what the cache has of them is not live */
+  fresh: readonly string[];
 }
 
 /** Cluster mode: where queries find symbols whose updates this instance does not receive. */
@@ -64,6 +66,17 @@ export class MarketFeed {
     return built.bars(symbol, interval);
   }
 
+  /**
+   * Values read from REST (a trade, a book) of one symbol upstream does not stream yet (a cold subscription's first
+   * data): cached and published like a tick unless the cache already holds one as new, so no
+   * older value ever follows a newer one. Not a trade of the trade history or the candles.
+   */
+  prime(events: readonly MarketEvent[]): void {
+    let snapshot: SymbolSnapshot | null = null;
+    for (const event of [...events].sort((a, b) => a.time - b.time)) snapshot = this.cache.apply(event) ?? snapshot;
+    if (snapshot) this.bus.publish(snapshot); // one update with all of it
+  }
+
   snapshot(symbol: string): SymbolSnapshot | undefined {
     return this.cache.get(symbol);
   }
@@ -91,10 +104,12 @@ export class MarketFeed {
    * held; `onFailure` hears of a symbol upstream refuses later.
    */
   watch(symbols: readonly string[], depth: number, onUpdate: (snapshot: SymbolSnapshot) => void, onFailure?: LeaseFailureHandler): Watch {
+    const fresh = symbols.filter((s) => !this.manager.holds(s));
     const lease: Lease = this.manager.acquire(symbols, depth, onFailure);
     const unsubscribes = lease.symbols.map((symbol) => this.bus.subscribe(symbol, onUpdate));
     let released = false;
     return {
+      fresh,
       release: () => {
         if (released) return;
         released = true;

@@ -93,7 +93,8 @@ builder.subscriptionField('trades', (t) =>
         // a replay may be the whole history of each resumed symbol: room for it on top of the live queue
         maxQueue: DEFAULT_MAX_QUEUE + after.size * history.limits.maxTrades,
         onUpdate: (snapshot, offer) => {
-          if (snapshot.last.kind !== 'trade') return;
+          // a trade without an id is a REST read that primed a cold quote, not a trade of the stream (nor of the history)
+          if (snapshot.last.kind !== 'trade' || snapshot.last.id === undefined) return;
           if (resume) resume.live(snapshot.last, offer);
           else offer(snapshot.last);
         },

@@ -3,7 +3,9 @@
  * (alltick-protocol.md §3): every request ≥ 1 s apart, subscription requests spaced token-wide,
  * a heartbeat every 10 s, reconnect with backoff never sooner than the plan's gap, and the full
  * trade and depth lists re-sent after every reconnect. Callers only say which lists they want
- * (`setLists`); the send loop coalesces every change into at most one request per spacing slot.
+ * (`setLists`); each list that differs from what upstream holds waits for a slot of the token's
+ * subscribe scheduler (subscribe-scheduler.ts), which sends its latest wanted state when its turn
+ * comes, so changes are coalesced and no list starves another.
  */
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
@@ -22,7 +24,8 @@ import {
 import { ENDPOINT_PATHS, type Endpoint } from './symbols.js';
 import { HEARTBEAT_INTERVAL_MS, REQUEST_SPACING_MS, type Plan } from './plans.js';
 import { AllTickError, redactToken } from './errors.js';
-import type { RequestGate } from './request-gate.js';
+import { SubscribeScheduler } from './subscribe-scheduler.js';
+import { systemClock } from '../manager.js';
 import { ListLedger } from './list-ledger.js';
 import type { LogSink } from '../../logger.js';
 
@@ -91,8 +94,8 @@ export interface ConnectionOptions {
   plan: Plan;
   /** position of this connection among the endpoint's connections */
   index?: number;
-  /** token-wide spacing of subscription requests, shared by all connections of one token */
-  gate?: RequestGate;
+  /** the token's subscribe budget, shared by all its connections; default: one of its own, without a token-wide gap */
+  scheduler?: SubscribeScheduler;
   heartbeatIntervalMs?: number;
   requestSpacingMs?: number;
   ackTimeoutMs?: number;
@@ -127,7 +130,8 @@ const sameDepth = (a: SymbolEntry[], b: SymbolEntry[]) =>
 export class AllTickConnection extends EventEmitter<ConnectionEvents> {
   readonly endpoint: Endpoint;
   readonly index: number;
-  private readonly opts: Required<Omit<ConnectionOptions, 'gate' | 'logger' | 'index'>> & Pick<ConnectionOptions, 'gate' | 'logger'>;
+  private readonly opts: Required<Omit<ConnectionOptions, 'scheduler' | 'logger' | 'index'>> & Pick<ConnectionOptions, 'logger'>;
+  private readonly scheduler: SubscribeScheduler;
 
   private ws: WebSocket | null = null;
   private state: ConnectionState = 'idle';
@@ -167,6 +171,12 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
       ...options,
     };
     this.ledger = new ListLedger(this.opts.requestSpacingMs);
+    this.scheduler = options.scheduler ?? new SubscribeScheduler(0, systemClock);
+  }
+
+  /** This connection's list `channel` in the scheduler. */
+  listKey(channel: 'trades' | 'depth'): string {
+    return `${this.endpoint}-${this.index}:${channel}`;
   }
 
   get status(): ConnectionStatus {
@@ -224,6 +234,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
   async stop(): Promise<void> {
     this.setState('stopped', 'stopped');
     this.clearTimers();
+    this.leaveScheduler();
     const ws = this.ws;
     this.ws = null;
     if (!ws) return;
@@ -287,6 +298,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
   private onClosed(reason: string): void {
     this.clearTimers();
     this.failPending();
+    this.leaveScheduler();
     this.resubscribed = false;
     if (this.state === 'stopped') return;
     this.setState('disconnected', redactToken(reason, this.opts.token));
@@ -423,6 +435,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
 
   private pump(): void {
     if (this.state !== 'connected' || !this.ws) return;
+    this.syncLists();
     const now = Date.now();
     const slotAt = this.lastRequestAt + this.spacingWithMargin;
     if (now < slotAt) return this.schedulePump(slotAt - now);
@@ -431,48 +444,75 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
     if (now >= heartbeatDue) {
       this.lastHeartbeatAt = now;
       this.send(Cmd.Heartbeat, {}, [], 'other');
-      return this.schedulePump(this.spacingWithMargin);
-    }
-
-    const next = this.nextListRequest();
-    if (next && now < this.ledger.retryAt) return this.schedulePump(Math.min(this.ledger.retryAt, heartbeatDue) - now);
-    if (next) {
-      const gateAt = this.opts.gate?.nextAt() ?? now;
-      if (now < gateAt) return this.schedulePump(Math.min(gateAt, heartbeatDue) - now);
-      this.opts.gate?.mark(now);
-      next();
+      this.scheduler.poke(); // this connection's lists are ready later now
       return this.schedulePump(this.spacingWithMargin);
     }
     this.checkResubscribed();
     this.schedulePump(heartbeatDue - now);
   }
 
-  /** The request that moves upstream one step closer to the desired lists, if any. */
-  private nextListRequest(): (() => void) | null {
-    const { sent } = this;
+  /** Tells the scheduler which of this connection's lists differ from what upstream holds. */
+  private syncLists(): void {
+    for (const channel of ['trades', 'depth'] as const) {
+      if (this.differs(channel)) this.scheduler.want(this.listKey(channel), this.slotFor(channel));
+      else this.scheduler.settled(this.listKey(channel));
+    }
+  }
+
+  private leaveScheduler(): void {
+    this.scheduler.settled(this.listKey('trades'));
+    this.scheduler.settled(this.listKey('depth'));
+  }
+
+  /** Symbols wanted on list `channel` that this connection has not sent upstream yet. */
+  unsent(channel: 'trades' | 'depth'): string[] {
+    const sent = new Set(channel === 'trades' ? this.sent.trades : this.sent.depth.map((e) => e.code));
+    const target = this.target;
+    return (channel === 'trades' ? target.trades : target.depth.map((e) => e.code)).filter((code) => !sent.has(code));
+  }
+
+  private differs(channel: 'trades' | 'depth'): boolean {
+    const target = this.target;
+    return channel === 'trades' ? !sameTrades(target.trades, this.sent.trades) : !sameDepth(target.depth, this.sent.depth);
+  }
+
+  /** When this connection could send a list request, and the request itself (its latest wanted state). */
+  private slotFor(channel: 'trades' | 'depth') {
+    const readyAt = () => {
+      if (this.state !== 'connected' || !this.ws) return Infinity;
+      const slot = Math.max(this.lastRequestAt + this.spacingWithMargin, this.ledger.retryAt);
+      // a heartbeat due by then goes first (the send loop sends it at the slot); the list takes the next one
+      return this.lastHeartbeatAt + this.opts.heartbeatIntervalMs <= slot ? slot + this.spacingWithMargin : slot;
+    };
+    return {
+      readyAt,
+      send: () => {
+        if (readyAt() > Date.now() || !this.differs(channel)) return false;
+        this.sendList(channel);
+        this.syncLists(); // a cancel of both lists settles the other one too
+        this.schedulePump(this.spacingWithMargin);
+        return true;
+      },
+    };
+  }
+
+  /** Sends the request that brings upstream's list `channel` to the wanted state. */
+  private sendList(channel: 'trades' | 'depth'): void {
     const desired = this.target;
-    const tradesDiffer = !sameTrades(desired.trades, sent.trades);
-    const depthDiffer = !sameDepth(desired.depth, sent.depth);
-    if (tradesDiffer && depthDiffer && desired.trades.length === 0 && desired.depth.length === 0) {
-      return () => this.sendCancel(CancelType.All);
+    if (desired.trades.length === 0 && desired.depth.length === 0 && this.differs('trades') && this.differs('depth')) {
+      return this.sendCancel(CancelType.All);
     }
-    if (tradesDiffer) {
-      if (desired.trades.length === 0) return () => this.sendCancel(CancelType.Trade);
+    if (channel === 'trades') {
       const trades = desired.trades;
-      return () => {
-        this.sent.trades = trades;
-        this.send(Cmd.SubscribeTrade, { symbol_list: trades.map((code) => ({ code })) }, trades, 'trades', { ...this.ledger.acked, trades });
-      };
-    }
-    if (depthDiffer) {
-      if (desired.depth.length === 0) return () => this.sendCancel(CancelType.Depth);
+      if (trades.length === 0) return this.sendCancel(CancelType.Trade);
+      this.sent.trades = trades;
+      this.send(Cmd.SubscribeTrade, { symbol_list: trades.map((code) => ({ code })) }, trades, 'trades', { ...this.ledger.acked, trades });
+    } else {
       const depth = desired.depth;
-      return () => {
-        this.sent.depth = depth;
-        this.send(Cmd.SubscribeDepth, { symbol_list: depth }, depth.map((e) => e.code), 'depth', { ...this.ledger.acked, depth });
-      };
+      if (depth.length === 0) return this.sendCancel(CancelType.Depth);
+      this.sent.depth = depth;
+      this.send(Cmd.SubscribeDepth, { symbol_list: depth }, depth.map((e) => e.code), 'depth', { ...this.ledger.acked, depth });
     }
-    return null;
   }
 
   private sendCancel(type: CancelType): void {

@@ -95,23 +95,25 @@ describe('quotes resume', () => {
     const symbols = ['BTCUSDT', 'ETHUSDT', 'EURUSD'];
     const first = subscribeQuotes(stack, symbols);
     await vi.waitFor(() => expect(stack.sim.sessions({ endpoint: 'quote' })[0]?.depthList.length).toBe(3));
-    for (const s of symbols) {
+    const books = symbols.map((s) => {
       stack.sim.pushTrade(s);
-      stack.sim.pushDepth(s);
-    }
-    await vi.waitFor(() => expect(first.items).toHaveLength(6));
-    const last = new Map(first.items.map((i) => [i.data!.quotes.symbol, i.data!.quotes.cursor]));
+      return stack.sim.pushDepth(s).data.seq;
+    });
+    const lastOf = (sub: typeof first, symbol: string) => sub.items.map((i) => i.data!.quotes).filter((q) => q.symbol === symbol).at(-1);
+    await vi.waitFor(() => symbols.forEach((s, i) => expect(lastOf(first, s)?.seq).toBe(books[i])));
+    const last = new Map(symbols.map((s) => [s, lastOf(first, s)!.cursor]));
     await first.stop();
 
     // meanwhile: a trade of BTCUSDT, a book of ETHUSDT, nothing for EURUSD (a watcher keeps the lists)
     const watcher = subscribeQuotes(stack, symbols);
-    await vi.waitFor(() => expect(watcher.items).toHaveLength(3));
-    const btc = stack.sim.pushTrade('BTCUSDT').data.seq;
+    await vi.waitFor(() => expect(new Set(watcher.items.map((i) => i.data!.quotes.symbol)).size).toBe(3));
     stack.sim.pushTrade('BTCUSDT');
+    const btcLatest = stack.sim.pushTrade('BTCUSDT').data.seq;
     const eth = stack.sim.pushDepth('ETHUSDT').data.seq;
-    await vi.waitFor(() => expect(watcher.items).toHaveLength(6));
-    const btcLatest = watcher.items.at(-2)!.data!.quotes.seq;
-    expect(btcLatest).not.toBe(btc);
+    await vi.waitFor(() => {
+      expect(lastOf(watcher, 'BTCUSDT')?.seq).toBe(btcLatest);
+      expect(lastOf(watcher, 'ETHUSDT')?.seq).toBe(eth);
+    });
 
     const resumed = subscribeQuotes(stack, symbols, [...last.values()]);
     await vi.waitFor(() => expect(resumed.items).toHaveLength(2));

@@ -140,25 +140,32 @@ describe('two instances, one shared trade history', () => {
   it('a quotes resume on the other instance gets one SNAPSHOT per changed symbol only', async () => {
     sim.pause();
     try {
-      const QUOTES = 'subscription($s: [String!]!, $after: [String!]) { quotes(symbols: $s, depth: 1, after: $after) { symbol seq event cursor } }';
+      // depth 0: the state is the last trade, the same on every instance once it ticked (books read
+      // from REST by each instance for its first SNAPSHOT would differ until the next book)
+      const QUOTES = 'subscription($s: [String!]!, $after: [String!]) { quotes(symbols: $s, depth: 0, after: $after) { symbol seq event cursor } }';
       type Q = { data?: { quotes: { symbol: string; seq: string; event: string; cursor: string } } };
       const clientA = createClient({ url: a.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
       const clientB = createClient({ url: b.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
       const symbols = ['AAPL.US', 'MSFT.US'];
       const first = collect<Q>(clientA.iterate({ query: QUOTES, variables: { s: symbols } }) as AsyncIterableIterator<Q>);
-      await vi.waitFor(() => expect(sim.sessions({ endpoint: 'stock' })[0]?.depthList.map((d) => d.code)).toEqual(symbols), { timeout: 10_000 });
-      for (const s of symbols) sim.pushTrade(s);
-      await vi.waitFor(() => expect(new Set(first.items.map((i) => i.data!.quotes.symbol)).size).toBe(2), { timeout: 5000 });
-      const n = first.items.length;
-      const changed = sim.pushTrade('MSFT.US').data.seq;
-      await vi.waitFor(() => expect(first.items.length).toBe(n + 1), { timeout: 5000 });
+      // another client on b, as behind a load balancer: b follows the symbols too
+      const onB = collect<Q>(clientB.iterate({ query: QUOTES, variables: { s: symbols } }) as AsyncIterableIterator<Q>);
+      await vi.waitFor(() => expect(sim.sessions({ endpoint: 'stock' }).flatMap((s) => s.tradeList)).toEqual(expect.arrayContaining(symbols)), { timeout: 10_000 });
+      const pushed = symbols.map((s) => sim.pushTrade(s).data.seq);
+      const lastOf = (c: typeof first, symbol: string) => c.items.map((i) => i.data!.quotes).filter((q) => q.symbol === symbol).at(-1);
+      await vi.waitFor(() => {
+        for (const c of [first, onB]) symbols.forEach((s, i) => expect(lastOf(c, s)?.seq).toBe(pushed[i]));
+      }, { timeout: 5000 });
       // the client kept the cursors of what it saw before MSFT.US changed
-      const cursors = new Map(first.items.slice(0, n).map((i) => [i.data!.quotes.symbol, i.data!.quotes.cursor]));
+      const cursors = new Map(symbols.map((s) => [s, lastOf(first, s)!.cursor]));
+      const changed = sim.pushTrade('MSFT.US').data.seq;
+      await vi.waitFor(() => expect(lastOf(first, 'MSFT.US')?.seq).toBe(changed), { timeout: 5000 });
       const resumed = collect<Q>(clientB.iterate({ query: QUOTES, variables: { s: symbols, after: [...cursors.values()] } }) as AsyncIterableIterator<Q>);
       await vi.waitFor(() => expect(resumed.items.length).toBe(1), { timeout: 5000 });
       await new Promise((r) => setTimeout(r, 300)); // and nothing else comes for AAPL.US
       expect(resumed.items.map((i) => [i.data!.quotes.symbol, i.data!.quotes.event, i.data!.quotes.seq])).toEqual([['MSFT.US', 'SNAPSHOT', changed]]);
       await first.stop();
+      await onB.stop();
       await resumed.stop();
       await clientA.dispose();
       await clientB.dispose();

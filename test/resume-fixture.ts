@@ -96,10 +96,15 @@ export async function cutAndResume(opts: { cutUrl: string; resumeUrl: string; re
   await new Promise((r) => setTimeout(r, opts.outageMs));
   const resumed = subscribeTrades(opts.resumeUrl, symbols, lastCursors(before));
   // what the client missed: the reference's trades after its last one of each symbol, by now
+  const lastBefore = (symbol: string) => before.filter((t) => t.symbol === symbol).at(-1)!.seq;
+  await vi.waitFor(() => {
+    const seen = new Set(tradesOf(reference).map((t) => t.seq));
+    for (const symbol of symbols) expect(seen.has(lastBefore(symbol))).toBe(true); // a busy reference may lag
+  });
   const target = tradesOf(reference).length;
   const missed = symbols.reduce((sum, symbol) => {
     const ref = tradesOf(reference).slice(0, target).filter((t) => t.symbol === symbol).map((t) => t.seq);
-    return sum + ref.length - 1 - ref.indexOf(before.filter((t) => t.symbol === symbol).at(-1)!.seq);
+    return sum + ref.length - 1 - ref.indexOf(lastBefore(symbol));
   }, 0);
   await vi.waitFor(
     () => {

@@ -22,33 +22,55 @@ const tokenList = z
   .transform((s) => s.split(',').map((t) => t.trim()).filter(Boolean))
   .optional();
 
+/** A JSON object in one variable, validated with `schema`. */
+const jsonObject = <T extends z.ZodType>(schema: T) =>
+  z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+
 /**
  * Upstream timing overrides as JSON, e.g. `{"requestSpacingMs":50,"reconnectGapMs":200}`: for
  * tests and benchmarks that run the server as a process against a fast simulator. Not for AllTick.
  */
-const upstreamTimings = z
-  .string()
-  .transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
-      return z.NEVER;
-    }
-  })
-  .pipe(
-    z
-      .object({
-        heartbeatIntervalMs: positiveMs,
-        requestSpacingMs: positiveMs,
-        subscribeSpacingMs: positiveMs,
-        ackTimeoutMs: positiveMs,
-        reconnectGapMs: positiveMs,
-        maxBackoffMs: positiveMs,
-      })
-      .partial()
-      .strict(),
-  );
+const upstreamTimings = jsonObject(
+  z
+    .object({
+      heartbeatIntervalMs: positiveMs,
+      requestSpacingMs: positiveMs,
+      subscribeSpacingMs: positiveMs,
+      ackTimeoutMs: positiveMs,
+      reconnectGapMs: positiveMs,
+      maxBackoffMs: positiveMs,
+    })
+    .partial()
+    .strict(),
+);
+
+/**
+ * Cluster timing overrides as JSON, e.g. `{"leaseTtlMs":2000,"leaseRenewMs":600}`: for tests that
+ * run several instances and want failovers and expiries to be quick.
+ */
+const clusterTimings = jsonObject(
+  z
+    .object({
+      leaseTtlMs: positiveMs,
+      leaseRenewMs: positiveMs,
+      leaseAcquireMs: positiveMs,
+      demandTtlMs: positiveMs,
+      demandRefreshMs: positiveMs,
+      reconcileMs: positiveMs,
+    })
+    .partial()
+    .strict(),
+);
 
 const envSchema = z.object({
   PORT: port.default(4000),
@@ -63,6 +85,7 @@ const envSchema = z.object({
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
   REDIS_PREFIX: z.string().min(1).default('alltick-graphql:'),
   ALLTICK_TIMINGS: upstreamTimings.optional(),
+  CLUSTER_TIMINGS: clusterTimings.optional(),
   // a hostile or broken upstream (README "Operations"): pushes stamped outside this window of now
   // are dropped as invalid frames; REST answers larger than this are aborted while they stream
   UPSTREAM_TICK_MAX_AGE_MS: z.coerce.number().int().min(1000).max(365 * 24 * 3_600_000).default(DEFAULT_TICK_TIME_WINDOW.maxAgeMs),

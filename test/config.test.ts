@@ -37,6 +37,8 @@ describe('loadConfig', () => {
     ['ALLTICK_TIMINGS', '{not json'],
     ['ALLTICK_TIMINGS', '{"requestSpacingMs":-1}'],
     ['ALLTICK_TIMINGS', '{"requestSpacing":50}'],
+    ['CLUSTER_TIMINGS', '{"leaseTtl":50}'],
+    ['CLUSTER_TIMINGS', 'nope'],
   ])('a bad %s stops start-up with a message naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}=`));
   });

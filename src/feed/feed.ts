@@ -25,6 +25,11 @@ export interface SharedSnapshots {
   read(symbols: readonly string[]): Promise<(SymbolSnapshot | undefined)[]>;
 }
 
+/** Cluster mode: the check of the cluster-wide symbol cap a subscribe passes first (throws CapacityError). */
+export interface Admission {
+  admit(symbols: readonly string[]): Promise<void>;
+}
+
 export class MarketFeed {
   readonly cache = new LastValueCache();
   /** candles built from the trades (candles) */
@@ -34,9 +39,18 @@ export class MarketFeed {
     readonly manager: FeedManager,
     private readonly bus: Bus,
     private readonly shared: SharedSnapshots | null = null,
+    private readonly admission: Admission | null = null,
     /** the bounded trade history (recentTrades, resumed trades): in memory, or shared in Redis */
     readonly history: TradeHistory = new MemoryTradeHistory(),
   ) {}
+
+  /**
+   * Resolves when a subscribe to `symbols` may go ahead; throws CapacityError when the plan cannot
+   * hold them. One instance checks in `watch`; with several, the cap is the cluster's (in Redis).
+   */
+  async admit(symbols: readonly string[]): Promise<void> {
+    await this.admission?.admit(symbols);
+  }
 
   /** Feed one upstream event in: cache it and publish it unless it is stale. */
   ingest(event: MarketEvent): void {

@@ -12,6 +12,7 @@ import {
   type ConnectionStatus,
   type Logger,
   type RejectedRequest,
+  type SocketGate,
   type SubscriptionLists,
 } from './alltick/connection.js';
 import type { MarketEvent, SymbolEntry, TickTimeWindow } from './alltick/protocol.js';
@@ -30,6 +31,8 @@ export interface UpstreamOptions {
   /** token-wide gap between subscription requests (ALLTICK_SUBSCRIBE_GAP_MS); timings.subscribeSpacingMs overrides it */
   subscribeGapMs?: number;
   logger?: Logger;
+  /** cluster mode: the token's socket rules kept across instances */
+  socketGate?: SocketGate;
   /** pushes stamped outside this window of now are dropped (UPSTREAM_TICK_MAX_AGE_MS / _AHEAD_MS) */
   tickTimeWindow?: TickTimeWindow;
   /** overrides for tests: spacing, heartbeat and reconnect timings */
@@ -201,6 +204,7 @@ export class AllTickUpstream extends EventEmitter<UpstreamEvents> implements Lis
         plan: this.opts.plan,
         index: list.length,
         scheduler: this.scheduler,
+        ...(this.opts.socketGate && { socketGate: this.opts.socketGate }),
         ...(this.opts.logger && { logger: this.opts.logger }),
         ...(this.opts.tickTimeWindow && { tickTimeWindow: this.opts.tickTimeWindow }),
         ...definedOnly(timings),

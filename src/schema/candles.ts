@@ -3,6 +3,7 @@
  * the bars built live from trades (one per start time, oldest first) — and
  * `Subscription.candles(symbol, interval)` (candle-stream.ts), same Candle shape.
  */
+import { admit } from './feed-errors.js';
 import { GraphQLError } from 'graphql';
 import { z } from 'zod';
 import { isStockMarket, marketOf } from '../feed/alltick/symbols.js';
@@ -123,10 +124,11 @@ builder.subscriptionField('candles', (t) =>
       interval: t.arg({ type: CandleIntervalEnum, required: true }),
       after: t.arg.stringList({ description: AFTER_DESCRIPTION }),
     },
-    subscribe: (_root, args, ctx) => {
+    subscribe: async (_root, args, ctx) => {
       const symbol = parseSymbol(args.symbol, ctx);
       const interval = intervalOf(args.interval);
       checkInterval(symbol, interval);
+      await admit(ctx.feed, [symbol]);
       const from = resumeCursors(args.after, ctx).filter(
         (c): c is CandleCursor => c.kind === 'candle' && c.symbol === symbol && c.interval === interval.name,
       );

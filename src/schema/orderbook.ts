@@ -5,6 +5,7 @@
  * the book (`seq: null`: a status event is no new book) when the upstream connection drops or
  * comes back. A subscription to a book the server does not know yet reads it from REST first.
  */
+import { admit } from './feed-errors.js';
 import type { DepthBook, PriceLevel } from '../feed/alltick/protocol.js';
 import { endpointOf } from '../feed/alltick/symbols.js';
 import { healthOf } from '../feed/health.js';
@@ -70,9 +71,10 @@ builder.subscriptionField('orderBook', (t) =>
     type: OrderBookRef,
     description: 'The order book now (when known), then each time it changes.',
     args: { symbol: t.arg.string({ required: true }), depth: t.arg.int({ defaultValue: 5 }) },
-    subscribe: (_root, a, ctx) => {
+    subscribe: async (_root, a, ctx) => {
       const symbol = parseSymbol(a.symbol, ctx);
       const depth = parseArg(bookDepthSchema, a.depth, 'depth');
+      await admit(ctx.feed, [symbol]);
       const health = healthOf(ctx.status);
       const current = () => ctx.feed.snapshot(symbol)?.book;
       /** whether this subscription has sent a book yet */

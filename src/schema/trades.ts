@@ -8,6 +8,7 @@
  * "Slow consumers"); on other transports a client more than the queue bound behind loses trades
  * (counted).
  */
+import { admit } from './feed-errors.js';
 import { z } from 'zod';
 import type { Trade } from '../feed/alltick/protocol.js';
 import { encodeCursor, type Cursor } from '../feed/history/cursor.js';
@@ -79,8 +80,9 @@ builder.subscriptionField('trades', (t) =>
       symbols: t.arg.stringList({ required: true }),
       after: t.arg.stringList({ description: AFTER_DESCRIPTION }),
     },
-    subscribe: (_root, args, ctx) => {
+    subscribe: async (_root, args, ctx) => {
       const symbols = parseSymbols(args.symbols, ctx);
+      await admit(ctx.feed, symbols);
       const history = ctx.feed.history;
       const from = resumeCursors(args.after, ctx).filter((c): c is Extract<Cursor, { kind: 'trade' }> => c.kind === 'trade' && symbols.includes(c.symbol));
       const after = new Map(from.map((c) => [c.symbol, c.epoch === history.epoch ? c.id : null]));

@@ -86,6 +86,17 @@ export interface ConnectionEvents {
 
 export type Logger = LogSink;
 
+/**
+ * Cluster mode: the token's connection rules across instances (src/cluster/socket-gate.ts). A
+ * socket opens only once `waitToOpen` says so, and every close is reported.
+ */
+export interface SocketGate {
+  /** Resolves true when a socket of this endpoint and index may open now, false to give up (no longer the owner). */
+  waitToOpen(endpoint: Endpoint, index: number, cancelled: () => boolean): Promise<boolean>;
+  /** A socket closed (or never opened after its claim): the plan's gap restarts. */
+  closed(endpoint: Endpoint, index: number): Promise<void>;
+}
+
 export interface ConnectionOptions {
   /** base of the WebSocket endpoints, e.g. wss://quote.alltick.co */
   wsBaseUrl: string;
@@ -96,6 +107,8 @@ export interface ConnectionOptions {
   index?: number;
   /** the token's subscribe budget, shared by all its connections; default: one of its own, without a token-wide gap */
   scheduler?: SubscribeScheduler;
+  /** cluster mode: when a socket may open, shared by every instance */
+  socketGate?: SocketGate;
   heartbeatIntervalMs?: number;
   requestSpacingMs?: number;
   ackTimeoutMs?: number;
@@ -123,6 +136,9 @@ const CMD_NAMES: Record<RequestCmd, string> = {
   [Cmd.Cancel]: 'cancel',
 };
 
+/** Answers that refuse the connection itself rather than a request's codes. */
+const CONNECTION_REFUSALS = new Set<number>([Ret.TokenInvalid, Ret.TooManyRequests, Ret.TooManyRequestsClosed]);
+
 const sameTrades = (a: string[], b: string[]) => a.length === b.length && a.every((c, i) => c === b[i]);
 const sameDepth = (a: SymbolEntry[], b: SymbolEntry[]) =>
   a.length === b.length && a.every((e, i) => e.code === b[i]?.code && e.depth_level === b[i]?.depth_level);
@@ -130,10 +146,17 @@ const sameDepth = (a: SymbolEntry[], b: SymbolEntry[]) =>
 export class AllTickConnection extends EventEmitter<ConnectionEvents> {
   readonly endpoint: Endpoint;
   readonly index: number;
-  private readonly opts: Required<Omit<ConnectionOptions, 'scheduler' | 'logger' | 'index'>> & Pick<ConnectionOptions, 'logger'>;
+  private readonly opts: Required<Omit<ConnectionOptions, 'scheduler' | 'socketGate' | 'logger' | 'index'>> &
+    Pick<ConnectionOptions, 'socketGate' | 'logger'>;
   private readonly scheduler: SubscribeScheduler;
 
   private ws: WebSocket | null = null;
+  /** the socket is open; the connection counts as up (`connected`) only once upstream acknowledges a request on it */
+  private socketOpen = false;
+  /** the last socket's close, reported to the socket gate */
+  private closeReported: Promise<void> = Promise.resolve();
+  /** bumped by every connect, so a wait for the socket gate that outlived its attempt opens nothing */
+  private attempt = 0;
   private state: ConnectionState = 'idle';
   private stateSince = Date.now();
   private reason: string | undefined;
@@ -226,7 +249,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
    */
   async settle(timeoutMs: number): Promise<void> {
     const settled = () =>
-      this.state !== 'connected' || (this.inSync && ![...this.pending.values()].some((p) => p.cmd !== Cmd.Heartbeat));
+      !this.socketOpen || (this.inSync && ![...this.pending.values()].some((p) => p.cmd !== Cmd.Heartbeat));
     const deadline = Date.now() + timeoutMs;
     while (!settled() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   }
@@ -237,16 +260,19 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
     this.leaveScheduler();
     const ws = this.ws;
     this.ws = null;
-    if (!ws) return;
-    await new Promise<void>((resolve) => {
-      if (ws.readyState === WebSocket.CLOSED) return resolve();
-      ws.once('close', () => resolve());
-      ws.close(1000, 'client stopping');
-      setTimeout(() => {
-        ws.terminate();
-        resolve();
-      }, 1000).unref();
-    });
+    this.socketOpen = false;
+    if (ws) {
+      await new Promise<void>((resolve) => {
+        if (ws.readyState === WebSocket.CLOSED) return resolve();
+        ws.once('close', () => resolve());
+        ws.close(1000, 'client stopping');
+        setTimeout(() => {
+          ws.terminate();
+          resolve();
+        }, 1000).unref();
+      });
+    }
+    await this.closeReported; // the cluster knows the gap starts now
   }
 
   // -------------------------------------------------------------------------------------------
@@ -256,20 +282,40 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
     return `${this.opts.wsBaseUrl.replace(/\/$/, '')}${ENDPOINT_PATHS[this.endpoint].ws}?token=${encodeURIComponent(this.opts.token)}`;
   }
 
+  /** Opens a socket once the socket gate (cluster mode) allows; the connection stays `connecting` meanwhile. */
   private connect(): void {
     this.reconnectTimer = null;
     this.setState('connecting');
+    const attempt = ++this.attempt;
+    const gate = this.opts.socketGate;
+    if (!gate) return this.open();
+    const cancelled = () => this.state === 'stopped' || attempt !== this.attempt;
+    gate.waitToOpen(this.endpoint, this.index, cancelled).then(
+      (claimed) => {
+        if (claimed && !cancelled()) this.open();
+        else if (claimed) this.closeReported = gate.closed(this.endpoint, this.index);
+      },
+      (error: unknown) => this.opts.logger?.warn({ endpoint: this.endpoint, err: String(error) }, 'socket gate failed'),
+    );
+  }
+
+  private open(): void {
     const ws = new WebSocket(this.url, { perMessageDeflate: false, handshakeTimeout: this.opts.ackTimeoutMs });
     this.ws = ws;
+    this.socketOpen = false;
     this.sent = { trades: [], depth: [] };
     this.ledger.reset();
     this.resubscribed = false;
+    const gate = this.opts.socketGate;
+    if (gate) ws.once('close', () => (this.closeReported = gate.closed(this.endpoint, this.index)));
 
     ws.on('open', () => {
       if (this.ws !== ws) return;
+      this.socketOpen = true;
       this.lastRequestAt = 0;
-      this.lastHeartbeatAt = Date.now();
-      this.setState('connected');
+      // the first request proves the connection: the lists if any, else a heartbeat at once
+      const target = this.target;
+      this.lastHeartbeatAt = target.trades.length > 0 || target.depth.length > 0 ? Date.now() : -Infinity;
       this.schedulePump(0);
     });
     ws.on('message', (data, isBinary) => {
@@ -300,6 +346,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
     this.failPending();
     this.leaveScheduler();
     this.resubscribed = false;
+    this.socketOpen = false;
     if (this.state === 'stopped') return;
     this.setState('disconnected', redactToken(reason, this.opts.token));
     const delay = this.backoffDelay();
@@ -323,6 +370,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
     if (!ws) return;
     this.reason = reason;
     this.ws = null;
+    this.socketOpen = false;
     ws.terminate();
     this.onClosed(reason);
   }
@@ -349,6 +397,8 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
     if (pending && ack.cmd_id === pending.cmd + 1) {
       clearTimeout(pending.timer);
       this.pending.delete(ack.seq_id);
+      // up once upstream answers a request on this socket, not at the upgrade (a 606'd socket never is)
+      if (this.state === 'connecting' && !CONNECTION_REFUSALS.has(ack.ret)) this.setState('connected');
       if (ack.ret !== Ret.Ok) {
         const error = new AllTickError(ack.ret, this.redact(ack.msg), CMD_NAMES[pending.cmd]);
         this.report(error, pending.codes, pending.channel);
@@ -417,7 +467,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
   // The send loop: one request per spacing slot, heartbeat first, then the lists
 
   private schedulePump(delayMs: number): void {
-    if (this.state !== 'connected') return;
+    if (!this.socketOpen) return;
     if (this.pumpTimer) {
       if (delayMs > 0) return; // an earlier wake-up is already set
       clearTimeout(this.pumpTimer);
@@ -434,7 +484,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
   }
 
   private pump(): void {
-    if (this.state !== 'connected' || !this.ws) return;
+    if (!this.socketOpen || !this.ws) return;
     this.syncLists();
     const now = Date.now();
     const slotAt = this.lastRequestAt + this.spacingWithMargin;
@@ -479,7 +529,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
   /** When this connection could send a list request, and the request itself (its latest wanted state). */
   private slotFor(channel: 'trades' | 'depth') {
     const readyAt = () => {
-      if (this.state !== 'connected' || !this.ws) return Infinity;
+      if (!this.socketOpen || !this.ws) return Infinity;
       const slot = Math.max(this.lastRequestAt + this.spacingWithMargin, this.ledger.retryAt);
       // a heartbeat due by then goes first (the send loop sends it at the slot); the list takes the next one
       return this.lastHeartbeatAt + this.opts.heartbeatIntervalMs <= slot ? slot + this.spacingWithMargin : slot;

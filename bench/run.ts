@@ -66,7 +66,7 @@ async function session<T>(variant: Variant, fn: (s: Session) => Promise<T>): Pro
     ALLTICK_API_URL: sim.httpUrl,
     ALLTICK_PLAN: 'basic',
     NODE_ENV: 'production',
-  }, process.env['BENCH_PROF'] ? ['--cpu-prof', '--cpu-prof-dir=/tmp/bench-prof'] : []);
+  }, process.env['BENCH_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROF_DIR'] ?? '/tmp/bench-prof'}`] : []);
   const clients: Clients = new Child('./client-process.ts');
   try {
     const { port } = await server.next('ready', 30_000);

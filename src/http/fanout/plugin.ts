@@ -6,6 +6,7 @@
  * queries, mutations, SSE and unshareable operations take the ordinary path untouched.
  */
 import type { Plugin } from 'graphql-yoga';
+import type { Tally } from '../../metrics/process-metrics.js';
 import { sharedOperation } from './operation-key.js';
 import type { DeliveryTarget, FanoutRegistry } from './registry.js';
 
@@ -16,10 +17,10 @@ export function setDeliveryTarget(context: object, target: DeliveryTarget): void
   Object.defineProperty(context, TARGET, { value: target, enumerable: false });
 }
 
-/** Tells `listener` of each frame a grouped subscription writes (graphql-ws `onNext` never sees them). */
-export function onGroupFrame(context: unknown, listener: () => void): void {
+/** Counts the frames a grouped subscription writes in `tally` (graphql-ws `onNext` never sees them). */
+export function countGroupFrames(context: unknown, tally: Tally): void {
   const target = (context as FanoutContext | undefined)?.[TARGET];
-  if (target) target.onFrame = listener;
+  if (target) target.frames = tally;
 }
 
 /** Context fields the plugin reads: operations with different visibility keys never share. */

@@ -82,14 +82,20 @@ latency.zero({ stream: 'quotes' });
 /** When each upstream event (or an item derived from it) was received, by object identity. */
 const receivedAt = new WeakMap<object, number>();
 
+/** The last lookup: every subscriber of one update asks about the same event in a row. */
+let lastLookup: { event: object; at: number | undefined } = { event: receivedAt, at: undefined };
+
 /** Stamps an upstream event with the time it was received (call as it comes off the wire). */
 export function markReceived(event: object): void {
-  receivedAt.set(event, performance.now());
+  const at = performance.now();
+  receivedAt.set(event, at);
+  if (lastLookup.event === event) lastLookup = { event, at };
 }
 
 /** When `event` was received (performance.now()), if it was stamped. */
 export function receivedAtOf(event: object): number | undefined {
-  return receivedAt.get(event);
+  if (lastLookup.event !== event) lastLookup = { event, at: receivedAt.get(event) };
+  return lastLookup.at;
 }
 
 /**

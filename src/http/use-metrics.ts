@@ -6,7 +6,7 @@
 import { getOperationAST, Kind, type DocumentNode } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { ServerMetrics, Transport } from '../metrics/server-metrics.js';
-import { countGroupFrames } from './fanout/plugin.js';
+import { observeGroupedSubscription } from './fanout/plugin.js';
 
 export const METRICS_PATH = '/metrics';
 
@@ -29,7 +29,8 @@ export function useMetrics(metrics: ServerMetrics): Plugin {
           if (!isAsyncIterable(result)) return; // refused before it started (errors are logged elsewhere)
           const end = metrics.subscriptionStarted(field, transport);
           const tally = metrics.eventTally(field, transport);
-          countGroupFrames(args.contextValue, tally); // grouped graphql-ws frames bypass onNext
+          // a grouped graphql-ws subscription counts its own frames and end: no wrapper on its stream
+          if (observeGroupedSubscription(args.contextValue, tally, end)) return;
           return {
             onNext: () => {
               tally.count++;

@@ -24,10 +24,11 @@ export interface MemberGroup {
 type Outcome = { done: true } | { done: false; error: unknown };
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
-/** Where a member's frames go: its operation id, and the tally of its frames. */
+/** Where a member's frames go: its operation id, the tally of its frames, who hears it leave. */
 export interface MemberTarget {
   id: string;
   frames?: Tally;
+  onEnd?: () => void;
 }
 
 export class GroupMember implements AsyncIterableIterator<never>, OutboxMember, NextAddress {
@@ -134,6 +135,7 @@ export class GroupMember implements AsyncIterableIterator<never>, OutboxMember, 
     this.heldBack = null;
     this.outbox.members.delete(this);
     this.group.leave(this);
+    this.target.onEnd?.();
   }
 
   private finish(outcome: Outcome): void {

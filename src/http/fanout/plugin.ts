@@ -17,10 +17,17 @@ export function setDeliveryTarget(context: object, target: DeliveryTarget): void
   Object.defineProperty(context, TARGET, { value: target, enumerable: false });
 }
 
-/** Counts the frames a grouped subscription writes in `tally` (graphql-ws `onNext` never sees them). */
-export function countGroupFrames(context: unknown, tally: Tally): void {
+/**
+ * For a subscription that joined a group: counts its frames in `frames` and calls `onEnd` when it
+ * leaves the group (graphql-ws `onNext` never sees grouped frames), and returns true. A grouped
+ * subscription then needs no hook on its stream. False for every other subscription.
+ */
+export function observeGroupedSubscription(context: unknown, frames: Tally, onEnd: () => void): boolean {
   const target = (context as FanoutContext | undefined)?.[TARGET];
-  if (target) target.frames = tally;
+  if (!target?.grouped) return false;
+  target.frames = frames;
+  target.onEnd = onEnd;
+  return true;
 }
 
 /** Context fields the plugin reads: operations with different visibility keys never share. */
@@ -36,7 +43,9 @@ export function useSharedSubscriptions(registry: FanoutRegistry): Plugin {
       const target = context?.[TARGET];
       if (!target) return;
       const op = sharedOperation(args, context.visibilityKey ?? '');
-      if (op) setSubscribeFn((finalArgs) => registry.join(finalArgs, op, target));
+      if (!op) return;
+      target.grouped = true;
+      setSubscribeFn((finalArgs) => registry.join(finalArgs, op, target));
     },
   };
 }

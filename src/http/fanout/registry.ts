@@ -27,8 +27,12 @@ export interface DeliveryTarget {
   request: IncomingMessage;
   /** the graphql-ws operation id */
   id: string;
+  /** the subscription takes the shared path (set when its operation is shareable) */
+  grouped?: boolean;
   /** counts the frames written for this subscription (metrics: events out) */
   frames?: Tally;
+  /** called once when the subscription leaves its group (metrics: active subscriptions) */
+  onEnd?: () => void;
 }
 
 interface GroupEntry {

@@ -1,15 +1,16 @@
 /**
  * graphql-ws on the HTTP server's `/graphql` path, sharing Yoga's envelop pipeline (parse and
- * validate caches, error masking, plugins) so both transports behave the same.
+ * validate caches, error masking, plugins) so both transports behave the same. The socket side
+ * (operation ids held until their subscription is over, refused frames) is ./ws-transport.ts.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import type { OperationResult } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { WsGuards } from './ws-guards.js';
 import { setDeliveryTarget } from './fanout/plugin.js';
+import { serveGraphQLWs, type WsTransportOptions } from './ws-transport.js';
 
 /** Largest client message accepted on the WebSocket, unless `guards` say otherwise. */
 export const WS_MAX_PAYLOAD = 64 * 1024;
@@ -19,14 +20,19 @@ interface EnvelopedRoot {
   subscribe: (args: ExecutionArgs) => OperationResult;
 }
 
-export function attachGraphQLWs(httpServer: Server, yoga: YogaServerInstance<any, any>, guards?: WsGuards): { dispose(): void | Promise<void> } {
+export function attachGraphQLWs(
+  httpServer: Server,
+  yoga: YogaServerInstance<any, any>,
+  transport: WsTransportOptions,
+  guards?: WsGuards,
+): { dispose(): void | Promise<void> } {
   const wsServer = new WebSocketServer({
     server: httpServer,
     path: '/graphql',
     maxPayload: guards?.maxPayload ?? WS_MAX_PAYLOAD,
     ...(guards && { verifyClient: guards.verifyClient }),
   });
-  return useServer<Record<string, unknown> | undefined, Parameters<WsGuards['onConnect']>[0]['extra']>(
+  return serveGraphQLWs<Record<string, unknown> | undefined>(
     {
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
@@ -56,6 +62,7 @@ export function attachGraphQLWs(httpServer: Server, yoga: YogaServerInstance<any
       },
     },
     wsServer,
+    transport,
   );
 }
 

@@ -2,8 +2,7 @@
  * graphql-ws `next` frames as finished WebSocket bytes. A server's frames are not masked, so the
  * bytes of one frame are the same for every socket: a shared payload is encoded to UTF-8 once,
  * framed once per operation id, and the same Buffer is written to every socket whose subscription
- * has that id (clients that number their operations share a few ids). A member with an id nobody
- * else uses writes its own small head and the shared payload bytes, never a copy of them.
+ * has that id (clients that number their operations share a few ids).
  */
 
 /** FIN + text opcode: every frame here is one complete text message. */
@@ -54,12 +53,22 @@ export class SharedPayload {
     return (this.bytesCache ??= Buffer.from(this.text));
   }
 
-  /** The whole frame for `to`: one Buffer per id, built once; null once a few ids have theirs (then write `parts`). */
-  frameFor(to: NextAddress): Buffer | null {
+  /**
+   * The whole frame for `to`. The first few ids get theirs built once and kept; any other id gets
+   * a fresh copy of the payload's bytes behind its head (a copy, not another UTF-8 encoding).
+   */
+  frameFor(to: NextAddress): Buffer {
     const ids = this.ids;
     for (let i = 0; i < ids.length; i++) if (ids[i] === to.id) return this.frames[i]!;
-    if (ids.length === FRAMED_IDS) return null;
-    const head = to.head;
+    const frame = this.frame(to.head);
+    if (ids.length < FRAMED_IDS) {
+      ids.push(to.id);
+      this.frames.push(frame);
+    }
+    return frame;
+  }
+
+  private frame(head: Buffer): Buffer {
     const body = this.bytes;
     const length = head.length + body.length + NEXT_TAIL.length;
     const header = frameHeader(length);
@@ -68,15 +77,6 @@ export class SharedPayload {
     head.copy(frame, header.length);
     body.copy(frame, header.length + head.length);
     frame[frame.length - 1] = NEXT_TAIL[0]!;
-    ids.push(to.id);
-    this.frames.push(frame);
     return frame;
-  }
-
-  /** The frame in pieces, for an id without a whole frame: only the header is new. */
-  parts(to: NextAddress): Buffer[] {
-    const { head } = to;
-    const body = this.bytes;
-    return [frameHeader(head.length + body.length + NEXT_TAIL.length), head, body, NEXT_TAIL];
   }
 }

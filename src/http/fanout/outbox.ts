@@ -102,9 +102,7 @@ export class Outbox {
       this.socket.send(`${to.head.toString()}${payload.text}}`);
       return true;
     }
-    const frame = payload.frameFor(to);
-    if (frame) this.tcp.write(frame);
-    else for (const part of payload.parts(to)) this.tcp.write(part);
+    this.tcp.write(payload.frameFor(to));
     return true;
   }
 

@@ -30,7 +30,7 @@ function prefix(name: string): string {
 }
 
 async function newLink(url = REDIS_URL): Promise<RedisLink> {
-  const link = new RedisLink(url, logger);
+  const link = new RedisLink(url, logger, 'test-instance');
   links.push(link);
   expect(await link.waitAttached(5000)).toBe(true);
   return link;
@@ -62,7 +62,7 @@ afterAll(async () => {
 describe('keys', () => {
   it('every key and channel starts with REDIS_PREFIX, and the demand pattern matches only its own prefix', async () => {
     const keys = clusterKeys('app[1]*:');
-    const names = [keys.owner, keys.fence, keys.upstreamClosedAt, keys.status, keys.statusChannel, keys.rejections, keys.demandChanged, keys.demand('i1'), keys.last('AAPL.US'), keys.ticks('AAPL.US')];
+    const names = [keys.owner, keys.fence, keys.closedAt('stock'), keys.socket('quote', 0), keys.codes('quote'), keys.restWindow, keys.status, keys.statusChannel, keys.rejections, keys.demandChanged, keys.demand('i1'), keys.last('AAPL.US'), keys.ticks('AAPL.US')];
     for (const name of names) expect(name.startsWith('app[1]*:')).toBe(true);
 
     const odd = prefix('odd[1]*');

@@ -199,6 +199,28 @@ describe('AllTickConnection', () => {
     expect(gaps.at(-1)).toBeGreaterThan((gaps[0] as number) * 1.5);
   });
 
+  it('counts as connected only once upstream answers a request: a socket refused with 606 never shows as up', async () => {
+    const sim = await simulator({ maxConnections: 1, spacingMs: 100 });
+    const first = connect(sim, { requestSpacingMs: 100 });
+    let connectedAt = 0;
+    first.on('status', (s) => {
+      if (s.state === 'connected' && !connectedAt) connectedAt = Date.now();
+    });
+    await vi.waitFor(() => expect(first.status.state).toBe('connected'));
+    // with nothing to subscribe, a heartbeat at once proves the socket: `connected` only after upstream got it
+    const heartbeat = sim.record.framesOf(Cmd.Heartbeat)[0];
+    expect(heartbeat).toBeDefined();
+    expect(connectedAt).toBeGreaterThanOrEqual(heartbeat!.at);
+
+    const extra = connect(sim, { requestSpacingMs: 100, reconnectGapMs: 200 });
+    const states: string[] = [];
+    extra.on('status', (s) => states.push(s.state));
+    extra.setLists({ trades: ['AAPL.US'], depth: [] });
+    await vi.waitFor(() => expect(sim.record.upgrades.filter((u) => u.outcome === 'connection-limit').length).toBeGreaterThanOrEqual(2), { timeout: 5000 });
+    expect(states).not.toContain('connected');
+    expect(first.status.state).toBe('connected');
+  });
+
   it('an ack that never comes drops the connection and reconnects', async () => {
     const sim = await simulator({ spacingMs: 100 });
     const connection = connect(sim, { requestSpacingMs: 100, ackTimeoutMs: 300, reconnectGapMs: 200 });

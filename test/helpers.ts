@@ -49,6 +49,10 @@ export async function startStack(
   });
   const server = await startServer({ config, logger: options.logger ?? createLogger('silent'), timings: { ...FAST, ...options.timings } });
   disposers.push(() => server.stop());
+  // the upstream counts as connected once AllTick answered a request on it: tests start from a live
+  // feed (tests of a broken upstream just begin after a short wait)
+  const deadline = Date.now() + 3000;
+  while (!config.REDIS_URL && !server.upstream.connected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   const url = `http://127.0.0.1:${server.port}/graphql`;
   return { sim, server, url, wsUrl: url.replace('http', 'ws') };
 }

@@ -19,6 +19,9 @@ const retryStrategy = (attempt: number) => Math.min(100 * attempt, 2000);
 
 type MessageHandler = (message: string) => void;
 
+/** The name an instance's Redis connections carry (CLIENT LIST tells whether its process still runs). */
+export const redisConnectionName = (instanceId: string) => `alltick-graphql:${instanceId}`;
+
 export class RedisLink extends EventEmitter<RedisLinkEvents> {
   readonly cmd: Redis;
   readonly sub: Redis;
@@ -29,9 +32,9 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
   private lastError: string | null = null;
   private closing = false;
 
-  constructor(url: string, private readonly logger: Logger) {
+  constructor(url: string, private readonly logger: Logger, instanceId: string) {
     super();
-    const common: RedisOptions = { retryStrategy, connectTimeout: 5000, connectionName: 'alltick-graphql' };
+    const common: RedisOptions = { retryStrategy, connectTimeout: 5000, connectionName: redisConnectionName(instanceId) };
     // Commands fail at once while Redis is away (no offline queue): a lease renewal or a publish
     // that would only be sent minutes later must fail now, not wait.
     this.cmd = new Redis(url, { ...common, enableOfflineQueue: false, enableAutoPipelining: true, commandTimeout: 2000, maxRetriesPerRequest: 1 });

@@ -69,6 +69,10 @@ const connectionSchema = z.object({
   lastError: errorInfoSchema.nullable(),
   trades: z.array(z.string()),
   depth: z.array(z.string()),
+  // absent from an owner of an older version
+  waiting: z
+    .array(z.object({ list: z.enum(['trades', 'depth']), symbols: z.array(z.string()), since: z.number(), expectedAt: z.number().nullable() }))
+    .default([]),
 });
 
 /** The owner's upstream status, as published for every instance (each adds its own REST status). */

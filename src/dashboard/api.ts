@@ -17,6 +17,8 @@ export interface Quote {
   seq: string | null;
   bids: PriceLevel[];
   asks: PriceLevel[];
+  /** false while the book is not known yet (empty sides then mean "unknown") */
+  bookKnown: boolean;
 }
 
 export interface SymbolInfo {
@@ -48,7 +50,7 @@ const SYMBOLS_QUERY = /* GraphQL */ `
 
 const QUOTES_SUBSCRIPTION = /* GraphQL */ `
   subscription DashboardQuotes($symbols: [String!]!, $depth: Int) {
-    quotes(symbols: $symbols, depth: $depth) { symbol price volume time seq bids { price volume } asks { price volume } }
+    quotes(symbols: $symbols, depth: $depth) { symbol price volume time seq bookKnown bids { price volume } asks { price volume } }
   }
 `;
 

@@ -21,6 +21,8 @@ export interface QuoteView {
   seq: string | null;
   bids: PriceLevel[];
   asks: PriceLevel[];
+  /** false while the order book is not known yet (or depth 0 asked for none): empty bids/asks then mean "unknown", not "empty" */
+  bookKnown: boolean;
 }
 
 export class LastValueCache {
@@ -79,5 +81,6 @@ export function quoteView(snapshot: SymbolSnapshot, depth: number): QuoteView {
     seq: snapshot.last.seq,
     bids: snapshot.book ? snapshot.book.bids.slice(0, depth) : [],
     asks: snapshot.book ? snapshot.book.asks.slice(0, depth) : [],
+    bookKnown: snapshot.book !== null && depth > 0,
   };
 }

@@ -15,7 +15,7 @@ import { SnapshotService } from './snapshots/snapshot-service.js';
 import { AllTickUpstream, type UpstreamOptions } from './upstream.js';
 import { AllTickRestClient } from './alltick/rest.js';
 import type { FeedStatusSource } from './status.js';
-import { startClusterFeed } from '../cluster/start-cluster.js';
+import { clusterTimingsFrom, startClusterFeed } from '../cluster/start-cluster.js';
 
 /** Added to every REST gap of the plan, against arrival jitter. */
 const REST_GAP_MARGIN_MS = 200;
@@ -64,20 +64,50 @@ export async function startFeed({ config, logger, timings }: FeedOptions): Promi
   }
 
   const plan = PLANS[config.ALLTICK_PLAN];
-  const limiter = new RateLimiter({ limits: withMargin(rateLimitsOf(plan), REST_GAP_MARGIN_MS) });
+  const restLimits = withMargin(rateLimitsOf(plan), REST_GAP_MARGIN_MS);
+  const upstreamTimings = timings ?? config.ALLTICK_TIMINGS;
+  if (config.REDIS_URL) {
+    // several instances, one upstream and one REST budget: see src/cluster/
+    const cluster = startClusterFeed({
+      config,
+      redisUrl: config.REDIS_URL,
+      logger,
+      wsBaseUrl,
+      token,
+      simulator,
+      rest: { status: () => rest.status() },
+      restLimits,
+      restWindowMarginMs: REST_GAP_MARGIN_MS,
+      settleMs: SHUTDOWN_SETTLE_MS,
+      cluster: clusterTimingsFrom(config.CLUSTER_TIMINGS),
+      ...(upstreamTimings && { timings: upstreamTimings }),
+    });
+    const rest = new AllTickRestClient({
+      baseUrl: apiBaseUrl,
+      token,
+      plan,
+      logger,
+      limiter: cluster.restLimiter,
+      maxBodyBytes: config.UPSTREAM_REST_MAX_BYTES,
+      onFailure: () => cluster.restChanged(),
+    });
+    return { ...cluster, snapshots: new SnapshotService({ rest }), simulator, rest };
+  }
+
   let onRestFailure = () => {};
+  const limiter = new RateLimiter({ limits: restLimits });
   const rest = new AllTickRestClient({ baseUrl: apiBaseUrl, token, plan, logger, limiter, maxBodyBytes: config.UPSTREAM_REST_MAX_BYTES, onFailure: () => onRestFailure() });
   const snapshots = new SnapshotService({ rest });
 
-  const upstreamTimings = timings ?? config.ALLTICK_TIMINGS;
-  if (config.REDIS_URL) {
-    // several instances, one upstream: see src/cluster/
-    const cluster = startClusterFeed({ config, redisUrl: config.REDIS_URL, logger, wsBaseUrl, token, simulator, rest, settleMs: SHUTDOWN_SETTLE_MS, ...(upstreamTimings && { timings: upstreamTimings }) });
-    onRestFailure = () => cluster.restChanged();
-    return { ...cluster, snapshots, simulator, rest };
-  }
-
-  const upstream = new AllTickUpstream({ wsBaseUrl, token, plan, logger, tickTimeWindow: tickTimeWindowOf(config), ...(upstreamTimings && { timings: upstreamTimings }) });
+  const upstream = new AllTickUpstream({
+    wsBaseUrl,
+    token,
+    plan,
+    logger,
+    subscribeGapMs: config.ALLTICK_SUBSCRIBE_GAP_MS,
+    tickTimeWindow: tickTimeWindowOf(config),
+    ...(upstreamTimings && { timings: upstreamTimings }),
+  });
   const manager = new FeedManager({ sink: upstream, lingerMs: config.LINGER_MS, capacity: upstream.capacity });
   const feed = new MarketFeed(manager, new MemoryBus());
   onRestFailure = () => upstream.restChanged();

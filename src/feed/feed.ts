@@ -13,6 +13,8 @@ import type { FeedManager, Lease, LeaseFailureHandler } from './manager.js';
 export interface Watch {
   /** Stops delivery and gives the lease back; safe to call more than once. */
   release(): void;
+  /** the symbols upstream did not hold before this watch: what the cache has of them is not live */
+  fresh: readonly string[];
 }
 
 /** Cluster mode: where queries find symbols whose updates this instance does not receive. */
@@ -20,6 +22,11 @@ export interface SharedSnapshots {
   /** true while this instance receives the symbol's updates, so its local cache is current */
   follows(symbol: string): boolean;
   read(symbols: readonly string[]): Promise<(SymbolSnapshot | undefined)[]>;
+}
+
+/** Cluster mode: the check of the cluster-wide symbol cap a subscribe passes first (throws CapacityError). */
+export interface Admission {
+  admit(symbols: readonly string[]): Promise<void>;
 }
 
 export class MarketFeed {
@@ -33,7 +40,16 @@ export class MarketFeed {
     readonly manager: FeedManager,
     private readonly bus: Bus,
     private readonly shared: SharedSnapshots | null = null,
+    private readonly admission: Admission | null = null,
   ) {}
+
+  /**
+   * Resolves when a subscribe to `symbols` may go ahead; throws CapacityError when the plan cannot
+   * hold them. One instance checks in `watch`; with several, the cap is the cluster's (in Redis).
+   */
+  async admit(symbols: readonly string[]): Promise<void> {
+    await this.admission?.admit(symbols);
+  }
 
   /** Feed one upstream event in: cache it and publish it unless it is stale. */
   ingest(event: MarketEvent): void {
@@ -44,6 +60,17 @@ export class MarketFeed {
       this.candles.add(event);
     }
     this.bus.publish(snapshot);
+  }
+
+  /**
+   * Values read from REST (a trade, a book) of one symbol upstream does not stream yet (a cold subscription's first
+   * data): cached and published like a tick unless the cache already holds one as new, so no
+   * older value ever follows a newer one. Not a trade of the trade log or the candles.
+   */
+  prime(events: readonly MarketEvent[]): void {
+    let snapshot: SymbolSnapshot | null = null;
+    for (const event of [...events].sort((a, b) => a.time - b.time)) snapshot = this.cache.apply(event) ?? snapshot;
+    if (snapshot) this.bus.publish(snapshot); // one update with all of it
   }
 
   snapshot(symbol: string): SymbolSnapshot | undefined {
@@ -73,10 +100,12 @@ export class MarketFeed {
    * held; `onFailure` hears of a symbol upstream refuses later.
    */
   watch(symbols: readonly string[], depth: number, onUpdate: (snapshot: SymbolSnapshot) => void, onFailure?: LeaseFailureHandler): Watch {
+    const fresh = symbols.filter((s) => !this.manager.holds(s));
     const lease: Lease = this.manager.acquire(symbols, depth, onFailure);
     const unsubscribes = lease.symbols.map((symbol) => this.bus.subscribe(symbol, onUpdate));
     let released = false;
     return {
+      fresh,
       release: () => {
         if (released) return;
         released = true;

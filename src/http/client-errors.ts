@@ -13,8 +13,11 @@ export const ClientErrorCode = {
   TooManySubscriptions: 'TOO_MANY_SUBSCRIPTIONS',
   QueryTooDeep: 'QUERY_TOO_DEEP',
   QueryTooComplex: 'QUERY_TOO_COMPLEX',
+  QueryTooLarge: 'QUERY_TOO_LARGE',
+  VariablesTooLarge: 'VARIABLES_TOO_LARGE',
   PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
   LengthRequired: 'LENGTH_REQUIRED',
+  BadRequest: 'BAD_REQUEST',
 } as const;
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
 

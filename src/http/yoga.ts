@@ -21,6 +21,7 @@ import { useOperationGuards } from './use-operation-guards.js';
 import { useIntrospectionSwitch } from './use-introspection-switch.js';
 import { useRequestParseErrors } from './use-request-parse-errors.js';
 import { useSharedSubscriptions } from './fanout/plugin.js';
+import { documentCache, noErrorCache } from './document-limits.js';
 import type { FanoutRegistry } from './fanout/registry.js';
 
 export const DEFAULT_QUERY = `# Live quotes over graphql-ws: press ▶ and watch prices move.
@@ -39,6 +40,9 @@ subscription LiveQuotes {
 # A snapshot from the server's last-value cache (never subscribes upstream):
 # query Snapshot { quotes(symbols: ["AAPL.US", "700.HK"]) { symbol price time } }
 `;
+
+export const HEALTH_PATH = '/health';
+export const READY_PATH = '/ready';
 
 export interface YogaAppOptions {
   config: Config;
@@ -59,8 +63,10 @@ export function createYogaApp({ config, logger, feed, status, snapshots, isReady
   return createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
-    healthCheckEndpoint: '/health',
+    healthCheckEndpoint: HEALTH_PATH,
     landingPage: false,
+    // bounded by estimated heap, not by count (src/http/document-limits.ts)
+    parserAndValidationCache: { documentCache: documentCache(config.DOCUMENT_CACHE_BYTES), errorCache: noErrorCache },
     context: (init) => {
       // node's IncomingMessage: Yoga's server context on HTTP, the upgrade request on graphql-ws
       const client = guards.identityOf(init.req as IncomingMessage | undefined);
@@ -77,7 +83,7 @@ export function createYogaApp({ config, logger, feed, status, snapshots, isReady
     renderGraphiQL: renderGraphiQLOnDemand,
     logging: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
     plugins: [
-      useReadinessCheck({ endpoint: '/ready', check: isReady }),
+      useReadinessCheck({ endpoint: READY_PATH, check: isReady }),
       useRequestParseErrors(),
       useIntrospectionSwitch(config.INTROSPECTION),
       useOperationGuards(guards),

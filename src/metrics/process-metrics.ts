@@ -8,7 +8,7 @@
  * reach prom-client at scrape time, latencies once per event and turn.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { RateLimiter } from '../feed/alltick/rate-limiter.js';
+import type { RestLimiter } from '../feed/alltick/rate-limiter.js';
 
 export const processRegistry = new Registry();
 
@@ -123,11 +123,11 @@ function observePending(): void {
 // ---------------------------------------------------------------------------------------------
 // AllTick REST: calls and rate-limit waits, read from every live limiter at scrape time
 
-const limiters = new Set<WeakRef<RateLimiter>>();
-const tracked = new WeakSet<RateLimiter>();
+const limiters = new Set<WeakRef<RestLimiter>>();
+const tracked = new WeakSet<RestLimiter>();
 
 /** Includes a REST rate limiter in the metrics (idempotent; dropped once it is garbage). */
-export function trackRateLimiter(limiter: RateLimiter): void {
+export function trackRateLimiter(limiter: RestLimiter): void {
   if (tracked.has(limiter)) return;
   tracked.add(limiter);
   limiters.add(new WeakRef(limiter));

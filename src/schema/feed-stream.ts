@@ -34,8 +34,11 @@ export interface FeedStreamOptions<T> {
   depth: number;
   /** turns a symbol update into items (offer none to skip it) */
   onUpdate(snapshot: SymbolSnapshot, offer: Offer<T>): void;
-  /** runs once the lease is held: first items, further sources (status, timers); returns their cleanup */
-  start?(offer: Offer<T>): (() => void) | void;
+  /**
+   * runs once the lease is held: first items, further sources (status, timers); returns their
+   * cleanup. `fresh`: the symbols upstream did not stream before (their cached values are old).
+   */
+  start?(offer: Offer<T>, fresh: readonly string[]): (() => void) | void;
   /** items with the same key may replace each other in a full queue; none: never replaced, dropped when full */
   conflateKey?(item: T): string;
   /** marks an item that stands in for replaced ones (e.g. `conflated: true`) */
@@ -83,7 +86,7 @@ export function feedStream<T extends object>(options: FeedStreamOptions<T>): Rep
     }
     let cleanup: (() => void) | void;
     try {
-      cleanup = options.start?.((item) => offer(item, undefined));
+      cleanup = options.start?.((item) => offer(item, undefined), watch.fresh);
     } catch (error) {
       watch.release();
       throw error;

@@ -4,8 +4,8 @@
  * each member writes to its socket (frame.ts: one frame per operation id, not per member).
  *
  * The group also remembers the latest rendered event per key (symbol), so that a member joining a
- * running group first gets the current state of each symbol — like a fresh subscription — without
- * anyone else seeing anything, and so that a member on a slow connection can be brought up to
+ * running group first gets the current state of each symbol — like a fresh subscription, as
+ * SNAPSHOT events where the field says how (`asSnapshot`) — without anyone else seeing anything, and so that a member on a slow connection can be brought up to
  * date with the latest values only.
  */
 import { execute, type ExecutionArgs, type ExecutionResult } from 'graphql';
@@ -21,6 +21,8 @@ export interface RenderedEvent {
   payload: SharedPayload;
   /** the payload with the event's conflation mark flipped, made on demand */
   flipped?: SharedPayload;
+  /** the payload of the event replayed to a joining member (as a snapshot), made on demand */
+  replay?: SharedPayload;
 }
 
 /** Rendered events per key, shared by the groups of one shape (see operation-key.ts). */
@@ -76,11 +78,19 @@ export class SharedGroup implements MemberGroup {
   }
 
   activate(member: GroupMember): void {
-    if (this.closedFlag || !this.waiting.delete(member)) return;
-    if (this.spec.replayLatest && this.latest) {
-      for (const [key, rendered] of this.latest) member.deliver(key, this.payload(rendered, false));
-    }
-    this.active.add(member);
+    if (this.closedFlag || !this.waiting.has(member)) return;
+    const replay = this.spec.replayLatest && this.latest ? [...this.latest] : [];
+    const payloads = replay.map(([, rendered]) => this.replayPayload(rendered));
+    const join = (ready: SharedPayload[]) => {
+      if (this.closedFlag || !this.waiting.delete(member)) return; // it left meanwhile
+      const replayed = new Map(replay.map(([key, rendered], i) => [key, { rendered, payload: ready[i] as SharedPayload }]));
+      for (const [key, { payload }] of replayed) member.deliver(key, payload);
+      // what changed while an asynchronous replay rendered follows it
+      for (const [key, rendered] of this.latest ?? []) if (replayed.get(key)?.rendered !== rendered) member.deliver(key, rendered.payload);
+      this.active.add(member);
+    };
+    if (payloads.some((p) => p instanceof Promise)) void Promise.all(payloads).then(join, (error: unknown) => this.finish(error));
+    else join(payloads as SharedPayload[]);
     if (!this.started) this.startSource();
   }
 
@@ -196,6 +206,16 @@ export class SharedGroup implements MemberGroup {
       return rendered;
     };
     const result = execute({ ...this.args, rootValue: event });
+    return result instanceof Promise ? result.then(done) : done(result);
+  }
+
+  /** The payload a joining member gets for a remembered event: as a snapshot when the field says how, rendered once and kept. */
+  private replayPayload(rendered: RenderedEvent): SharedPayload | Promise<SharedPayload> {
+    const asSnapshot = this.spec.asSnapshot;
+    if (!asSnapshot) return this.payload(rendered, false);
+    if (rendered.replay !== undefined) return rendered.replay;
+    const done = (result: ExecutionResult) => (rendered.replay = new SharedPayload(this.serialize(result)));
+    const result = execute({ ...this.args, rootValue: asSnapshot(rendered.event) });
     return result instanceof Promise ? result.then(done) : done(result);
   }
 

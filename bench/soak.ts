@@ -5,7 +5,7 @@
  *
  *   npm run soak                      # 50,000 cycles (SOAK_CYCLES, SOAK_CONCURRENCY to change)
  *
- * `runSoak` is also what the test suite runs with a small count (test/soak.test.ts).
+ * `runSoak` is also what the test suite runs with a small count (test/e2e/soak.test.ts).
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';

@@ -2,13 +2,14 @@
  * The single-instance topology (no REDIS_URL): this process runs the AllTick upstream for its own
  * clients. upstream → feed manager (ref counts, linger) → last-value cache → in-memory bus.
  */
-import { tickTimeWindowOf, type Config } from '../config.js';
+import { historyLimitsOf, tickTimeWindowOf, type Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { MemoryBus } from '../bus/memory.js';
 import type { Plan } from '../feed/alltick/plans.js';
 import { RET_MESSAGES } from '../feed/alltick/protocol.js';
 import type { AllTickRestClient } from '../feed/alltick/rest.js';
 import { MarketFeed } from '../feed/feed.js';
+import { MemoryTradeHistory } from '../feed/history/trade-history.js';
 import { FeedManager, SymbolRejectedError } from '../feed/manager.js';
 import { AllTickUpstream, type UpstreamOptions } from '../feed/upstream.js';
 import type { Topology } from './topology.js';
@@ -36,7 +37,7 @@ export function startSingleInstance({ config, logger, wsBaseUrl, token, plan, re
     ...(timings && { timings }),
   });
   const manager = new FeedManager({ sink: upstream, lingerMs: config.LINGER_MS, capacity: upstream.capacity });
-  const feed = new MarketFeed(manager, new MemoryBus());
+  const feed = new MarketFeed(manager, new MemoryBus(), null, null, new MemoryTradeHistory(historyLimitsOf(config)));
   upstream.attachRest(rest);
   upstream.on('event', (event) => feed.ingest(event));
   upstream.on('status', (s) =>

@@ -6,7 +6,10 @@ const require = createRequire(import.meta.url);
 /**
  * Tests live in one folder per kind, each mirroring src/ (test/unit/feed/alltick/protocol.test.ts
  * tests src/feed/alltick/protocol.ts); shared helpers are in test/support/.
- * - unit: one process, no sockets, no Redis, no browser; time through fake timers (`npm run test:unit`, seconds)
+ * - unit: one process, no sockets (test/support/no-network.ts refuses them), no Redis, no browser;
+ *   time through fake timers or an injected Clock. The files share worker threads and their module
+ *   cache (isolate: false), so they must leave no global state behind (restore fake timers).
+ *   `npm run test:unit`: under 10 s.
  * - e2e: real sockets on 127.0.0.1 to the simulator, the server, graphql-ws / graphql-sse clients
  * - redis: several server processes sharing a real Redis on 127.0.0.1:6379
  * - browser: headless Debian Chromium through playwright-core
@@ -23,7 +26,7 @@ export default defineConfig({
     hookTimeout: 20_000,
     pool: 'forks',
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 5_000, pool: 'threads' } },
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], setupFiles: ['test/support/no-network.ts'], testTimeout: 5_000, pool: 'threads', isolate: false } },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'] } },
       { extends: true, test: { name: 'redis', include: ['test/redis/**/*.test.ts'] } },
       { extends: true, test: { name: 'browser', include: ['test/browser/**/*.test.ts'] } },

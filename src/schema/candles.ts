@@ -3,7 +3,7 @@
  * the bars built live from trades (one per start time, oldest first) — and
  * `Subscription.candles(symbol, interval)` (candle-stream.ts), same Candle shape.
  */
-import { admit } from './feed-errors.js';
+import { admitted } from './feed-errors.js';
 import { GraphQLError } from 'graphql';
 import { z } from 'zod';
 import { isStockMarket, marketOf } from '../feed/alltick/symbols.js';
@@ -102,12 +102,12 @@ builder.subscriptionField('candles', (t) =>
       'The forming bar each time a trade changes it (`final: false`), and exactly one `final: true` bar per interval once it has ' +
       'ended, also when no trade came (a flat bar at the last price, volume 0).',
     args: { symbol: t.arg.string({ required: true }), interval: t.arg({ type: CandleIntervalEnum, required: true }) },
-    subscribe: async (_root, args, ctx) => {
+    subscribe: (_root, args, ctx) => {
       const symbol = parseSymbol(args.symbol, ctx);
       const interval = intervalOf(args.interval);
       checkInterval(symbol, interval);
-      await admit(ctx.feed, [symbol]);
-      return candleStream(ctx.feed, symbol, interval, { seedPrice: async () => (await ctx.loaders.trade.load(symbol))?.price ?? null });
+      const seedPrice = async () => (await ctx.loaders.trade.load(symbol))?.price ?? null;
+      return admitted(ctx.feed, [symbol], () => candleStream(ctx.feed, symbol, interval, { seedPrice }));
     },
     resolve: (candle: CandleItem) => candle,
   }),

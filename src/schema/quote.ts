@@ -4,7 +4,7 @@
  * `change`, `changePercent`. Queries answer from the last-value cache for symbols upstream
  * streams, and from AllTick REST for the others; they never subscribe upstream.
  */
-import { admit } from './feed-errors.js';
+import { admitted } from './feed-errors.js';
 import type { PriceLevel } from '../feed/alltick/protocol.js';
 import { quoteView } from '../feed/cache.js';
 import { healthOf } from '../feed/health.js';
@@ -139,13 +139,12 @@ builder.subscriptionFields((t) => ({
       depth: t.arg.int({ defaultValue: 5 }),
       throttleMs: t.arg.int({ description: THROTTLE_MS_DESCRIPTION }),
     },
-    subscribe: async (_root, args, ctx) => {
+    subscribe: (_root, args, ctx) => {
       const symbols = parseSymbols(args.symbols, ctx);
       const depth = parseDepth(args.depth);
       const throttleMs = parseThrottleMs(args.throttleMs);
-      await admit(ctx.feed, symbols);
       const prime = (cold: string[], book: boolean) => primeFromRest(ctx, cold, { trade: true, book });
-      return quoteStream(ctx.feed, symbols, depth, healthOf(ctx.status), { throttleMs, prime });
+      return admitted(ctx.feed, symbols, () => quoteStream(ctx.feed, symbols, depth, healthOf(ctx.status), { throttleMs, prime }));
     },
     resolve: (quote: QuoteItem) => quote,
   }),

@@ -6,7 +6,7 @@
  * "Slow consumers"); on other transports a client more than the queue bound behind loses trades
  * (counted).
  */
-import { admit } from './feed-errors.js';
+import { admitted } from './feed-errors.js';
 import { z } from 'zod';
 import type { Trade } from '../feed/alltick/protocol.js';
 import { DEFAULT_TRADES_PER_SYMBOL } from '../feed/trade-log.js';
@@ -55,18 +55,19 @@ builder.subscriptionField('trades', (t) =>
     type: TradeRef,
     description: 'Every trade of the symbols, in arrival order.',
     args: { symbols: t.arg.stringList({ required: true }) },
-    subscribe: async (_root, args, ctx) => {
+    subscribe: (_root, args, ctx) => {
       const symbols = parseSymbols(args.symbols, ctx);
-      await admit(ctx.feed, symbols);
-      return feedStream<Trade>({
-        name: 'trades',
-        feed: ctx.feed,
-        symbols,
-        depth: 0,
-        onUpdate: (snapshot, offer) => {
-          if (snapshot.last.kind === 'trade') offer(snapshot.last);
-        },
-      });
+      return admitted(ctx.feed, symbols, () =>
+        feedStream<Trade>({
+          name: 'trades',
+          feed: ctx.feed,
+          symbols,
+          depth: 0,
+          onUpdate: (snapshot, offer) => {
+            if (snapshot.last.kind === 'trade') offer(snapshot.last);
+          },
+        }),
+      );
     },
     resolve: (trade: Trade) => trade,
   }),

@@ -1,10 +1,9 @@
 /**
  * Yoga: GraphQL over HTTP (GET and POST), SSE subscriptions, GraphiQL served offline from the
- * package, /health and /ready; the dashboard (/), /metrics and request-id error logs as plugins.
+ * package (loaded on its first visit), /health and /ready; the dashboard (/), /metrics and request-id error logs as plugins.
  */
 import type { IncomingMessage } from 'node:http';
 import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import type { Config } from '../config.js';
 import type { MarketFeed } from '../feed/feed.js';
 import type { SnapshotService } from '../feed/snapshots/snapshot-service.js';
@@ -13,7 +12,9 @@ import type { Logger } from '../logger.js';
 import type { Context } from '../schema/context.js';
 import { schema } from '../schema/index.js';
 import type { ServerMetrics } from '../metrics/server-metrics.js';
+import { renderGraphiQLOnDemand } from './graphiql-page.js';
 import { useDashboard } from './use-dashboard.js';
+import { sseTrailOf, useResumableSse } from './sse-resume.js';
 import { useMetrics } from './use-metrics.js';
 import { useRequestLog } from './use-request-log.js';
 import type { ClientGuards } from './client-guards.js';
@@ -70,6 +71,7 @@ export function createYogaApp({ config, logger, feed, status, snapshots, isReady
     context: (init) => {
       // node's IncomingMessage: Yoga's server context on HTTP, the upgrade request on graphql-ws
       const client = guards.identityOf(init.req as IncomingMessage | undefined);
+      const sse = sseTrailOf(init.request as Request | undefined);
       return {
         feed,
         status,
@@ -77,10 +79,11 @@ export function createYogaApp({ config, logger, feed, status, snapshots, isReady
         client,
         visibilityKey: client.visibilityKey,
         loaders: snapshots.forRequest(),
+        ...(sse && { sse }),
       };
     },
     graphiql: config.GRAPHIQL && { title: 'alltick-graphql', subscriptionsProtocol: 'WS', defaultQuery: DEFAULT_QUERY },
-    renderGraphiQL,
+    renderGraphiQL: renderGraphiQLOnDemand,
     logging: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
     plugins: [
       useReadinessCheck({ endpoint: READY_PATH, check: isReady }),
@@ -90,6 +93,7 @@ export function createYogaApp({ config, logger, feed, status, snapshots, isReady
       useRequestLog(logger),
       useMetrics(metrics),
       useDashboard(),
+      useResumableSse(),
       ...(fanout ? [useSharedSubscriptions(fanout)] : []),
     ],
   });

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { PLAN_NAMES } from './feed/alltick/plans.js';
+import { DEFAULT_HISTORY_LIMITS, type HistoryLimits } from './feed/history/trade-history.js';
 import { DEFAULT_TICK_TIME_WINDOW, type TickTimeWindow } from './feed/alltick/protocol.js';
 import { DEFAULT_REST_MAX_BYTES } from './feed/alltick/rest.js';
 
@@ -116,11 +117,19 @@ const envSchema = z.object({
   INTROSPECTION: bool.default(true),
   /** outgoing bytes a WebSocket connection may have waiting before it counts as a slow consumer */
   SLOW_CONSUMER_BUFFER_BYTES: z.coerce.number().int().min(4096).max(1024 ** 3).default(1024 * 1024),
+  /** trade history per symbol (recentTrades, resumed `trades`): at most this many trades… */
+  TRADE_HISTORY_SIZE: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_HISTORY_LIMITS.maxTrades),
+  /** …none older than this (ms since they arrived) */
+  TRADE_HISTORY_MAX_AGE_MS: z.coerce.number().int().min(1000).max(7 * 24 * 3600 * 1000).default(DEFAULT_HISTORY_LIMITS.maxAgeMs),
   /** how long a slow consumer of every-event streams may stay behind before it is closed with 4008 */
   SLOW_CONSUMER_EVICT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
 });
 
 export type Config = z.infer<typeof envSchema>;
+
+export function historyLimitsOf(config: Config): HistoryLimits {
+  return { maxTrades: config.TRADE_HISTORY_SIZE, maxAgeMs: config.TRADE_HISTORY_MAX_AGE_MS };
+}
 
 /** The window of now that upstream pushes must be stamped in. */
 export function tickTimeWindowOf(config: Config): TickTimeWindow {

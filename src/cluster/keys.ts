@@ -36,6 +36,8 @@ export interface ClusterKeys {
   last(symbol: string): string;
   /** channel carrying one symbol's upstream events */
   ticks(symbol: string): string;
+  /** one symbol's trade history (a capped stream; the entry id is the trade's id) */
+  history(symbol: string): string;
 }
 
 /** Escapes SCAN/KEYS glob characters so a prefix such as `app[1]:` matches only itself. */
@@ -62,5 +64,6 @@ export function clusterKeys(prefix: string): ClusterKeys {
     codes: (endpoint) => `${prefix}codes:${endpoint}`,
     last: (symbol) => `${prefix}last:${symbol}`,
     ticks: (symbol) => `${prefix}ticks:${symbol}`,
+    history: (symbol) => `${prefix}trades:${symbol}`,
   };
 }

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { tickTimeWindowOf, type Config } from '../config.js';
+import { historyLimitsOf, tickTimeWindowOf, type Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { markReceived } from '../metrics/process-metrics.js';
 import { RedisBus } from '../bus/redis.js';
@@ -24,6 +24,7 @@ import { clusterKeys } from './keys.js';
 import { DEFAULT_LEASE_TIMINGS, OwnerLease, type LeaseTimings } from './lease.js';
 import { UpstreamOwner } from './owner.js';
 import { RedisLink } from './redis-link.js';
+import { RedisTradeHistory } from './redis-history.js';
 import { SharedRateLimiter } from './rest-budget.js';
 import { ClusterSymbolCap } from './symbol-cap.js';
 import { ClusterSocketGate } from './socket-gate.js';
@@ -98,7 +99,8 @@ export function startClusterFeed(options: ClusterFeedOptions): ClusterFeed {
   const logger = options.logger.child({ instance: instanceId });
   const keys = clusterKeys(config.REDIS_PREFIX);
   const link = new RedisLink(options.redisUrl, logger, instanceId);
-  const shared = new SharedCache(link.cmd, keys);
+  const historyLimits = historyLimitsOf(config);
+  const shared = new SharedCache(link.cmd, keys, historyLimits);
 
   // events of a symbol this instance starts following: first what Redis already has
   const catchUp = (symbols: string[]) => {
@@ -162,7 +164,8 @@ export function startClusterFeed(options: ClusterFeedOptions): ClusterFeed {
   });
   const demand = new DemandPublisher(link, keys, instanceId, cluster.demand, logger, cap);
   const manager = new FeedManager({ sink: demand, lingerMs: config.LINGER_MS, capacity: upstream.capacity });
-  const feed: MarketFeed = new MarketFeed(manager, bus, { follows: (s) => bus.follows(s), read: (s) => shared.read(s) }, cap);
+  const history = new RedisTradeHistory(link, keys, historyLimits);
+  const feed: MarketFeed = new MarketFeed(manager, bus, { follows: (s) => bus.follows(s), read: (s) => shared.read(s) }, cap, history);
 
   const owner = new UpstreamOwner({
     link,

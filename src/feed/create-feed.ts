@@ -2,7 +2,7 @@
  * The feed side of the server, wired: the AllTick upstream (or the built-in simulator when no
  * token is configured) → feed manager → last-value cache → bus.
  */
-import { tickTimeWindowOf, type Config } from '../config.js';
+import { historyLimitsOf, tickTimeWindowOf, type Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { MemoryBus } from '../bus/memory.js';
 import { createSimulator, type Simulator } from '../simulator/server.js';
@@ -10,6 +10,7 @@ import { PLANS } from './alltick/plans.js';
 import { RET_MESSAGES } from './alltick/protocol.js';
 import { RateLimiter, rateLimitsOf, withMargin } from './alltick/rate-limiter.js';
 import { MarketFeed } from './feed.js';
+import { MemoryTradeHistory } from './history/trade-history.js';
 import { FeedManager, SymbolRejectedError } from './manager.js';
 import { SnapshotService } from './snapshots/snapshot-service.js';
 import { AllTickUpstream, type UpstreamOptions } from './upstream.js';
@@ -109,7 +110,7 @@ export async function startFeed({ config, logger, timings }: FeedOptions): Promi
     ...(upstreamTimings && { timings: upstreamTimings }),
   });
   const manager = new FeedManager({ sink: upstream, lingerMs: config.LINGER_MS, capacity: upstream.capacity });
-  const feed = new MarketFeed(manager, new MemoryBus());
+  const feed = new MarketFeed(manager, new MemoryBus(), null, null, new MemoryTradeHistory(historyLimitsOf(config)));
   onRestFailure = () => upstream.restChanged();
   upstream.attachRest(rest);
   upstream.on('event', (event) => feed.ingest(event));

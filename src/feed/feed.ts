@@ -6,8 +6,9 @@
 import type { Bus } from '../bus/bus.js';
 import type { MarketEvent } from './alltick/protocol.js';
 import { LastValueCache, type SymbolSnapshot } from './cache.js';
-import { LiveCandles } from './candles/live-candles.js';
-import { TradeLog } from './trade-log.js';
+import { LiveCandles, type LiveBar } from './candles/live-candles.js';
+import type { Interval } from './candles/intervals.js';
+import { MemoryTradeHistory, type TradeHistory } from './history/trade-history.js';
 import type { FeedManager, Lease, LeaseFailureHandler } from './manager.js';
 
 export interface Watch {
@@ -31,8 +32,6 @@ export interface Admission {
 
 export class MarketFeed {
   readonly cache = new LastValueCache();
-  /** recent trades per symbol (recentTrades) */
-  readonly trades = new TradeLog();
   /** candles built from the trades (candles) */
   readonly candles = new LiveCandles();
 
@@ -41,6 +40,8 @@ export class MarketFeed {
     private readonly bus: Bus,
     private readonly shared: SharedSnapshots | null = null,
     private readonly admission: Admission | null = null,
+    /** the bounded trade history (recentTrades, resumed trades): in memory, or shared in Redis */
+    readonly history: TradeHistory = new MemoryTradeHistory(),
   ) {}
 
   /**
@@ -56,16 +57,33 @@ export class MarketFeed {
     const snapshot = this.cache.apply(event);
     if (!snapshot) return;
     if (event.kind === 'trade') {
-      this.trades.add(event);
+      this.history.append(event); // before publishing: every delivered trade has its id
       this.candles.add(event);
     }
     this.bus.publish(snapshot);
   }
 
   /**
+   * The bars built live from trades, for queries: this instance's, or in a cluster the ones the
+   * shared trade history builds, so that every instance answers the same.
+   */
+  async liveBars(symbol: string, interval: Interval): Promise<LiveBar[]> {
+    if (!this.history.shared) return this.candles.bars(symbol, interval);
+    let trades;
+    try {
+      ({ trades } = await this.history.since(symbol, null));
+    } catch {
+      return this.candles.bars(symbol, interval); // Redis is away: this instance's bars are the best there is
+    }
+    const built = new LiveCandles();
+    for (const trade of trades) built.add(trade);
+    return built.bars(symbol, interval);
+  }
+
+  /**
    * Values read from REST (a trade, a book) of one symbol upstream does not stream yet (a cold subscription's first
    * data): cached and published like a tick unless the cache already holds one as new, so no
-   * older value ever follows a newer one. Not a trade of the trade log or the candles.
+   * older value ever follows a newer one. Not a trade of the trade history or the candles.
    */
   prime(events: readonly MarketEvent[]): void {
     let snapshot: SymbolSnapshot | null = null;

@@ -14,6 +14,7 @@ import { schema } from '../schema/index.js';
 import type { ServerMetrics } from '../metrics/server-metrics.js';
 import { renderGraphiQLOnDemand } from './graphiql-page.js';
 import { useDashboard } from './use-dashboard.js';
+import { sseTrailOf, useResumableSse } from './sse-resume.js';
 import { useMetrics } from './use-metrics.js';
 import { useRequestLog } from './use-request-log.js';
 import type { ClientGuards } from './client-guards.js';
@@ -70,6 +71,7 @@ export function createYogaApp({ config, logger, feed, status, snapshots, isReady
     context: (init) => {
       // node's IncomingMessage: Yoga's server context on HTTP, the upgrade request on graphql-ws
       const client = guards.identityOf(init.req as IncomingMessage | undefined);
+      const sse = sseTrailOf(init.request as Request | undefined);
       return {
         feed,
         status,
@@ -77,6 +79,7 @@ export function createYogaApp({ config, logger, feed, status, snapshots, isReady
         client,
         visibilityKey: client.visibilityKey,
         loaders: snapshots.forRequest(),
+        ...(sse && { sse }),
       };
     },
     graphiql: config.GRAPHIQL && { title: 'alltick-graphql', subscriptionsProtocol: 'WS', defaultQuery: DEFAULT_QUERY },
@@ -90,6 +93,7 @@ export function createYogaApp({ config, logger, feed, status, snapshots, isReady
       useRequestLog(logger),
       useMetrics(metrics),
       useDashboard(),
+      useResumableSse(),
       ...(fanout ? [useSharedSubscriptions(fanout)] : []),
     ],
   });

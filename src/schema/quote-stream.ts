@@ -14,6 +14,7 @@ import type { MarketFeed } from '../feed/feed.js';
 import type { FeedHealth } from '../feed/health.js';
 import { endpointOf } from '../feed/alltick/symbols.js';
 import { feedStream } from './feed-stream.js';
+import type { Cursor } from '../feed/history/cursor.js';
 
 
 /** Why a quote event was sent. */
@@ -38,6 +39,8 @@ export interface QuoteStreamOptions {
   maxQueue?: number;
   /** at most one event per symbol per this many ms; 0 = every update */
   throttleMs?: number;
+  /** resuming: per symbol, the cursor of the state the client has; a symbol still in that state gets no SNAPSHOT */
+  resumeFrom?: ReadonlyMap<string, QuoteCursor>;
   /**
    * Fetches the current state of symbols the server has no live value for (REST) into the feed,
    * whose update then reaches this stream as the symbol's SNAPSHOT; `book`: the order book too.
@@ -46,9 +49,18 @@ export interface QuoteStreamOptions {
   prime?: (symbols: string[], book: boolean) => Promise<void>;
 }
 
+type QuoteCursor = Extract<Cursor, { kind: 'quote' }>;
+
+/** The cursor of a quote: the state it shows (last trade, last book, staleness). */
+export function quoteCursor(q: Pick<QuoteItem, 'symbol' | 'tradeSeq' | 'bookSeq' | 'stale'>): QuoteCursor {
+  return { kind: 'quote', symbol: q.symbol, trade: q.tradeSeq ?? '', book: q.bookSeq ?? '', stale: q.stale };
+}
+
+const sameState = (a: QuoteCursor, b: QuoteCursor) => a.trade === b.trade && a.book === b.book && a.stale === b.stale;
+
 /** A quote of a symbol nothing is known about yet. */
 export function emptyQuote(symbol: string): QuoteView {
-  return { symbol, price: null, volume: null, time: null, seq: null, bids: [], asks: [], bookKnown: false };
+  return { symbol, price: null, volume: null, time: null, seq: null, bids: [], asks: [], bookKnown: false, tradeSeq: null, bookSeq: null };
 }
 
 /** The symbols whose trade (or book, when `book`) the feed does not know yet. */
@@ -86,6 +98,13 @@ export function quoteStream(
   };
   /** symbols this stream has sent an event of: the first one of each is a SNAPSHOT */
   const announced = new Set<string>();
+  /** The first event of a symbol: its state as a SNAPSHOT, unless a resumed client already has that state. */
+  const offerFirst = (snapshot: SymbolSnapshot, offer: (q: QuoteItem) => void) => {
+    announced.add(snapshot.symbol);
+    const state = item(snapshot, 'snapshot');
+    const known = options.resumeFrom?.get(snapshot.symbol);
+    if (!known || !sameState(known, quoteCursor(state))) offer(state);
+  };
   return feedStream<QuoteItem>({
     name: 'quotes',
     feed,
@@ -99,8 +118,7 @@ export function quoteStream(
       // depth 0 asked for trades only: book updates change nothing it sees
       if (depth === 0 && snapshot.last.kind === 'depth') return;
       if (announced.has(snapshot.symbol)) return offer(tick(snapshot));
-      announced.add(snapshot.symbol);
-      offer(item(snapshot, 'snapshot'));
+      offerFirst(snapshot, offer);
     },
     start: (offer, fresh) => {
       // a symbol upstream did not stream has no live value: its cached one is old, REST has the current one
@@ -108,8 +126,7 @@ export function quoteStream(
       for (const symbol of symbols) {
         const snapshot = feed.snapshot(symbol);
         if (!snapshot || (fresh.includes(symbol) && cold.has(symbol))) continue;
-        announced.add(symbol);
-        offer(item(snapshot, 'snapshot'));
+        offerFirst(snapshot, offer);
       }
       let ended = false;
       if (cold.size > 0) {
@@ -118,8 +135,7 @@ export function quoteStream(
           for (const symbol of cold) {
             const snapshot = feed.snapshot(symbol);
             if (ended || announced.has(symbol) || !snapshot) continue;
-            announced.add(symbol);
-            offer(item(snapshot, 'snapshot'));
+            offerFirst(snapshot, offer);
           }
         });
       }

@@ -12,7 +12,9 @@ import { parseDepth, parseSymbol, parseSymbols } from './args.js';
 import { builder } from './builder.js';
 import type { Context } from './context.js';
 import { changeOf, changePercentOf, midOf, spreadOf } from './derived.js';
-import { QUOTE_SOURCE, quoteStream, type QuoteItem } from './quote-stream.js';
+import { QUOTE_SOURCE, quoteCursor, quoteStream, type QuoteItem } from './quote-stream.js';
+import { encodeCursor, type Cursor } from '../feed/history/cursor.js';
+import { AFTER_DESCRIPTION, resumeCursors, withStreamCursor } from './resume.js';
 import { primeFromRest, readSymbol } from './snapshot-read.js';
 import { fromUpstream } from './upstream-errors.js';
 import { parseThrottleMs, THROTTLE_MS_DESCRIPTION } from './throttle.js';
@@ -90,6 +92,12 @@ export const QuoteRef = builder.objectRef<QuoteItem>('Quote').implement({
       description: '(price − previousClose) / previousClose × 100, rounded half away from zero to 4 decimals.',
       resolve: async (q, _args, ctx) => changePercentOf(q.price, await previousClose(q, ctx)),
     }),
+    cursor: t.string({
+      description:
+        'Names the state this quote shows (last trade, last book, staleness): pass it as `after` to resume the `quotes` stream, which ' +
+        'then sends a SNAPSHOT only for symbols whose state changed since.',
+      resolve: (quote) => encodeCursor(quoteCursor(quote)),
+    }),
     conflated: t.boolean({
       description:
         'True when earlier updates of this symbol were skipped and this event carries the latest value instead: the subscription asked for `throttleMs`, or the client read too slowly (README, "Slow consumers"). Always false in queries.',
@@ -133,11 +141,13 @@ builder.subscriptionFields((t) => ({
     type: QuoteRef,
     description:
       'One event each time any of the symbols changes. The first event of each symbol is a SNAPSHOT of its current state: at once when the server knows it, else read from AllTick REST (with the book when `depth` ≥ 1) while the upstream subscription waits for its slot; TICKs follow. ' +
-      "When a symbol's upstream connection drops or comes back, an event with `event: FEED_DOWN` / `FEED_UP` and `stale` tells so.",
+      "When a symbol's upstream connection drops or comes back, an event with `event: FEED_DOWN` / `FEED_UP` and `stale` tells so. " +
+      'With `after` (the last `cursor` per symbol), the first event of a symbol is a SNAPSHOT only when its state changed since.',
     args: {
       symbols: t.arg.stringList({ required: true }),
       depth: t.arg.int({ defaultValue: 5 }),
       throttleMs: t.arg.int({ description: THROTTLE_MS_DESCRIPTION }),
+      after: t.arg.stringList({ description: AFTER_DESCRIPTION }),
     },
     subscribe: async (_root, args, ctx) => {
       const symbols = parseSymbols(args.symbols, ctx);
@@ -145,7 +155,10 @@ builder.subscriptionFields((t) => ({
       const throttleMs = parseThrottleMs(args.throttleMs);
       await admit(ctx.feed, symbols);
       const prime = (cold: string[], book: boolean) => primeFromRest(ctx, cold, { trade: true, book });
-      return quoteStream(ctx.feed, symbols, depth, healthOf(ctx.status), { throttleMs, prime });
+      const from = resumeCursors(args.after, ctx).filter((c): c is Extract<Cursor, { kind: 'quote' }> => c.kind === 'quote' && symbols.includes(c.symbol));
+      const resumeFrom = new Map(from.map((c) => [c.symbol, c]));
+      const source = quoteStream(ctx.feed, symbols, depth, healthOf(ctx.status), { throttleMs, prime, resumeFrom });
+      return withStreamCursor(ctx, source, from, (quote) => quoteCursor(quote));
     },
     resolve: (quote: QuoteItem) => quote,
   }),
@@ -154,6 +167,7 @@ builder.subscriptionFields((t) => ({
 // graphql-ws subscribers of equal `quotes` operations share one execution (src/http/fanout)
 registerSharedStream<QuoteItem>('quotes', {
   setArgs: ['symbols'],
+  privateArgs: ['after'],
   keyOf: (quote) => quote.symbol,
   replayLatest: true,
   // a joiner's first event of each symbol is a SNAPSHOT of it (a status event's seq is the symbol's, new to the joiner)

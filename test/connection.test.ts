@@ -131,6 +131,8 @@ describe('AllTickConnection', () => {
     const lists = { trades: ['700.HK', 'AAPL.US'], depth: [{ code: '700.HK', depth_level: 10 }] };
     connection.setLists(lists);
     await vi.waitFor(() => expect(session(sim)?.depthList).toEqual(lists.depth));
+    // the simulator holds the lists before the connection has read their acks: listen only after that
+    await vi.waitFor(() => expect(connection.status.resubscribed).toBe(true));
     const states: string[] = [];
     connection.on('status', (s) => states.push(s.state + (s.resubscribed ? '+resubscribed' : '')));
 

@@ -1,10 +1,9 @@
 /**
  * Yoga: GraphQL over HTTP (GET and POST), SSE subscriptions, GraphiQL served offline from the
- * package, /health and /ready; the dashboard (/), /metrics and request-id error logs as plugins.
+ * package (loaded on its first visit), /health and /ready; the dashboard (/), /metrics and request-id error logs as plugins.
  */
 import type { IncomingMessage } from 'node:http';
 import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import type { Config } from '../config.js';
 import type { MarketFeed } from '../feed/feed.js';
 import type { SnapshotService } from '../feed/snapshots/snapshot-service.js';
@@ -13,6 +12,7 @@ import type { Logger } from '../logger.js';
 import type { Context } from '../schema/context.js';
 import { schema } from '../schema/index.js';
 import type { ServerMetrics } from '../metrics/server-metrics.js';
+import { renderGraphiQLOnDemand } from './graphiql-page.js';
 import { useDashboard } from './use-dashboard.js';
 import { sseTrailOf, useResumableSse } from './sse-resume.js';
 import { useMetrics } from './use-metrics.js';
@@ -83,7 +83,7 @@ export function createYogaApp({ config, logger, feed, status, snapshots, isReady
       };
     },
     graphiql: config.GRAPHIQL && { title: 'alltick-graphql', subscriptionsProtocol: 'WS', defaultQuery: DEFAULT_QUERY },
-    renderGraphiQL,
+    renderGraphiQL: renderGraphiQLOnDemand,
     logging: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
     plugins: [
       useReadinessCheck({ endpoint: READY_PATH, check: isReady }),

@@ -66,14 +66,17 @@ export function feedStream<T extends object>(options: FeedStreamOptions<T>): Rep
         ? new KeyedThrottle<Timed<T>>(options.throttleMs, ({ item, at }, conflated) => emit(conflated ? mark(item) : item, at))
         : null;
     const offer: Emit<T> = throttle ? (item, at) => throttle.offer(conflateKey!(item), { item, at }) : emit;
+    // the receive time of the update being handled: one offer function, not a closure per update
+    let updateAt: number | undefined;
+    const offerUpdate: Offer<T> = (item) => offer(item, updateAt);
     let watch;
     try {
       watch = feed.watch(
         symbols,
         depth,
         (snapshot) => {
-          const at = receivedAtOf(snapshot.last);
-          options.onUpdate(snapshot, (item) => offer(item, at));
+          updateAt = receivedAtOf(snapshot.last);
+          options.onUpdate(snapshot, offerUpdate);
         },
         // a symbol upstream refuses later ends the stream with an error naming it
         (error) => fail(feedErrorToGraphQL(error)),

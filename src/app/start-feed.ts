@@ -20,6 +20,8 @@ import type { Topology } from './topology.js';
 
 /** Added to every REST gap of the plan, against arrival jitter. */
 const REST_GAP_MARGIN_MS = 200;
+/** With several instances the calls come from several processes, whose delays differ more. */
+const CLUSTER_REST_GAP_MARGIN_MS = 400;
 
 /** How long shutdown waits for the emptied lists to reach upstream before closing the sockets. */
 const SHUTDOWN_SETTLE_MS = 4000;
@@ -63,7 +65,6 @@ async function upstreamSource(config: Config, logger: Logger): Promise<UpstreamS
 export async function startFeed({ config, logger, timings }: FeedOptions): Promise<RunningFeed> {
   const { wsBaseUrl, apiBaseUrl, token, simulator } = await upstreamSource(config, logger);
   const plan = PLANS[config.ALLTICK_PLAN];
-  const restLimits = withMargin(rateLimitsOf(plan), REST_GAP_MARGIN_MS);
   const upstreamTimings = timings ?? config.ALLTICK_TIMINGS;
 
   // several instances, one upstream and one REST budget through Redis: see src/cluster/
@@ -75,15 +76,15 @@ export async function startFeed({ config, logger, timings }: FeedOptions): Promi
         wsBaseUrl,
         token,
         rest: { status: () => rest.status() },
-        restLimits,
-        restWindowMarginMs: REST_GAP_MARGIN_MS,
+        restLimits: withMargin(rateLimitsOf(plan), CLUSTER_REST_GAP_MARGIN_MS),
+        restWindowMarginMs: CLUSTER_REST_GAP_MARGIN_MS,
         settleMs: SHUTDOWN_SETTLE_MS,
         cluster: clusterTimingsFrom(config.CLUSTER_TIMINGS),
         ...(upstreamTimings && { timings: upstreamTimings }),
       })
     : null;
 
-  const limiter = cluster?.restLimiter ?? new RateLimiter({ limits: restLimits });
+  const limiter = cluster?.restLimiter ?? new RateLimiter({ limits: withMargin(rateLimitsOf(plan), REST_GAP_MARGIN_MS) });
   trackRateLimiter(limiter); // REST calls and waits in /metrics
   let topology: Topology | null = cluster;
   const rest: AllTickRestClient = new AllTickRestClient({

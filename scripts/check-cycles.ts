@@ -23,7 +23,9 @@ for (const [file, imports] of Object.entries(modules)) {
 const ALLTICK = 'feed/alltick/';
 const ALLTICK_MAY_USE = [ALLTICK, 'logger.ts'];
 const leaks = Object.entries(modules).flatMap(([file, imports]) =>
-  file.startsWith(ALLTICK) ? imports.filter((t) => !ALLTICK_MAY_USE.some((ok) => t.startsWith(ok))).map((t) => `${ALLTICK} must not import: ${file} → ${t}`) : [],
+  file.startsWith(ALLTICK)
+    ? imports.filter((t) => !ALLTICK_MAY_USE.some((ok) => t.startsWith(ok))).map((t) => `${ALLTICK} must not import: ${file} → ${t}`)
+    : [],
 );
 
 /**

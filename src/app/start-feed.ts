@@ -96,7 +96,16 @@ export async function startFeed({ config, logger, timings }: FeedOptions): Promi
     maxBodyBytes: config.UPSTREAM_REST_MAX_BYTES,
     onFailure: () => topology?.restChanged(),
   });
-  topology ??= startSingleInstance({ config, logger, wsBaseUrl, token, plan, rest, settleMs: SHUTDOWN_SETTLE_MS, ...(upstreamTimings && { timings: upstreamTimings }) });
+  topology ??= startSingleInstance({
+    config,
+    logger,
+    wsBaseUrl,
+    token,
+    plan,
+    rest,
+    settleMs: SHUTDOWN_SETTLE_MS,
+    ...(upstreamTimings && { timings: upstreamTimings }),
+  });
   const running = topology;
 
   return {

@@ -15,7 +15,6 @@ import { SnapshotService } from './snapshots/snapshot-service.js';
 import { AllTickUpstream, type UpstreamOptions } from './upstream.js';
 import { AllTickRestClient } from './alltick/rest.js';
 import type { FeedStatusSource } from './status.js';
-import { startClusterFeed } from '../cluster/start-cluster.js';
 
 /** Added to every REST gap of the plan, against arrival jitter. */
 const REST_GAP_MARGIN_MS = 200;
@@ -71,7 +70,8 @@ export async function startFeed({ config, logger, timings }: FeedOptions): Promi
 
   const upstreamTimings = timings ?? config.ALLTICK_TIMINGS;
   if (config.REDIS_URL) {
-    // several instances, one upstream: see src/cluster/
+    // several instances, one upstream: see src/cluster/ (imported only then: ioredis costs memory)
+    const { startClusterFeed } = await import('../cluster/start-cluster.js');
     const cluster = startClusterFeed({ config, redisUrl: config.REDIS_URL, logger, wsBaseUrl, token, simulator, rest, settleMs: SHUTDOWN_SETTLE_MS, ...(upstreamTimings && { timings: upstreamTimings }) });
     onRestFailure = () => cluster.restChanged();
     return { ...cluster, snapshots, simulator, rest };

@@ -4,7 +4,6 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import type { Config } from '../config.js';
 import type { MarketFeed } from '../feed/feed.js';
 import type { SnapshotService } from '../feed/snapshots/snapshot-service.js';
@@ -40,6 +39,16 @@ subscription LiveQuotes {
 # query Snapshot { quotes(symbols: ["AAPL.US", "700.HK"]) { symbol price time } }
 `;
 
+/**
+ * GraphiQL's page is 9 MB of bundled script: imported on the first visit, not at start (~50 MB of
+ * resident memory an API-only deployment never needs), and rendered once (the options never change).
+ */
+let graphiqlPage: Promise<string> | null = null;
+function renderGraphiQLOnDemand(options: Parameters<typeof import('@graphql-yoga/render-graphiql').renderGraphiQL>[0]): Promise<string> {
+  graphiqlPage ??= import('@graphql-yoga/render-graphiql').then((m) => m.renderGraphiQL(options));
+  return graphiqlPage;
+}
+
 export interface YogaAppOptions {
   config: Config;
   logger: Logger;
@@ -74,7 +83,7 @@ export function createYogaApp({ config, logger, feed, status, snapshots, isReady
       };
     },
     graphiql: config.GRAPHIQL && { title: 'alltick-graphql', subscriptionsProtocol: 'WS', defaultQuery: DEFAULT_QUERY },
-    renderGraphiQL,
+    renderGraphiQL: renderGraphiQLOnDemand,
     logging: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
     plugins: [
       useReadinessCheck({ endpoint: '/ready', check: isReady }),

@@ -32,11 +32,14 @@ const cpuMs = (pid: number) => {
 const commandOf = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
 
 const started = performance.now();
-const npm = spawn('npm', ['start', '--silent'], { cwd: ROOT, env: { ...process.env, PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'production', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'] });
+const npm = spawn('npm', ['start', '--silent'], {
+  cwd: ROOT,
+  env: { ...process.env, PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'production', LOG_LEVEL: 'info' },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 let output = '';
 npm.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
 
-let readyMs = NaN;
 try {
   let url: string | undefined;
   while (!url) {
@@ -45,8 +48,14 @@ try {
     if (!url) await sleep(10);
   }
   const readyUrl = url.replace(/graphql$/, 'ready');
-  while (!(await fetch(readyUrl).then((r) => r.ok, () => false))) await sleep(10);
-  readyMs = performance.now() - started;
+  while (
+    !(await fetch(readyUrl).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  )
+    await sleep(10);
+  const readyMs = performance.now() - started;
 
   const processes = tree(npm.pid!).filter((pid) => pid !== npm.pid);
   const server = processes.find((pid) => commandOf(pid).startsWith(`${process.execPath} `) || commandOf(pid).startsWith('node '));
@@ -60,7 +69,9 @@ try {
     peak = Math.max(peak, last);
   }
   console.log(`processes under npm start: ${processes.length} (${processes.map((pid) => commandOf(pid).split(' ').slice(0, 2).join(' ')).join(', ')})`);
-  console.log(`ready (/ready 200) after:   ${Math.round(readyMs)} ms from spawning npm start (load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} CPUs)`);
+  console.log(
+    `ready (/ready 200) after:   ${Math.round(readyMs)} ms from spawning npm start (load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} CPUs)`,
+  );
   console.log(`server CPU time until ready: ${serverCpuMs} ms`);
   console.log(`server RSS, idle ${IDLE_SECONDS} s:     peak ${peak.toFixed(1)} MB, last ${last.toFixed(1)} MB`);
   console.log(`npm launcher RSS (not the server): ${rssMb(npm.pid!).toFixed(1)} MB`);

@@ -67,7 +67,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     guards,
     fanout,
   });
-  const httpServer = createServer(guardHttp(guards, yoga, { maxBodyBytes: config.MAX_BODY_BYTES, graphqlPath: '/graphql', graphiql: config.GRAPHIQL }));
+  const httpServer = createServer(guardHttp(guards, (req, res) => void yoga(req, res), { maxBodyBytes: config.MAX_BODY_BYTES, graphqlPath: '/graphql', graphiql: config.GRAPHIQL }));
   metrics.observeHttpServer(httpServer);
   const ws = attachGraphQLWs(httpServer, yoga, createWsGuards(guards));
 

@@ -24,7 +24,11 @@ beforeAll(async () => {
 afterAll(() => killAll());
 
 /** the package a bare import specifier names (`@scope/name/sub` → `@scope/name`) */
-const packageOf = (specifier: string) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+const packageOf = (specifier: string) =>
+  specifier
+    .split('/')
+    .slice(0, specifier.startsWith('@') ? 2 : 1)
+    .join('/');
 
 /** The packages dist/main.js loads at start: its static import graph, followed file by file. */
 function packagesLoadedAtStart(): { packages: Set<string>; lazy: Set<string> } {
@@ -61,7 +65,7 @@ it('node dist/main.js serves GraphQL and the prebuilt dashboard, with no child p
   expect([200, 503]).toContain(ready.status);
   const query = await fetch(`${server.url}?query=${encodeURIComponent('{ symbols(search: "AAPL.US") { symbol } }')}`);
   expect(query.status).toBe(200);
-  expect(await query.json()).toMatchObject({ data: { symbols: [{ symbol: "AAPL.US" }] } });
+  expect(await query.json()).toMatchObject({ data: { symbols: [{ symbol: 'AAPL.US' }] } });
 
   const page = await fetch(`${server.base}/`);
   expect(await page.text()).toContain('dashboard.js');

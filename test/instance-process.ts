@@ -52,7 +52,7 @@ export async function spawnInstance(env: Record<string, string>, timeoutMs = 30_
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
   });
-  const lines = createInterface({ input: child.stdout! });
+  const lines = createInterface({ input: child.stdout });
   const ready = new Promise<LogLine>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`instance not ready within ${timeoutMs} ms; stderr: ${stderr}`)), timeoutMs);
     lines.on('line', (line) => {

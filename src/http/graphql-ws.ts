@@ -2,31 +2,42 @@
  * graphql-ws on the HTTP server's `/graphql` path, sharing Yoga's envelop pipeline (parse and
  * validate caches, error masking, plugins) so both transports behave the same.
  */
-import type { IncomingMessage, Server } from 'node:http';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
-import type { OperationResult } from 'graphql-ws';
+import type { Server } from 'node:http';
+import { GraphQLError, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import { GRAPHQL_TRANSPORT_WS_PROTOCOL, type OperationResult } from 'graphql-ws';
+import { ErrorCode } from './error-codes.js';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
 import type { YogaServerInstance } from 'graphql-yoga';
+import type { Context } from '../schema/context.js';
+import { publicErrors } from './public-errors.js';
 import type { WsGuards } from './ws-guards.js';
 import { setDeliveryTarget } from './fanout/plugin.js';
 
 /** Largest client message accepted on the WebSocket, unless `guards` say otherwise. */
 export const WS_MAX_PAYLOAD = 64 * 1024;
 
+/** What Yoga's envelop hands out (typed `any` by envelop). */
+interface Enveloped extends EnvelopedRoot {
+  schema: GraphQLSchema;
+  parse: (source: string) => DocumentNode;
+  validate: (schema: GraphQLSchema, document: DocumentNode) => readonly GraphQLError[];
+  contextFactory: () => unknown;
+}
+
 interface EnvelopedRoot {
   execute: (args: ExecutionArgs) => OperationResult;
   subscribe: (args: ExecutionArgs) => OperationResult;
 }
 
-export function attachGraphQLWs(httpServer: Server, yoga: YogaServerInstance<any, any>, guards?: WsGuards): { dispose(): void | Promise<void> } {
+export function attachGraphQLWs(httpServer: Server, yoga: YogaServerInstance<Record<string, unknown>, Context>, guards?: WsGuards): { dispose(): void | Promise<void> } {
   const wsServer = new WebSocketServer({
     server: httpServer,
     path: '/graphql',
     maxPayload: guards?.maxPayload ?? WS_MAX_PAYLOAD,
     ...(guards && { verifyClient: guards.verifyClient }),
   });
-  return useServer<Record<string, unknown> | undefined, Parameters<WsGuards['onConnect']>[0]['extra']>(
+  const server = useServer<Record<string, unknown> | undefined, Parameters<WsGuards['onConnect']>[0]['extra']>(
     {
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
@@ -39,7 +50,7 @@ export function attachGraphQLWs(httpServer: Server, yoga: YogaServerInstance<any
           req: ctx.extra.request,
           socket: ctx.extra.socket,
           params,
-        });
+        }) as Enveloped;
         const args: ExecutionArgs = {
           schema,
           operationName: params.operationName ?? null,
@@ -48,15 +59,19 @@ export function attachGraphQLWs(httpServer: Server, yoga: YogaServerInstance<any
           contextValue: await contextFactory(),
           rootValue: { execute, subscribe } satisfies EnvelopedRoot,
         };
-        if (args.document instanceof GraphQLError) return [args.document];
+        if (args.document instanceof GraphQLError) return publicErrors([args.document], ErrorCode.ParseFailed);
         // shareable subscriptions write their frames straight to this socket (src/http/fanout)
-        setDeliveryTarget(args.contextValue as object, { socket: ctx.extra.socket as WebSocket, request: ctx.extra.request as IncomingMessage, id });
+        setDeliveryTarget(args.contextValue as object, { socket: ctx.extra.socket, request: ctx.extra.request, id });
         const errors = validate(args.schema, args.document);
-        return errors.length > 0 ? errors : args;
+        return errors.length > 0 ? publicErrors(errors, ErrorCode.ValidationFailed) : args;
       },
     },
     wsServer,
   );
+  // graphql-ws answers a handshake without graphql-transport-ws with no subprotocol at all, which
+  // clients fail as 1006 before they see its 4406 close: accept what they offered, then refuse with 4406
+  wsServer.options.handleProtocols = (protocols) => (protocols.has(GRAPHQL_TRANSPORT_WS_PROTOCOL) ? GRAPHQL_TRANSPORT_WS_PROTOCOL : (protocols.values().next().value ?? false));
+  return server;
 }
 
 /** A syntax error is the client's: answer it as an `error` message, never close the socket with 4500. */

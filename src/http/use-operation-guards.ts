@@ -68,7 +68,7 @@ function forbiddenSymbol(args: ExecutionArgs, client: ClientIdentity): GraphQLEr
         if (!field || !field.args.some((a) => a.name === 'symbol' || a.name === 'symbols')) return undefined;
         let values: Record<string, unknown>;
         try {
-          values = getArgumentValues(field, node, (args.variableValues ?? {}) as Record<string, unknown>);
+          values = getArgumentValues(field, node, (args.variableValues ?? {}));
         } catch {
           return undefined; // bad arguments: execution reports them
         }
@@ -96,7 +96,7 @@ function tooComplex(args: ExecutionArgs, client: ClientIdentity): GraphQLError |
     validate(args.schema, args.document, [
       createComplexityRule({
         context: args.contextValue as object,
-        variableValues: (args.variableValues ?? {}) as Record<string, unknown>,
+        variableValues: (args.variableValues ?? {}),
         operationName: args.operationName ?? null,
         onResult: (result) => {
           measured = result;

@@ -5,6 +5,7 @@
  */
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { ErrorCode } from './error-codes.js';
 
 export function useRequestParseErrors(): Plugin {
   return {
@@ -16,7 +17,7 @@ export function useRequestParseErrors(): Plugin {
         } catch (error) {
           if (error instanceof GraphQLError) throw error;
           const reason = error instanceof SyntaxError ? 'a parameter is not valid JSON' : 'malformed request';
-          throw new GraphQLError(`could not read the request: ${reason}`, { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
+          throw new GraphQLError(`could not read the request: ${reason}`, { extensions: { code: ErrorCode.BadRequest, http: { status: 400 } } });
         }
       });
     },

@@ -10,12 +10,8 @@ import type { WebSocket } from 'ws';
 import { bearerKey, connectionParamsKey } from './api-keys.js';
 import { addressOf, type ClientGuards } from './client-guards.js';
 import { ClientErrorCode } from './client-errors.js';
+import { CloseCode } from './close-codes.js';
 
-/** Close codes of this server beyond graphql-ws's own (4400, 4403, 4408, 4409, 4429, 4500). */
-export const CloseCode = {
-  /** missing or unknown API key */
-  Unauthorized: 4401,
-} as const;
 
 export type WsExtra = { socket: WebSocket; request: IncomingMessage };
 

@@ -5,6 +5,7 @@
 import { GraphQLError } from 'graphql';
 import { z } from 'zod';
 import { isValidSymbol } from '../feed/alltick/symbols.js';
+import { ErrorCode } from '../http/error-codes.js';
 
 export const MAX_DEPTH_ARG = 10;
 
@@ -38,7 +39,7 @@ export function parseArg<T>(schema: z.ZodType<T>, value: unknown, argument: stri
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   throw new GraphQLError(issue?.message ?? `invalid ${argument}`, {
-    extensions: { code: 'BAD_USER_INPUT', argument },
+    extensions: { code: ErrorCode.BadUserInput, argument },
   });
 }
 

@@ -60,7 +60,7 @@ export function quoteStream(
   const tick = (snapshot: SymbolSnapshot): QuoteItem => {
     const isStale = stale(snapshot.symbol);
     let byDepth = ticks.get(snapshot);
-    if (!byDepth) ticks.set(snapshot, (byDepth = new Map()));
+    if (!byDepth) ticks.set(snapshot, (byDepth = new Map<number, QuoteItem>()));
     const cached = byDepth.get(depth);
     if (cached && cached.stale === isStale) return cached;
     const fresh = item(snapshot, 'tick');

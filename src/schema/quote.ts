@@ -74,7 +74,7 @@ export const QuoteRef = builder.objectRef<QuoteItem>('Quote').implement({
     conflated: t.boolean({
       description:
         'True when earlier updates of this symbol were skipped and this event carries the latest value instead: the subscription asked for `throttleMs`, or the client read too slowly (README, "Slow consumers"). Always false in queries.',
-      resolve: (quote) => (quote as QuoteItem).conflated === true,
+      resolve: (quote) => (quote).conflated === true,
     }),
   }),
 });

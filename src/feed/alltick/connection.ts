@@ -258,7 +258,8 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
     });
     ws.on('message', (data, isBinary) => {
       if (this.ws !== ws) return;
-      this.onFrame(isBinary ? '' : data.toString());
+      // binaryType is 'nodebuffer': ws hands over one Buffer per message
+      this.onFrame(isBinary ? '' : (data as Buffer).toString());
     });
     ws.on('unexpected-response', (_req, res) => {
       // Rejected at the upgrade: 401 bad token, 429 too many connections or requests.

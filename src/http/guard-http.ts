@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { bearerKey } from './api-keys.js';
-import { addressOf, type ClientGuards } from './client-guards.js';
+import type { ClientGuards } from './client-guards.js';
 import { ClientErrorCode, errorBody } from './client-errors.js';
 
 export interface HttpGuardOptions {
@@ -40,7 +40,7 @@ export function guardHttp(guards: ClientGuards, next: RequestListener, options: 
       return refuse(res, 411, ClientErrorCode.LengthRequired, 'a request body needs a Content-Length header');
     }
 
-    const address = addressOf(req);
+    const address = guards.addressOf(req);
     const release = guards.connections.acquire(address);
     if (!release) {
       return refuse(res, 429, ClientErrorCode.TooManyConnections, `too many connections from ${address}: at most ${guards.config.MAX_CONNECTIONS_PER_ADDRESS}`, { 'retry-after': '1' });

@@ -83,8 +83,9 @@ export function useRequestLog(logger: Logger): Plugin {
       ids.set(request, idFrom(request.headers.get(REQUEST_ID_HEADER)));
     },
     onResponse({ request, response }) {
-      const id = ids.get(request);
-      if (!id) return;
+      // a plugin that answered before this one's onRequest (/health, /ready, GraphiQL) left no id yet
+      let id = ids.get(request);
+      if (!id) ids.set(request, (id = idFrom(request.headers.get(REQUEST_ID_HEADER))));
       try {
         response.headers.set(REQUEST_ID_HEADER, id);
       } catch {

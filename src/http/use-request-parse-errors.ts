@@ -9,6 +9,13 @@ import { ErrorCode } from './error-codes.js';
 
 export function useRequestParseErrors(): Plugin {
   return {
+    // Yoga answers a request without a query 200 under application/json; it is not a well-formed
+    // GraphQL-over-HTTP request, which the spec answers 400 (runs after persisted queries fill it in)
+    onParams({ params }) {
+      if (params.query == null) {
+        throw new GraphQLError('Must provide query string.', { extensions: { code: ErrorCode.BadRequest, http: { status: 400 } } });
+      }
+    },
     onRequestParse({ requestParser, setRequestParser }) {
       if (!requestParser) return;
       setRequestParser(async (request) => {

@@ -8,7 +8,7 @@ import { GraphQLError } from 'graphql';
 import type { Context as WsContext } from 'graphql-ws';
 import type { WebSocket } from 'ws';
 import { bearerKey, connectionParamsKey } from './api-keys.js';
-import { addressOf, type ClientGuards } from './client-guards.js';
+import type { ClientGuards } from './client-guards.js';
 import { ClientErrorCode } from './client-errors.js';
 import { CloseCode } from './close-codes.js';
 
@@ -32,7 +32,7 @@ export function createWsGuards(guards: ClientGuards): WsGuards {
     maxPayload: config.WS_MAX_PAYLOAD_BYTES,
     connectionInitWaitTimeout: config.CONNECTION_INIT_TIMEOUT_MS,
     verifyClient({ req }, callback) {
-      const address = addressOf(req);
+      const address = guards.addressOf(req);
       const release = guards.connections.acquire(address);
       if (!release) {
         guards.countRefusal(ClientErrorCode.TooManyConnections);

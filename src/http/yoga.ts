@@ -13,8 +13,9 @@ import type { Context } from '../schema/context.js';
 import { schema } from '../schema/index.js';
 import type { ServerMetrics } from '../metrics/server-metrics.js';
 import { useDashboard } from './use-dashboard.js';
+import { maskWithCodes } from './public-errors.js';
 import { useMetrics } from './use-metrics.js';
-import { useRequestLog } from './use-request-log.js';
+import { REQUEST_ID_HEADER, useRequestLog } from './use-request-log.js';
 import type { ClientGuards } from './client-guards.js';
 import { useOperationGuards } from './use-operation-guards.js';
 import { useIntrospectionSwitch } from './use-introspection-switch.js';
@@ -49,6 +50,20 @@ function renderGraphiQLOnDemand(options: Parameters<typeof import('@graphql-yoga
   return graphiqlPage;
 }
 
+/**
+ * Any origin may read the API without credentials (it is public market data, and API keys travel
+ * in the Authorization header, not cookies); only CORS_ORIGINS get `Access-Control-Allow-Credentials`.
+ * Browsers may read `x-request-id` to quote it in a bug report.
+ */
+function corsPolicy(credentialedOrigins: readonly string[]) {
+  const allowed = new Set(credentialedOrigins);
+  return (request: Request) => {
+    const origin = request.headers.get('origin');
+    const credentials = origin !== null && allowed.has(origin);
+    return { origin: credentials ? origin : '*', credentials, exposedHeaders: [REQUEST_ID_HEADER], maxAge: 600 };
+  };
+}
+
 export interface YogaAppOptions {
   config: Config;
   logger: Logger;
@@ -70,6 +85,8 @@ export function createYogaApp({ config, logger, feed, status, snapshots, isReady
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,
+    maskedErrors: { maskError: maskWithCodes },
+    cors: corsPolicy(config.CORS_ORIGINS ?? []),
     context: (init) => {
       // node's IncomingMessage: Yoga's server context on HTTP, the upgrade request on graphql-ws
       const client = guards.identityOf(init.req as IncomingMessage | undefined);

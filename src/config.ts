@@ -5,6 +5,8 @@
 import { z } from 'zod';
 import { PLAN_NAMES } from './feed/alltick/plans.js';
 import { parseTrustProxy } from './http/trust-proxy.js';
+import { DEFAULT_TICK_TIME_WINDOW, type TickTimeWindow } from './feed/alltick/protocol.js';
+import { DEFAULT_REST_MAX_BYTES } from './feed/alltick/rest.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveMs = z.coerce.number().int().min(0).max(24 * 3600 * 1000);
@@ -74,6 +76,11 @@ const envSchema = z.object({
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
   REDIS_PREFIX: z.string().min(1).default('alltick-graphql:'),
   ALLTICK_TIMINGS: upstreamTimings.optional(),
+  // a hostile or broken upstream (README "Operations"): pushes stamped outside this window of now
+  // are dropped as invalid frames; REST answers larger than this are aborted while they stream
+  UPSTREAM_TICK_MAX_AGE_MS: z.coerce.number().int().min(1000).max(365 * 24 * 3_600_000).default(DEFAULT_TICK_TIME_WINDOW.maxAgeMs),
+  UPSTREAM_TICK_MAX_AHEAD_MS: z.coerce.number().int().min(0).max(24 * 3_600_000).default(DEFAULT_TICK_TIME_WINDOW.maxAheadMs),
+  UPSTREAM_REST_MAX_BYTES: z.coerce.number().int().min(1024).max(1024 ** 3).default(DEFAULT_REST_MAX_BYTES),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SIMULATOR_PORT: port.default(7070),
   SIMULATOR_TOKENS: tokenList,
@@ -101,6 +108,11 @@ const envSchema = z.object({
 });
 
 export type Config = z.infer<typeof envSchema>;
+
+/** The window of now that upstream pushes must be stamped in. */
+export function tickTimeWindowOf(config: Config): TickTimeWindow {
+  return { maxAgeMs: config.UPSTREAM_TICK_MAX_AGE_MS, maxAheadMs: config.UPSTREAM_TICK_MAX_AHEAD_MS };
+}
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

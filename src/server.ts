@@ -69,7 +69,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const httpServer = createServer(guardHttp(guards, (req, res) => void yoga(req, res), { maxBodyBytes: config.MAX_BODY_BYTES, graphqlPath: '/graphql', graphiql: config.GRAPHIQL }));
   metrics.observeHttpServer(httpServer);
-  const ws = attachGraphQLWs(httpServer, yoga, createWsGuards(guards));
+  const ws = attachGraphQLWs(httpServer, yoga, { logger }, createWsGuards(guards));
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);

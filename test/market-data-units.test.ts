@@ -12,7 +12,7 @@ import { add, compare, divide, midpoint, multiply, percentChange, subtract } fro
 import { MarketFeed } from '../src/feed/feed.js';
 import { FeedManager, type Clock } from '../src/feed/manager.js';
 import { TradeLog } from '../src/feed/trade-log.js';
-import { candleStream, type CandleItem } from '../src/schema/candle-stream.js';
+import { candleStream, MAX_CATCH_UP_BARS, type CandleItem } from '../src/schema/candle-stream.js';
 import { feedStream } from '../src/schema/feed-stream.js';
 
 const T0 = Date.UTC(2026, 10, 26, 9, 30); // a minute boundary
@@ -185,6 +185,56 @@ describe('candle stream on a fake clock', () => {
 
     await stream.return();
     expect(feed.manager.refCount('BTCUSDT')).toBe(0);
+    expect(clock.pending).toBe(0);
+  });
+});
+
+describe('candle stream catch-up is bounded (issue 12, finding 8)', () => {
+  it('a trade stamped far ahead, or a clock that jumps, closes at most MAX_CATCH_UP_BARS intervals and skips the rest', async () => {
+    const feed = testFeed();
+    const clock = new FakeClock(T0 + 5_000);
+    const stream = candleStream(feed, 'BTCUSDT', intervalOf('1m'), { clock, graceMs: 100 });
+    const items: CandleItem[] = [];
+    void (async () => {
+      for await (const item of stream) items.push(item);
+    })();
+    await tick();
+    feed.ingest(trade('BTCUSDT', T0 + 6_000, '100'));
+    const microseconds = (T0 + 7_000) * 1000; // a tick_time in µs: year 58,000
+    const started = performance.now();
+    feed.ingest(trade('BTCUSDT', microseconds, '101'));
+    expect(performance.now() - started).toBeLessThan(1000);
+    await tick();
+    const finals = items.filter((c) => c.final);
+    expect(finals.length).toBeLessThanOrEqual(MAX_CATCH_UP_BARS);
+    expect(finals[0]).toMatchObject({ time: T0, close: '100' });
+    expect(items.at(-1)).toMatchObject({ time: barStart(intervalOf('1m'), microseconds), close: '101', final: false });
+
+    await stream.return();
+    expect(clock.pending).toBe(0);
+  });
+
+  it('a clock that jumps a year ahead closes at most MAX_CATCH_UP_BARS intervals', async () => {
+    const feed = testFeed();
+    const clock = new FakeClock(T0 + 5_000);
+    const stream = candleStream(feed, 'BTCUSDT', intervalOf('1m'), { clock, graceMs: 100 });
+    const items: CandleItem[] = [];
+    void (async () => {
+      for await (const item of stream) items.push(item);
+    })();
+    await tick();
+    feed.ingest(trade('BTCUSDT', T0 + 6_000, '100'));
+    await tick();
+    clock.time = T0 + 365 * 24 * 3_600_000; // the clock jumps (a suspended host, a stalled loop)
+    clock.advanceTo(clock.time);
+    await tick();
+    const finals = items.filter((c) => c.final);
+    expect(finals.length).toBeGreaterThan(1);
+    expect(finals.length).toBeLessThanOrEqual(MAX_CATCH_UP_BARS);
+    clock.advanceTo(T0 + 365 * 24 * 3_600_000 + 60_000);
+    await tick();
+    expect(items.filter((c) => c.final).length).toBe(finals.length + 1); // then one per interval again
+    await stream.return();
     expect(clock.pending).toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Cmd, decodeServerFrame, normalizeTickTime } from '../src/feed/alltick/protocol.js';
+import { Cmd, decodeServerFrame, normalizeTickTime, plainDecimal } from '../src/feed/alltick/protocol.js';
 import { endpointOf, marketOf, maxDepthOf } from '../src/feed/alltick/symbols.js';
 
 describe('decodeServerFrame', () => {
@@ -75,4 +75,41 @@ describe('symbols', () => {
     'rejects malformed %j',
     (code) => expect(marketOf(code)).toBeNull(),
   );
+});
+
+describe('upstream numbers and times are bounded at the boundary (issue 12, findings 8 and 9)', () => {
+  const trade = (data: Record<string, unknown>) =>
+    decodeServerFrame(JSON.stringify({ cmd_id: Cmd.TradePush, data: { code: 'BTCUSDT', seq: '1', tick_time: '1751068801000', price: '1', volume: '1', ...data } }));
+
+  it('decimals: plain digits of bounded length; a short exponent form is expanded, a long one refused without expanding it', () => {
+    expect(plainDecimal('651.120000')).toBe('651.120000');
+    expect(plainDecimal('1.5e-3')).toBe('0.0015');
+    expect(plainDecimal('-2.5E+2')).toBe('-250');
+    expect(plainDecimal('12e0')).toBe('12');
+    expect(plainDecimal('1e-5000000')).toBeNull();
+    expect(plainDecimal('1e+5000000')).toBeNull();
+    expect(plainDecimal('1'.repeat(41))).toBeNull();
+    expect(plainDecimal('1e39')).toBe('1'.padEnd(40, '0'));
+    expect(plainDecimal('1e40')).toBeNull(); // 41 digits once plain: too long
+    expect(plainDecimal('0x10')).toBeNull();
+    const started = performance.now();
+    expect(trade({ price: '1e-5000000' })).toMatchObject({ type: 'invalid', reason: expect.stringContaining('data.price') });
+    expect(performance.now() - started).toBeLessThan(50);
+    expect(trade({ price: 1e-7 })).toMatchObject({ type: 'push', event: { price: '0.0000001' } }); // a JSON number in exponent form
+    expect(trade({ volume: 1e300 })).toMatchObject({ type: 'invalid' });
+  });
+
+  it('seq: at most 20 digits; tick_time: seconds or milliseconds before 2100, and within the window of now when one is given', () => {
+    expect(trade({ seq: '1'.repeat(20) }).type).toBe('push');
+    expect(trade({ seq: '1'.repeat(24) })).toMatchObject({ type: 'invalid', reason: expect.stringContaining('data.seq') });
+    expect(trade({ seq: 2 ** 60 }).type).toBe('invalid'); // not exact as a JSON number
+    expect(trade({ tick_time: '1751068801000000' })).toMatchObject({ type: 'invalid', reason: expect.stringContaining('data.tick_time') }); // microseconds
+    const now = 1751068801000;
+    const window = { maxAgeMs: 60_000, maxAheadMs: 1_000 };
+    const at = (t: number) => decodeServerFrame(JSON.stringify({ cmd_id: Cmd.TradePush, data: { code: 'A', seq: '1', tick_time: t, price: '1' } }), window, now);
+    expect(at(now).type).toBe('push');
+    expect(at(now + 1_000).type).toBe('push');
+    expect(at(now + 1_001)).toMatchObject({ type: 'invalid', reason: expect.stringContaining('ahead') });
+    expect(at(now - 60_001)).toMatchObject({ type: 'invalid', reason: expect.stringContaining('old') });
+  });
 });

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Config } from '../config.js';
+import { tickTimeWindowOf, type Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { markReceived } from '../metrics/process-metrics.js';
 import { RedisBus } from '../bus/redis.js';
@@ -97,7 +97,7 @@ export function startClusterFeed(options: ClusterFeedOptions): ClusterFeed {
   });
 
   const plan = PLANS[config.ALLTICK_PLAN];
-  const upstream = new AllTickUpstream({ wsBaseUrl, token, plan, logger, ...(timings && { timings }) });
+  const upstream = new AllTickUpstream({ wsBaseUrl, token, plan, logger, tickTimeWindow: tickTimeWindowOf(config), ...(timings && { timings }) });
   upstream.on('status', (s) =>
     logger.info({ endpoint: s.endpoint, index: s.index, state: s.state, reason: s.reason, resubscribed: s.resubscribed }, 'upstream status'),
   );

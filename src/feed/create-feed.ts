@@ -2,7 +2,7 @@
  * The feed side of the server, wired: the AllTick upstream (or the built-in simulator when no
  * token is configured) → feed manager → last-value cache → bus.
  */
-import type { Config } from '../config.js';
+import { tickTimeWindowOf, type Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { MemoryBus } from '../bus/memory.js';
 import { createSimulator, type Simulator } from '../simulator/server.js';
@@ -65,7 +65,7 @@ export async function startFeed({ config, logger, timings }: FeedOptions): Promi
   const plan = PLANS[config.ALLTICK_PLAN];
   const limiter = new RateLimiter({ limits: withMargin(rateLimitsOf(plan), REST_GAP_MARGIN_MS) });
   let onRestFailure = () => {};
-  const rest = new AllTickRestClient({ baseUrl: apiBaseUrl, token, plan, logger, limiter, onFailure: () => onRestFailure() });
+  const rest = new AllTickRestClient({ baseUrl: apiBaseUrl, token, plan, logger, limiter, maxBodyBytes: config.UPSTREAM_REST_MAX_BYTES, onFailure: () => onRestFailure() });
   const snapshots = new SnapshotService({ rest });
 
   const upstreamTimings = timings ?? config.ALLTICK_TIMINGS;
@@ -77,7 +77,7 @@ export async function startFeed({ config, logger, timings }: FeedOptions): Promi
     return { ...cluster, snapshots, simulator, rest };
   }
 
-  const upstream = new AllTickUpstream({ wsBaseUrl, token, plan, logger, ...(upstreamTimings && { timings: upstreamTimings }) });
+  const upstream = new AllTickUpstream({ wsBaseUrl, token, plan, logger, tickTimeWindow: tickTimeWindowOf(config), ...(upstreamTimings && { timings: upstreamTimings }) });
   const manager = new FeedManager({ sink: upstream, lingerMs: config.LINGER_MS, capacity: upstream.capacity });
   const feed = new MarketFeed(manager, new MemoryBus());
   onRestFailure = () => upstream.restChanged();

@@ -14,7 +14,7 @@ import {
   type RejectedRequest,
   type SubscriptionLists,
 } from './alltick/connection.js';
-import type { MarketEvent, SymbolEntry } from './alltick/protocol.js';
+import type { MarketEvent, SymbolEntry, TickTimeWindow } from './alltick/protocol.js';
 import { ENDPOINTS, type Endpoint } from './alltick/symbols.js';
 import type { Plan } from './alltick/plans.js';
 import type { RestStatus } from './alltick/rest.js';
@@ -27,6 +27,8 @@ export interface UpstreamOptions {
   token: string;
   plan: Plan;
   logger?: Logger;
+  /** pushes stamped outside this window of now are dropped (UPSTREAM_TICK_MAX_AGE_MS / _AHEAD_MS) */
+  tickTimeWindow?: TickTimeWindow;
   /** overrides for tests: spacing, heartbeat and reconnect timings */
   timings?: {
     heartbeatIntervalMs?: number;
@@ -188,6 +190,7 @@ export class AllTickUpstream extends EventEmitter<UpstreamEvents> implements Lis
         index: list.length,
         gate: this.gate,
         ...(this.opts.logger && { logger: this.opts.logger }),
+        ...(this.opts.tickTimeWindow && { tickTimeWindow: this.opts.tickTimeWindow }),
         ...definedOnly(timings),
       });
       connection.on('event', (e) => this.emit('event', e));

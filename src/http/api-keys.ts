@@ -11,9 +11,11 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { GraphQLError } from 'graphql';
 import { z } from 'zod';
-import type { Market } from '../feed/alltick/symbols.js';
+import { marketOf, type Market } from '../feed/alltick/symbols.js';
 import { ConfigError } from '../config.js';
+import { ClientErrorCode, clientError } from './client-errors.js';
 import type { ClientLimits } from './limits.js';
 
 export const MARKETS = ['US', 'HK', 'SH', 'SZ', 'FOREX', 'METAL', 'ENERGY', 'INDEX', 'CRYPTO', 'OTHER'] as const satisfies readonly Market[];
@@ -80,6 +82,19 @@ export class ApiKeyStore {
   get size(): number {
     return this.byDigest.size;
   }
+}
+
+/** FORBIDDEN for the first of `symbols` outside the `allowed` markets (null = all allowed), else null. */
+export function marketRefusal(symbols: Iterable<string>, allowed: ReadonlySet<Market> | null): GraphQLError | null {
+  if (!allowed) return null;
+  for (const symbol of symbols) {
+    const market = marketOf(symbol);
+    if (market && !allowed.has(market)) {
+      const list = [...allowed].sort().join(', ') || 'none';
+      return clientError(ClientErrorCode.Forbidden, `symbol ${JSON.stringify(symbol)} (market ${market}) is not allowed for this API key; allowed markets: ${list}`, 403, undefined, { symbol, market });
+    }
+  }
+  return null;
 }
 
 /** A ConfigError: `npm start` prints it and stops. */

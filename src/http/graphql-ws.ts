@@ -1,18 +1,19 @@
 /**
  * graphql-ws on the HTTP server's `/graphql` path, sharing Yoga's envelop pipeline (parse and
- * validate caches, error masking, plugins) so both transports behave the same.
+ * validate caches, error masking, plugins) so both transports behave the same. The socket side
+ * (operation ids held until their subscription is over, refused frames) is ./ws-transport.ts.
  */
 import type { Server } from 'node:http';
 import { GraphQLError, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
-import { GRAPHQL_TRANSPORT_WS_PROTOCOL, type OperationResult } from 'graphql-ws';
-import { ErrorCode } from './error-codes.js';
-import { useServer } from 'graphql-ws/use/ws';
+import type { OperationResult } from 'graphql-ws';
 import { WebSocketServer } from 'ws';
+import { ErrorCode } from './error-codes.js';
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { Context } from '../schema/context.js';
 import { publicErrors } from './public-errors.js';
 import type { WsGuards } from './ws-guards.js';
 import { setDeliveryTarget } from './fanout/plugin.js';
+import { serveGraphQLWs, type WsTransportOptions } from './ws-transport.js';
 
 /** Largest client message accepted on the WebSocket, unless `guards` say otherwise. */
 export const WS_MAX_PAYLOAD = 64 * 1024;
@@ -30,14 +31,19 @@ interface EnvelopedRoot {
   subscribe: (args: ExecutionArgs) => OperationResult;
 }
 
-export function attachGraphQLWs(httpServer: Server, yoga: YogaServerInstance<Record<string, unknown>, Context>, guards?: WsGuards): { dispose(): void | Promise<void> } {
+export function attachGraphQLWs(
+  httpServer: Server,
+  yoga: YogaServerInstance<Record<string, unknown>, Context>,
+  transport: WsTransportOptions,
+  guards?: WsGuards,
+): { dispose(): void | Promise<void> } {
   const wsServer = new WebSocketServer({
     server: httpServer,
     path: '/graphql',
     maxPayload: guards?.maxPayload ?? WS_MAX_PAYLOAD,
     ...(guards && { verifyClient: guards.verifyClient }),
   });
-  const server = useServer<Record<string, unknown> | undefined, Parameters<WsGuards['onConnect']>[0]['extra']>(
+  return serveGraphQLWs<Record<string, unknown> | undefined>(
     {
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
@@ -70,11 +76,8 @@ export function attachGraphQLWs(httpServer: Server, yoga: YogaServerInstance<Rec
       },
     },
     wsServer,
+    transport,
   );
-  // graphql-ws answers a handshake without graphql-transport-ws with no subprotocol at all, which
-  // clients fail as 1006 before they see its 4406 close: accept what they offered, then refuse with 4406
-  wsServer.options.handleProtocols = (protocols) => (protocols.has(GRAPHQL_TRANSPORT_WS_PROTOCOL) ? GRAPHQL_TRANSPORT_WS_PROTOCOL : (protocols.values().next().value ?? false));
-  return server;
 }
 
 /** A syntax error is the client's: answer it as an `error` message, never close the socket with 4500. */

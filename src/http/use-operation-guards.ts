@@ -3,9 +3,16 @@
  * resolver or subscription source: operations per second per client (RATE_LIMITED), allowed
  * markets of the client's API key on every `symbol`/`symbols` argument (FORBIDDEN), and query
  * depth and complexity with @pothos/plugin-complexity's rule (QUERY_TOO_DEEP, QUERY_TOO_COMPLEX).
+ *
+ * The checks see the operation as it will run: the selected operation only, its fragments, and
+ * variables coerced as execution will coerce them (defaults included). The resolvers check the
+ * markets again where they read their symbols (src/schema/args.ts), so nothing depends on this
+ * early check alone.
  */
 import {
   getArgumentValues,
+  getOperationAST,
+  getVariableValues,
   GraphQLError,
   TypeInfo,
   validate,
@@ -13,20 +20,36 @@ import {
   visitWithTypeInfo,
   BREAK,
   type ExecutionArgs,
+  type OperationDefinitionNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { createComplexityRule } from '@pothos/plugin-complexity';
-import { marketOf } from '../feed/alltick/symbols.js';
 import type { Context } from '../schema/context.js';
+import { marketRefusal } from './api-keys.js';
 import type { ClientGuards, ClientIdentity } from './client-guards.js';
 import { ClientErrorCode, clientError } from './client-errors.js';
+
+/** The operation that will run and its coerced variables; null when execution will refuse it anyway. */
+interface Executed {
+  operation: OperationDefinitionNode;
+  variables: Record<string, unknown>;
+}
+
+function executedOperation(args: ExecutionArgs): Executed | null {
+  const operation = getOperationAST(args.document, args.operationName);
+  if (!operation) return null;
+  const coerced = getVariableValues(args.schema, operation.variableDefinitions ?? [], (args.variableValues ?? {}) as Record<string, unknown>, { maxErrors: 1 });
+  return coerced.errors ? null : { operation, variables: coerced.coerced };
+}
 
 export function useOperationGuards(guards: ClientGuards): Plugin<Context> {
   const check = (args: ExecutionArgs): GraphQLError | null => {
     const ctx = args.contextValue as Partial<Context> | undefined;
     const client = ctx?.client;
     if (!client) return null;
-    const error = rateLimit(guards, client) ?? forbiddenSymbol(args, client) ?? tooComplex(args, client);
+    const executed = executedOperation(args);
+    // bad variables or no such operation: execution answers that with its own errors
+    const error = rateLimit(guards, client) ?? (executed && (forbiddenSymbol(args, executed, client) ?? tooComplex(args, executed, client)));
     if (error) guards.countRefusal(error.extensions.code as ClientErrorCode);
     return error;
   };
@@ -54,41 +77,35 @@ function rateLimit(guards: ClientGuards, client: ClientIdentity): GraphQLError |
   );
 }
 
-/** The first `symbol`/`symbols` value outside the client's allowed markets. */
-function forbiddenSymbol(args: ExecutionArgs, client: ClientIdentity): GraphQLError | null {
-  const allowed = client.markets;
-  if (!allowed) return null;
+/** The first `symbol`/`symbols` value of the executed operation outside the client's allowed markets. */
+function forbiddenSymbol(args: ExecutionArgs, { operation, variables }: Executed, client: ClientIdentity): GraphQLError | null {
+  if (!client.markets) return null;
   const typeInfo = new TypeInfo(args.schema);
   let error: GraphQLError | null = null;
   visit(
     args.document,
     visitWithTypeInfo(typeInfo, {
+      // another operation of the document does not run (and has other variables)
+      OperationDefinition: (node) => (node === operation ? undefined : false),
       Field(node) {
         const field = typeInfo.getFieldDef();
         if (!field || !field.args.some((a) => a.name === 'symbol' || a.name === 'symbols')) return undefined;
         let values: Record<string, unknown>;
         try {
-          values = getArgumentValues(field, node, (args.variableValues ?? {}));
+          values = getArgumentValues(field, node, variables);
         } catch {
           return undefined; // bad arguments: execution reports them
         }
         const given = [values.symbol, values.symbols].flat().filter((s): s is string => typeof s === 'string');
-        for (const symbol of given) {
-          const market = marketOf(symbol);
-          if (market && !allowed.has(market)) {
-            const list = [...allowed].sort().join(', ') || 'none';
-            error = clientError(ClientErrorCode.Forbidden, `symbol ${JSON.stringify(symbol)} (market ${market}) is not allowed for this API key; allowed markets: ${list}`, 403, undefined, { symbol, market });
-            return BREAK;
-          }
-        }
-        return undefined;
+        error = marketRefusal(given, client.markets);
+        return error ? BREAK : undefined;
       },
     }),
   );
   return error;
 }
 
-function tooComplex(args: ExecutionArgs, client: ClientIdentity): GraphQLError | null {
+function tooComplex(args: ExecutionArgs, { operation, variables }: Executed, client: ClientIdentity): GraphQLError | null {
   const { maxQueryDepth, maxQueryComplexity } = client.limits;
   if (!maxQueryDepth && !maxQueryComplexity) return null;
   let measured: { complexity: number; depth: number } | null = null;
@@ -96,8 +113,8 @@ function tooComplex(args: ExecutionArgs, client: ClientIdentity): GraphQLError |
     validate(args.schema, args.document, [
       createComplexityRule({
         context: args.contextValue as object,
-        variableValues: (args.variableValues ?? {}),
-        operationName: args.operationName ?? null,
+        variableValues: variables,
+        operationName: operation.name?.value ?? null,
         onResult: (result) => {
           measured = result;
         },

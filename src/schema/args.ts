@@ -4,7 +4,8 @@
  */
 import { GraphQLError } from 'graphql';
 import { z } from 'zod';
-import { isValidSymbol } from '../feed/alltick/symbols.js';
+import { isValidSymbol, type Market } from '../feed/alltick/symbols.js';
+import { marketRefusal } from '../http/api-keys.js';
 import { ErrorCode } from '../http/error-codes.js';
 
 export const MAX_DEPTH_ARG = 10;
@@ -43,12 +44,29 @@ export function parseArg<T>(schema: z.ZodType<T>, value: unknown, argument: stri
   });
 }
 
-export function parseSymbols(value: unknown, maxSymbols: number): string[] {
-  return parseArg(symbolsSchema(maxSymbols), value, 'symbols');
+/** What a symbol argument is checked against: the asking client's limits and allowed markets (the Context). */
+export interface SymbolRules {
+  limits: { maxSymbols: number };
+  client?: { markets: ReadonlySet<Market> | null };
 }
 
-export function parseSymbol(value: unknown): string {
-  return parseArg(symbolSchema, value, 'symbol');
+/**
+ * The symbols the operation will actually use, checked against the client's allowed markets
+ * here, where every symbol field reads its argument: whatever the document says (variable
+ * defaults, fragments, aliases), no symbol of another market gets past (FORBIDDEN).
+ */
+export function parseSymbols(value: unknown, rules: SymbolRules): string[] {
+  return allowed(parseArg(symbolsSchema(rules.limits.maxSymbols), value, 'symbols'), rules);
+}
+
+export function parseSymbol(value: unknown, rules: SymbolRules): string {
+  return allowed([parseArg(symbolSchema, value, 'symbol')], rules)[0]!;
+}
+
+function allowed(symbols: string[], rules: SymbolRules): string[] {
+  const refusal = marketRefusal(symbols, rules.client?.markets ?? null);
+  if (refusal) throw refusal;
+  return symbols;
 }
 
 export function parseDepth(value: unknown): number {

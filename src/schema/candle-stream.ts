@@ -4,6 +4,10 @@
  * timer on the (injectable) clock, so an interval without trades is closed too (a flat bar at the
  * last price, volume 0). A trade stamped in a later interval than the clock says closes the
  * intervals before it at once; a trade for an interval already closed is not re-sent.
+ *
+ * Catching up is bounded by construction: after a jump (a trade stamped far ahead, a clock or
+ * event loop that stood still) at most MAX_CATCH_UP_BARS intervals are closed one by one and the
+ * rest are skipped, so no loop ever runs up to an arbitrary time.
  */
 import type { Repeater } from 'graphql-yoga';
 import type { Bar, LiveBar } from '../feed/candles/live-candles.js';
@@ -26,6 +30,9 @@ export interface CandleStreamOptions {
   /** a price to start from when the server knows none yet (e.g. a REST snapshot) */
   seedPrice?: () => Promise<string | null>;
 }
+
+/** Intervals closed one by one when catching up; past that, the empty ones in between are skipped. */
+export const MAX_CATCH_UP_BARS = 60;
 
 export function candleItem(symbol: string, interval: Interval, bar: Bar, final: boolean): CandleItem {
   const { time, open, high, low, close, volume, turnover } = bar;
@@ -53,6 +60,12 @@ export function candleStream(feed: MarketFeed, symbol: string, interval: Interva
     current = nextBarStart(interval, current);
   };
 
+  /** Closes the intervals before `target` (at most MAX_CATCH_UP_BARS of them); `target` is then current. */
+  const closeUpTo = (target: number) => {
+    for (let n = 0; current < target && n < MAX_CATCH_UP_BARS; n++) closeCurrent();
+    if (current < target) current = target;
+  };
+
   const schedule = () => {
     if (timer !== undefined) clock.clearTimeout(timer);
     timer = clock.setTimeout(onTimer, Math.max(0, nextBarStart(interval, current) + graceMs - clock.now()));
@@ -60,7 +73,8 @@ export function candleStream(feed: MarketFeed, symbol: string, interval: Interva
 
   function onTimer() {
     timer = undefined;
-    while (nextBarStart(interval, current) + graceMs <= clock.now()) closeCurrent();
+    // the interval still open is the one whose end (plus grace) has not come yet
+    closeUpTo(barStart(interval, clock.now() - graceMs));
     schedule();
   }
 
@@ -76,12 +90,10 @@ export function candleStream(feed: MarketFeed, symbol: string, interval: Interva
       if (trade.kind !== 'trade') return;
       const start = barStart(interval, trade.time);
       if (start < current) return; // that interval is closed already
-      let moved = false;
-      while (current < start) {
-        closeCurrent();
-        moved = true;
+      if (current < start) {
+        closeUpTo(start);
+        schedule();
       }
-      if (moved) schedule();
       const forming = bar(current);
       if (forming) {
         lastPrice = forming.close;

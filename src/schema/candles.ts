@@ -86,7 +86,7 @@ builder.queryField('candles', (t) =>
       before: t.arg({ type: 'DateTime' }),
     },
     resolve: (_root, args, ctx) => {
-      const symbol = parseSymbol(args.symbol);
+      const symbol = parseSymbol(args.symbol, ctx);
       const interval = intervalOf(args.interval);
       checkInterval(symbol, interval);
       const limit = parseArg(limitSchema, args.limit, 'limit');
@@ -103,7 +103,7 @@ builder.subscriptionField('candles', (t) =>
       'ended, also when no trade came (a flat bar at the last price, volume 0).',
     args: { symbol: t.arg.string({ required: true }), interval: t.arg({ type: CandleIntervalEnum, required: true }) },
     subscribe: (_root, args, ctx) => {
-      const symbol = parseSymbol(args.symbol);
+      const symbol = parseSymbol(args.symbol, ctx);
       const interval = intervalOf(args.interval);
       checkInterval(symbol, interval);
       return candleStream(ctx.feed, symbol, interval, { seedPrice: async () => (await ctx.loaders.trade.load(symbol))?.price ?? null });

@@ -52,7 +52,7 @@ builder.queryField('orderBook', (t) =>
     description: 'The order book of a symbol: live when upstream streams it, else a REST snapshot; null when AllTick has none.',
     args: { symbol: t.arg.string({ required: true }), depth: t.arg.int({ defaultValue: 5 }) },
     resolve: async (_root, a, ctx) => {
-      const symbol = parseSymbol(a.symbol);
+      const symbol = parseSymbol(a.symbol, ctx);
       const depth = parseArg(bookDepthSchema, a.depth, 'depth');
       const { snapshot, stale } = await readSymbol(ctx, symbol, { trade: false, book: true });
       return snapshot?.book ? bookItem(snapshot.book, depth, stale) : null;
@@ -66,7 +66,7 @@ builder.subscriptionField('orderBook', (t) =>
     description: 'The order book now (when known), then each time it changes.',
     args: { symbol: t.arg.string({ required: true }), depth: t.arg.int({ defaultValue: 5 }) },
     subscribe: (_root, a, ctx) => {
-      const symbol = parseSymbol(a.symbol);
+      const symbol = parseSymbol(a.symbol, ctx);
       const depth = parseArg(bookDepthSchema, a.depth, 'depth');
       const health = healthOf(ctx.status);
       const current = () => ctx.feed.snapshot(symbol)?.book;

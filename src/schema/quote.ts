@@ -91,7 +91,7 @@ builder.queryFields((t) => ({
     description:
       'The quote of one symbol: from the live cache when upstream streams it, else a REST snapshot; null when AllTick has no data for it.',
     args: { symbol: t.arg.string({ required: true }), depth: t.arg.int({ defaultValue: 5 }) },
-    resolve: (_root, args, ctx) => snapshotQuote(ctx, parseSymbol(args.symbol), parseDepth(args.depth)),
+    resolve: (_root, args, ctx) => snapshotQuote(ctx, parseSymbol(args.symbol, ctx), parseDepth(args.depth)),
   }),
   quotes: t.field({
     type: [QuoteRef],
@@ -99,7 +99,7 @@ builder.queryFields((t) => ({
     description: 'Quotes, in the order asked (see `quote`); all cold symbols of one request share one REST call per endpoint.',
     args: { symbols: t.arg.stringList({ required: true }), depth: t.arg.int({ defaultValue: 5 }) },
     resolve: (_root, args, ctx) => {
-      const symbols = parseSymbols(args.symbols, ctx.limits.maxSymbols);
+      const symbols = parseSymbols(args.symbols, ctx);
       const depth = parseDepth(args.depth);
       return symbols.map((symbol) => snapshotQuote(ctx, symbol, depth));
     },
@@ -118,7 +118,7 @@ builder.subscriptionFields((t) => ({
       throttleMs: t.arg.int({ description: THROTTLE_MS_DESCRIPTION }),
     },
     subscribe: (_root, args, ctx) => {
-      const symbols = parseSymbols(args.symbols, ctx.limits.maxSymbols);
+      const symbols = parseSymbols(args.symbols, ctx);
       const depth = parseDepth(args.depth);
       const throttleMs = parseThrottleMs(args.throttleMs);
       return quoteStream(ctx.feed, symbols, depth, healthOf(ctx.status), { throttleMs });

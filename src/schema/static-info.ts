@@ -37,7 +37,7 @@ builder.queryField('staticInfo', (t) =>
     description: 'Reference data of a stock (US, HK, SH, SZ) from AllTick; null when AllTick has none.',
     args: { symbol: t.arg.string({ required: true }) },
     resolve: (_root, args, ctx) => {
-      const symbol = parseSymbol(args.symbol);
+      const symbol = parseSymbol(args.symbol, ctx);
       const market = marketOf(symbol);
       if (market === null || !isStockMarket(market)) {
         throw new GraphQLError(`staticInfo is only available for stocks (.US, .HK, .SH, .SZ); ${symbol} is a ${market} code`, {

@@ -45,7 +45,7 @@ builder.queryField('recentTrades', (t) =>
       `The latest trades of a symbol the server has received (up to ${DEFAULT_TRADES_PER_SYMBOL} kept per symbol), oldest first. ` +
       'Only symbols some client subscribed have trades here.',
     args: { symbol: t.arg.string({ required: true }), limit: t.arg.int({ defaultValue: 50 }) },
-    resolve: (_root, args, ctx) => ctx.feed.trades.recent(parseSymbol(args.symbol), parseArg(limitSchema, args.limit, 'limit')),
+    resolve: (_root, args, ctx) => ctx.feed.trades.recent(parseSymbol(args.symbol, ctx), parseArg(limitSchema, args.limit, 'limit')),
   }),
 );
 
@@ -58,7 +58,7 @@ builder.subscriptionField('trades', (t) =>
       feedStream<Trade>({
         name: 'trades',
         feed: ctx.feed,
-        symbols: parseSymbols(args.symbols, ctx.limits.maxSymbols),
+        symbols: parseSymbols(args.symbols, ctx),
         depth: 0,
         onUpdate: (snapshot, offer) => {
           if (snapshot.last.kind === 'trade') offer(snapshot.last);

@@ -11,6 +11,8 @@ import {
   CancelType,
   Cmd,
   decodeServerFrame,
+  DEFAULT_TICK_TIME_WINDOW,
+  type TickTimeWindow,
   MAX_SEQ_ID,
   Ret,
   type MarketEvent,
@@ -97,6 +99,8 @@ export interface ConnectionOptions {
   /** minimum gap between a close and the next connect; defaults to the plan's */
   reconnectGapMs?: number;
   maxBackoffMs?: number;
+  /** pushes stamped outside this window of now are dropped as invalid frames */
+  tickTimeWindow?: TickTimeWindow;
   logger?: Logger;
 }
 
@@ -159,6 +163,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
       ackTimeoutMs: 10_000,
       reconnectGapMs: options.plan.reconnectGapMs,
       maxBackoffMs: 60_000,
+      tickTimeWindow: DEFAULT_TICK_TIME_WINDOW,
       ...options,
     };
     this.ledger = new ListLedger(this.opts.requestSpacingMs);
@@ -317,7 +322,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
   private onFrame(text: string): void {
     this.counters.framesIn++;
     this.lastMessageAt = Date.now();
-    const frame = decodeServerFrame(text);
+    const frame = decodeServerFrame(text, this.opts.tickTimeWindow);
     if (frame.type === 'invalid') {
       this.counters.invalidFrames++;
       this.emit('invalidFrame', frame.reason);

@@ -66,16 +66,50 @@ export const MAX_TRACE_LENGTH = 64;
 // ---------------------------------------------------------------------------------------------
 // Scalars as they appear on the wire
 
-/** A decimal kept exactly as received: "651.12". Numbers are accepted and turned into their JSON text. */
-export const decimalString = z.union([
-  z.string().regex(/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/, 'not a decimal'),
-  z.number().finite().transform((n) => String(n)),
-]);
+/** Longest decimal accepted from upstream, in characters (sign, digits, point): prices, volumes, turnovers. */
+export const MAX_DECIMAL_LENGTH = 40;
+/** seq has at most 20 digits (a uint64). */
+export const MAX_SEQ_DIGITS = 20;
+/** No tick_time after 2100-01-01: microseconds, nanoseconds or garbage fail here. */
+export const MAX_TICK_TIME_MS = Date.UTC(2100, 0, 1);
 
-/** seq: string or integer on the wire (§2.3.4 conflict); kept as a string of digits. */
+const DECIMAL_TEXT = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([-+]?\d+))?$/;
+
+/**
+ * The plain form of a decimal ("1.5e-3" → "0.0015"), or null when it is not a decimal or its
+ * plain form is longer than MAX_DECIMAL_LENGTH. The exponent is bounded before anything is
+ * expanded, so "1e-5000000" costs no more than "1".
+ */
+export function plainDecimal(text: string): string | null {
+  if (text.length > MAX_DECIMAL_LENGTH) return null;
+  const m = DECIMAL_TEXT.exec(text);
+  if (!m) return null;
+  const [, sign = '', int = '', frac = '', exp] = m;
+  if (exp === undefined) return text;
+  const shift = Number(exp);
+  if (Math.abs(shift) > MAX_DECIMAL_LENGTH) return null;
+  const digits = int + frac;
+  const point = int.length + shift;
+  const plain =
+    point <= 0 ? `0.${'0'.repeat(-point)}${digits}` : point >= digits.length ? digits + '0'.repeat(point - digits.length) : `${digits.slice(0, point)}.${digits.slice(point)}`;
+  const result = sign + plain.replace(/^0+(?=\d)/, '');
+  return result.length <= MAX_DECIMAL_LENGTH ? result : null;
+}
+
+/**
+ * A decimal kept exactly as received, in plain form ("651.12"); a number becomes its JSON text.
+ * Exponent forms are expanded when short enough, anything longer is refused.
+ */
+export const decimalString = z.union([z.string(), z.number().finite().transform((n) => String(n))]).transform((text, ctx) => {
+  const plain = plainDecimal(text);
+  if (plain === null) ctx.addIssue({ code: 'custom', message: `not a plain decimal of at most ${MAX_DECIMAL_LENGTH} characters` });
+  return plain ?? z.NEVER;
+});
+
+/** seq: string or integer on the wire (§2.3.4 conflict); kept as a string of at most 20 digits. */
 export const seqValue = z.union([
-  z.string().regex(/^\d{1,24}$/, 'not an integer sequence'),
-  z.number().int().nonnegative().transform((n) => String(n)),
+  z.string().regex(new RegExp(`^\\d{1,${MAX_SEQ_DIGITS}}$`), 'not an integer sequence of at most 20 digits'),
+  z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).transform((n) => String(n)),
 ]);
 
 /** tick_time: string or integer, seconds (10 digits) or milliseconds (13 digits); normalized to ms. */
@@ -84,7 +118,24 @@ export function normalizeTickTime(raw: number): number {
 }
 export const tickTimeValue = z
   .union([z.string().regex(/^\d{1,16}$/, 'not an integer time'), z.number().int().nonnegative()])
-  .transform((v) => normalizeTickTime(typeof v === 'string' ? Number(v) : v));
+  .transform((v) => normalizeTickTime(typeof v === 'string' ? Number(v) : v))
+  .refine((ms) => ms <= MAX_TICK_TIME_MS, 'tick_time after 2100: not seconds or milliseconds');
+
+/** How far from now a pushed tick_time may be (UPSTREAM_TICK_MAX_AGE_MS, UPSTREAM_TICK_MAX_AHEAD_MS). */
+export interface TickTimeWindow {
+  maxAgeMs: number;
+  maxAheadMs: number;
+}
+
+/** A week back (a long weekend's last trade still counts), five minutes ahead (clock skew). */
+export const DEFAULT_TICK_TIME_WINDOW: TickTimeWindow = { maxAgeMs: 7 * 24 * 3_600_000, maxAheadMs: 5 * 60_000 };
+
+/** Why `time` is outside `window` around `now`, or null when it is inside. */
+export function tickTimeOutside(time: number, now: number, window: TickTimeWindow): string | null {
+  if (time > now + window.maxAheadMs) return `tick_time ${time} is more than ${window.maxAheadMs} ms ahead of now`;
+  if (time < now - window.maxAgeMs) return `tick_time ${time} is more than ${window.maxAgeMs} ms old`;
+  return null;
+}
 
 const priceLevel = z.object({ price: decimalString, volume: decimalString.optional().default('0') });
 
@@ -195,8 +246,18 @@ export type ServerFrame =
   | { type: 'ack'; ack: AckFrame }
   | { type: 'invalid'; reason: string };
 
-/** Parses and validates one text frame from the AllTick server. Never throws. */
-export function decodeServerFrame(text: string): ServerFrame {
+/**
+ * Parses and validates one text frame from the AllTick server. Never throws. With `window`, a
+ * push whose tick_time is not within it of `now` is invalid too.
+ */
+export function decodeServerFrame(text: string, window?: TickTimeWindow, now = Date.now()): ServerFrame {
+  const frame = decodeFrame(text);
+  if (frame.type !== 'push' || !window) return frame;
+  const outside = tickTimeOutside(frame.event.time, now, window);
+  return outside ? { type: 'invalid', reason: `data.tick_time: ${outside}` } : frame;
+}
+
+function decodeFrame(text: string): ServerFrame {
   let raw: unknown;
   try {
     raw = JSON.parse(text);

@@ -198,6 +198,8 @@ export interface AllTickRestClientOptions {
   fetch?: typeof fetch;
   /** per HTTP request, from sending to the end of the body; default 10 s */
   timeoutMs?: number;
+  /** largest answer body read; a longer one is aborted while it streams (UPSTREAM_REST_MAX_BYTES) */
+  maxBodyBytes?: number;
   logger?: RestLogger;
   /** clock of the limiter the client builds when none is given */
   now?: () => number;
@@ -211,6 +213,42 @@ export interface AllTickRestClientOptions {
  * Answers after which the client pauses all calls: ret 429/605/606 here, and HTTP 429 or 5xx.
  * Other errors (bad code, bad token…) do not slow other calls down.
  */
+/** 8 MiB: far more than the largest legitimate answer (a batch of K-lines), far less than harm. */
+export const DEFAULT_REST_MAX_BYTES = 8 * 1024 * 1024;
+
+/** An answer body over the cap: the read was aborted. */
+class BodyTooLargeError extends Error {
+  override readonly name = 'BodyTooLargeError';
+}
+
+/**
+ * The body as text, read chunk by chunk and abandoned (the connection cancelled) as soon as it
+ * passes `maxBytes`, so an endless or huge answer never sits in memory; a Content-Length over the
+ * cap is refused before reading.
+ */
+async function readCapped(response: Response, maxBytes: number): Promise<string> {
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  if (declared > maxBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new BodyTooLargeError(`answer of ${declared} bytes is over the ${maxBytes}-byte cap`);
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let bytes = 0;
+  let text = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    bytes += value.byteLength;
+    if (bytes > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw new BodyTooLargeError(`answer over the ${maxBytes}-byte cap (aborted after ${bytes} bytes)`);
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+}
+
 const RATE_LIMIT_RETS = new Set<number>([Ret.RateLimit, Ret.TooManyRequests, Ret.TooManyRequestsClosed]);
 const MAX_BACKOFF_MS = 60_000;
 
@@ -230,6 +268,7 @@ export class AllTickRestClient {
   private readonly plan: Plan;
   private readonly fetchFn: typeof fetch;
   private readonly timeoutMs: number;
+  private readonly maxBodyBytes: number;
   private readonly logger: RestLogger | undefined;
   /** consecutive rate-limit / server-error answers, for the exponential backoff */
   private failures = 0;
@@ -242,6 +281,7 @@ export class AllTickRestClient {
     this.plan = options.plan;
     this.fetchFn = options.fetch ?? globalThis.fetch;
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_REST_MAX_BYTES;
     this.logger = options.logger;
     this.limiter = options.limiter ?? new RateLimiter({ limits: options.plan, now: options.now });
     trackRateLimiter(this.limiter); // REST calls and waits in /metrics
@@ -363,12 +403,14 @@ export class AllTickRestClient {
       });
       status = response.status;
       statusText = response.statusText;
-      text = await response.text();
+      text = await readCapped(response, this.maxBodyBytes);
     } catch (error) {
       const reason =
-        error instanceof Error && error.name === 'TimeoutError'
-          ? `timed out after ${this.timeoutMs} ms`
-          : `failed: ${this.redact(errorText(error))}`;
+        error instanceof BodyTooLargeError
+          ? `refused: ${error.message}`
+          : error instanceof Error && error.name === 'TimeoutError'
+            ? `timed out after ${this.timeoutMs} ms`
+            : `failed: ${this.redact(errorText(error))}`;
       this.logger?.warn({ method, path, trace }, `AllTick REST request ${reason}`);
       throw this.failed(new Error(`AllTick REST ${path} request ${reason}`), method, 0);
     }

@@ -1,0 +1,116 @@
+/**
+ * The `ws` binding of graphql-ws's protocol server (what graphql-ws/use/ws does), with two rules
+ * of this server added at the socket, where they cannot be bypassed:
+ *
+ * - An operation id is taken from its `subscribe` until graphql-ws has finished with it — the wait
+ *   for its context, its whole stream, its teardown — not just until the client's `complete`.
+ *   Reusing a taken id closes the socket with 4409, as the protocol says; without this, `subscribe x,
+ *   complete x, subscribe x` in one write let the first run on unseen, never released.
+ * - A frame `ws` refuses (larger than maxPayload, invalid UTF-8, bad framing) closes the socket
+ *   with the code `ws` chose (1009, 1007, 1002) and logs one line, no stack trace.
+ */
+import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL, makeServer, type ServerOptions } from 'graphql-ws';
+import type { WebSocket, WebSocketServer } from 'ws';
+import type { LogSink } from '../logger.js';
+import type { WsExtra } from './ws-guards.js';
+
+export interface WsTransportOptions {
+  logger: Pick<LogSink, 'warn'> & { error(obj: object, msg?: string): void };
+  /** a ping every this many ms; no pong before the next one ends the socket (0 = off) */
+  keepAliveMs?: number;
+}
+
+/** graphql-ws's close reason limit (a close frame's reason is at most 123 bytes). */
+const closeReason = (reason: string, fallback: string) => (Buffer.byteLength(reason) <= 123 ? reason : fallback);
+
+/** The id of a `subscribe` message, or undefined for anything else (graphql-ws judges the rest). */
+function subscribeIdOf(text: string): string | undefined {
+  try {
+    const message = JSON.parse(text) as { type?: unknown; id?: unknown } | null;
+    return message?.type === 'subscribe' && typeof message.id === 'string' ? message.id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function serveGraphQLWs<P extends Record<string, unknown> | undefined>(
+  options: ServerOptions<P, WsExtra>,
+  wsServer: WebSocketServer,
+  { logger, keepAliveMs = 12_000 }: WsTransportOptions,
+): { dispose(): Promise<void> } {
+  const server = makeServer(options);
+  // graphql-ws's own handleProtocols answers a handshake without graphql-transport-ws with no
+  // subprotocol, which clients fail as 1006 before they could see a close code: accept what they
+  // offered, and graphql-ws then closes with 4406 (wrong subprotocol)
+  wsServer.options.handleProtocols = (protocols) => (protocols.has(GRAPHQL_TRANSPORT_WS_PROTOCOL) ? GRAPHQL_TRANSPORT_WS_PROTOCOL : (protocols.values().next().value ?? false));
+  wsServer.on('error', (err) => logger.error({ err }, 'WebSocket server error'));
+  wsServer.on('connection', (socket, request) => {
+    socket.on('error', (err: Error & { code?: string }) => {
+      // `ws` has already started the close with the right code; say why in one line
+      logger.warn({ code: err.code, reason: err.message, address: request.socket.remoteAddress }, 'WebSocket frame refused');
+    });
+    const keepAlive = keepAliveMs > 0 ? startKeepAlive(socket, keepAliveMs) : null;
+    /** ids whose subscribe graphql-ws is still handling */
+    const taken = new Set<string>();
+    const closed = server.opened(
+      {
+        protocol: socket.protocol,
+        send: (data) =>
+          new Promise<void>((resolve, reject) => {
+            if (socket.readyState !== socket.OPEN) return resolve();
+            socket.send(data, (err) => (err ? reject(err) : resolve()));
+          }),
+        close: (code, reason) => socket.close(code, closeReason(reason ?? '', 'Closed')),
+        onMessage: (handle) =>
+          socket.on('message', async (data) => {
+            const text = String(data);
+            const id = subscribeIdOf(text);
+            if (id !== undefined) {
+              if (taken.has(id)) return socket.close(CloseCode.SubscriberAlreadyExists, closeReason(`Subscriber for ${id} already exists`, 'Subscriber already exists'));
+              taken.add(id);
+            }
+            try {
+              await handle(text);
+            } catch (err) {
+              logger.error({ err }, 'graphql-ws message handling failed');
+              socket.close(CloseCode.InternalServerError, 'Internal server error');
+            } finally {
+              if (id !== undefined) taken.delete(id);
+            }
+          }),
+      },
+      { socket, request },
+    );
+    socket.once('close', (code, reason) => {
+      keepAlive?.stop();
+      void closed(code, String(reason));
+    });
+  });
+  return {
+    dispose: async () => {
+      for (const client of wsServer.clients) client.close(1001, 'Going away');
+      wsServer.removeAllListeners();
+      await new Promise<void>((resolve, reject) => wsServer.close((err) => (err ? reject(err) : resolve())));
+    },
+  };
+}
+
+/** Pings every `ms`; a socket that has not answered by the next ping is terminated. */
+function startKeepAlive(socket: WebSocket, ms: number): { stop(): void } {
+  let pongWait: NodeJS.Timeout | null = null;
+  const interval = setInterval(() => {
+    if (socket.readyState !== socket.OPEN) return;
+    pongWait = setTimeout(() => socket.terminate(), ms);
+    socket.once('pong', () => {
+      if (pongWait) clearTimeout(pongWait);
+      pongWait = null;
+    });
+    socket.ping();
+  }, ms);
+  return {
+    stop() {
+      clearInterval(interval);
+      if (pongWait) clearTimeout(pongWait);
+    },
+  };
+}

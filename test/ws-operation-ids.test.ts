@@ -1,0 +1,106 @@
+/**
+ * graphql-ws operation ids (issue 12, finding 3): an id stays taken for the whole life of its
+ * subscription, including the wait for its context, so reusing it is refused with 4409 as the
+ * protocol says, and every path that ends a subscription gives back its feed lease, its upstream
+ * symbol and the active-subscriptions gauge. Frames go out in one TCP write, as an attacker sends them.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { dispose, startStack, type Stack } from './helpers.js';
+import { closeAll, GqlWsClient } from './gql-ws-client.js';
+
+afterEach(async () => {
+  await closeAll();
+  await dispose();
+});
+
+const SHARED = 'subscription { quotes(symbols: ["AAPL.US"]) { symbol price } }';
+/** not shareable (different per subscriber): the plain graphql-ws path */
+const TRADES = 'subscription { trades(symbols: ["AAPL.US"]) { symbol price } }';
+
+type Frame = { id?: string; type: string; payload?: unknown };
+const subscribe = (id: string, query: string): Frame => ({ id, type: 'subscribe', payload: { query } });
+const complete = (id: string): Frame => ({ id, type: 'complete' });
+
+/** Sends every frame in one TCP write, so the server reads them in one go. */
+function sendTogether(client: GqlWsClient, frames: Frame[]): void {
+  const tcp = (client.ws as unknown as { _socket: { cork(): void; uncork(): void } })._socket;
+  tcp.cork();
+  for (const frame of frames) client.ws.send(JSON.stringify(frame));
+  tcp.uncork();
+}
+
+async function activeSubscriptions(stack: Stack): Promise<number> {
+  const res = await fetch(stack.url.replace('/graphql', '/metrics'));
+  const text = await res.text();
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('alltick_subscriptions_active{'))
+    .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
+}
+
+async function expectAllReleased(stack: Stack): Promise<void> {
+  await vi.waitFor(
+    async () => {
+      expect(stack.server.feed.manager.totalRefs).toBe(0);
+      expect(stack.server.fanout.stats()).toMatchObject({ groups: 0, members: 0 });
+      expect(await activeSubscriptions(stack)).toBe(0);
+    },
+    { timeout: 3000 },
+  );
+  // the upstream list empties once the linger is over
+  await vi.waitFor(() => expect(stack.sim.sessions({ endpoint: 'stock' })[0]?.tradeList ?? []).toEqual([]), { timeout: 3000 });
+}
+
+/** Waits until the server has closed the socket or started a subscription, then closes it from the client side. */
+async function leaveAfterTheServerActed(stack: Stack, client: GqlWsClient): Promise<void> {
+  let closed = false;
+  void client.closed.then(() => (closed = true));
+  await vi.waitFor(() => expect(closed || stack.server.feed.manager.totalRefs > 0).toBe(true));
+  client.ws.close();
+}
+
+describe.each([
+  ['shared quotes', SHARED],
+  ['trades', TRADES],
+])('graphql-ws operation ids (%s)', (_name, query) => {
+  it('subscribe(x), complete(x), subscribe(x) in one write: the reuse is refused with 4409 and nothing is left behind', async () => {
+    const stack = await startStack();
+    const client = await GqlWsClient.connect(stack.wsUrl);
+    sendTogether(client, [subscribe('x', query), complete('x'), subscribe('x', query)]);
+    await leaveAfterTheServerActed(stack, client);
+    await expectAllReleased(stack); // nothing orphaned, even once the client is gone
+    expect(await client.closed).toEqual({ code: 4409, reason: 'Subscriber for x already exists' });
+  });
+
+  it('subscribe(x), complete(x), subscribe(x), complete(x) in one write: nothing is left behind', async () => {
+    const stack = await startStack();
+    const client = await GqlWsClient.connect(stack.wsUrl);
+    sendTogether(client, [subscribe('x', query), complete('x'), subscribe('x', query), complete('x')]);
+    await leaveAfterTheServerActed(stack, client);
+    await expectAllReleased(stack);
+    expect((await client.closed).code).toBe(4409);
+  });
+
+  it('subscribe(x), complete(x) in one write ends the subscription; x can then be used again', async () => {
+    const stack = await startStack();
+    const client = await GqlWsClient.connect(stack.wsUrl);
+    sendTogether(client, [subscribe('x', query), complete('x')]);
+    await expectAllReleased(stack);
+    client.subscribe('x', query);
+    await vi.waitFor(() => expect(stack.server.feed.manager.refCount('AAPL.US')).toBe(1));
+    client.complete('x');
+    await expectAllReleased(stack);
+  });
+
+  it('the socket closing right after subscribe (same write) or mid-way releases everything', async () => {
+    const stack = await startStack();
+    const first = await GqlWsClient.connect(stack.wsUrl);
+    sendTogether(first, [subscribe('a', query), subscribe('b', query)]);
+    first.ws.terminate();
+    const second = await GqlWsClient.connect(stack.wsUrl);
+    second.subscribe('a', query);
+    await vi.waitFor(() => expect(stack.server.feed.manager.refCount('AAPL.US')).toBeGreaterThan(0));
+    second.ws.close();
+    await expectAllReleased(stack);
+  });
+});

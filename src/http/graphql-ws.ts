@@ -49,7 +49,7 @@ export function attachGraphQLWs(
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
       ...(guards && { connectionInitWaitTimeout: guards.connectionInitWaitTimeout, onConnect: (ctx) => guards.onConnect(ctx) }),
       // execution errors are masked and coded by Yoga's envelop; what is for HTTP only goes here
-      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: publicErrors(result.errors as GraphQLError[], ErrorCode.Internal) } : undefined),
+      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: publicErrors(result.errors, ErrorCode.Internal) } : undefined),
       onError: (_ctx, _id, _payload, errors) => publicErrors(errors, ErrorCode.Internal),
       onSubscribe: async (ctx, id, params) => {
         const refused = guards?.checkSubscribe(ctx);

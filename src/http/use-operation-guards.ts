@@ -38,7 +38,7 @@ interface Executed {
 function executedOperation(args: ExecutionArgs): Executed | null {
   const operation = getOperationAST(args.document, args.operationName);
   if (!operation) return null;
-  const coerced = getVariableValues(args.schema, operation.variableDefinitions ?? [], (args.variableValues ?? {}) as Record<string, unknown>, { maxErrors: 1 });
+  const coerced = getVariableValues(args.schema, operation.variableDefinitions ?? [], (args.variableValues ?? {}), { maxErrors: 1 });
   return coerced.errors ? null : { operation, variables: coerced.coerced };
 }
 

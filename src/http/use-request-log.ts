@@ -30,6 +30,8 @@ interface RequestContext {
   socket?: object;
   req?: { headers?: Record<string, string | string[] | undefined> };
   params?: { operationName?: string | null };
+  /** who sent it (src/http/client-guards.ts): the address is the client's, behind TRUST_PROXY too */
+  client?: { address: string };
 }
 
 /** The id for a GraphQL context of either transport, plus the object it is kept on. */
@@ -63,10 +65,12 @@ export function useRequestLog(logger: Logger): Plugin {
     const { id, key, transport } = requestOf(context);
     if (key && transport === 'http') logged.add(key);
     const operationName = (context as RequestContext | undefined)?.params?.operationName ?? undefined;
+    const client = (context as RequestContext | undefined)?.client?.address;
     for (const error of errors) {
       const line = {
         requestId: id,
         transport,
+        ...(client && { client }),
         phase,
         ...(operationName && { operationName }),
         ...(error.path && { path: error.path.join('.') }),

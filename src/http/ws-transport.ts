@@ -62,8 +62,9 @@ export function serveGraphQLWs<P extends Record<string, unknown> | undefined>(
           }),
         close: (code, reason) => socket.close(code, closeReason(reason ?? '', 'Closed')),
         onMessage: (handle) =>
+          // eslint-disable-next-line @typescript-eslint/no-misused-promises -- the handler catches and reports its own failures
           socket.on('message', async (data) => {
-            const text = String(data);
+            const text = (data as Buffer).toString(); // binaryType 'nodebuffer': one Buffer per message
             const id = subscribeIdOf(text);
             if (id !== undefined) {
               if (taken.has(id)) return socket.close(CloseCode.SubscriberAlreadyExists, closeReason(`Subscriber for ${id} already exists`, 'Subscriber already exists'));

@@ -6,6 +6,10 @@ export const CloseCode = {
   Normal: 1000,
   /** server shutting down */
   GoingAway: 1001,
+  /** a frame that breaks the WebSocket protocol (ws closes with it) */
+  ProtocolError: 1002,
+  /** a text frame that is not UTF-8 (ws closes with it) */
+  InvalidPayload: 1007,
   /** a message over WS_MAX_PAYLOAD_BYTES (ws closes with it) */
   MessageTooBig: 1009,
   /** slow consumer: evicted for not reading */

@@ -13,6 +13,8 @@ import type { Context } from '../schema/context.js';
 import { schema } from '../schema/index.js';
 import type { ServerMetrics } from '../metrics/server-metrics.js';
 import { useDashboard } from './use-dashboard.js';
+import { useHttpCaching } from './use-http-caching.js';
+import { renderGraphiQLOnDemand, useGraphiQLPage } from './use-graphiql-page.js';
 import { maskWithCodes } from './public-errors.js';
 import { useMetrics } from './use-metrics.js';
 import { REQUEST_ID_HEADER, useRequestLog } from './use-request-log.js';
@@ -39,16 +41,6 @@ subscription LiveQuotes {
 # A snapshot from the server's last-value cache (never subscribes upstream):
 # query Snapshot { quotes(symbols: ["AAPL.US", "700.HK"]) { symbol price time } }
 `;
-
-/**
- * GraphiQL's page is 9 MB of bundled script: imported on the first visit, not at start (~50 MB of
- * resident memory an API-only deployment never needs), and rendered once (the options never change).
- */
-let graphiqlPage: Promise<string> | null = null;
-function renderGraphiQLOnDemand(options: Parameters<typeof import('@graphql-yoga/render-graphiql').renderGraphiQL>[0]): Promise<string> {
-  graphiqlPage ??= import('@graphql-yoga/render-graphiql').then((m) => m.renderGraphiQL(options));
-  return graphiqlPage;
-}
 
 /**
  * Any origin may read the API without credentials (it is public market data, and API keys travel
@@ -110,6 +102,8 @@ export function createYogaApp({ config, logger, feed, status, snapshots, isReady
       useRequestLog(logger),
       useMetrics(metrics),
       useDashboard(),
+      useHttpCaching({ perClient: guards.authEnabled }),
+      useGraphiQLPage('/graphql'),
       ...(fanout ? [useSharedSubscriptions(fanout)] : []),
     ],
   });

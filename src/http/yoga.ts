@@ -13,6 +13,7 @@ import type { Context } from '../schema/context.js';
 import { schema } from '../schema/index.js';
 import type { ServerMetrics } from '../metrics/server-metrics.js';
 import { useDashboard } from './use-dashboard.js';
+import { usePersistedQueries } from './use-persisted-queries.js';
 import { useHttpCaching } from './use-http-caching.js';
 import { renderGraphiQLOnDemand, useGraphiQLPage } from './use-graphiql-page.js';
 import { maskWithCodes } from './public-errors.js';
@@ -77,6 +78,8 @@ export function createYogaApp({ config, logger, feed, status, snapshots, isReady
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,
+    // Apollo's BatchHttpLink: a JSON array of operations in one POST, at most 10
+    batching: { limit: 10 },
     maskedErrors: { maskError: maskWithCodes },
     cors: corsPolicy(config.CORS_ORIGINS ?? []),
     context: (init) => {
@@ -96,6 +99,7 @@ export function createYogaApp({ config, logger, feed, status, snapshots, isReady
     logging: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
     plugins: [
       useReadinessCheck({ endpoint: '/ready', check: isReady }),
+      usePersistedQueries(), // before useRequestParseErrors: a hash stands in for the query
       useRequestParseErrors(),
       useIntrospectionSwitch(config.INTROSPECTION),
       useOperationGuards(guards),

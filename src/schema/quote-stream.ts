@@ -23,6 +23,8 @@ export interface QuoteItem extends QuoteView {
   /** true while the upstream connection of the symbol's endpoint is down (the values may be old) */
   stale: boolean;
   event: QuoteEventKind;
+  /** the depth the client asked for (part of the quote's `id`) */
+  depth: number;
   /** updates of this symbol were skipped before this one (throttleMs, or a slow client) */
   conflated?: boolean;
   [QUOTE_SOURCE]?: SymbolSnapshot;
@@ -52,6 +54,7 @@ export function quoteStream(
   const stale = (symbol: string) => health?.isStale(symbol) ?? false;
   const item = (snapshot: SymbolSnapshot, event: QuoteEventKind): QuoteItem => ({
     ...quoteView(snapshot, depth),
+    depth,
     stale: stale(snapshot.symbol),
     event,
     [QUOTE_SOURCE]: snapshot,
@@ -91,7 +94,7 @@ export function quoteStream(
           if (endpointOf(symbol) !== endpoint) continue;
           const snapshot = feed.snapshot(symbol);
           const view = snapshot ? quoteView(snapshot, depth) : emptyQuote(symbol);
-          offer({ ...view, stale: !connected, event: connected ? 'feed_up' : 'feed_down' });
+          offer({ ...view, depth, stale: !connected, event: connected ? 'feed_up' : 'feed_down' });
         }
       });
     },

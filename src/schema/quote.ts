@@ -40,6 +40,10 @@ const previousClose = (q: QuoteItem, ctx: Context) => (q.price === null ? null :
 export const QuoteRef = builder.objectRef<QuoteItem>('Quote').implement({
   description: 'The latest known state of one symbol: last trade and top of the order book.',
   fields: (t) => ({
+    id: t.id({
+      description: 'Identity for client caches (Apollo, urql): the symbol and the depth asked for, `AAPL.US:5`, so views of one symbol at different depths are kept apart.',
+      resolve: (quote) => `${quote.symbol}:${quote.depth}`,
+    }),
     symbol: t.exposeString('symbol'),
     price: t.expose('price', { type: 'Decimal', nullable: true, description: 'Last trade price; null until a trade is known.' }),
     volume: t.expose('volume', { type: 'Decimal', nullable: true, description: 'Volume of the last trade.' }),
@@ -81,7 +85,7 @@ export const QuoteRef = builder.objectRef<QuoteItem>('Quote').implement({
 
 async function snapshotQuote(ctx: Context, symbol: string, depth: number): Promise<QuoteItem | null> {
   const { snapshot, stale } = await readSymbol(ctx, symbol, { trade: true, book: depth > 0 });
-  return snapshot ? { ...quoteView(snapshot, depth), stale, event: 'snapshot' } : null;
+  return snapshot ? { ...quoteView(snapshot, depth), depth, stale, event: 'snapshot' } : null;
 }
 
 builder.queryFields((t) => ({

@@ -48,7 +48,8 @@ export function guardHttp(guards: ClientGuards, next: RequestListener, options: 
     res.once('close', release);
 
     const path = (req.url ?? '/').split('?')[0];
-    if (guards.authEnabled && (path === options.graphqlPath || path === `${options.graphqlPath}/`) && !(options.graphiql && isGraphiQLPage(req))) {
+    const graphql = path === options.graphqlPath || path === `${options.graphqlPath}/` || path === `${options.graphqlPath}/stream`; // graphql-sse's endpoint
+    if (guards.authEnabled && graphql && !(options.graphiql && isGraphiQLPage(req))) {
       const auth = guards.authenticate(req, bearerKey(req.headers.authorization));
       if (!auth.ok) return refuse(res, 401, ClientErrorCode.Unauthenticated, auth.reason, { 'www-authenticate': 'Bearer' });
     } else {

@@ -20,6 +20,7 @@ import {
   visitWithTypeInfo,
   BREAK,
   type ExecutionArgs,
+  type ExecutionResult,
   type OperationDefinitionNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
@@ -28,6 +29,7 @@ import type { Context } from '../schema/context.js';
 import { marketRefusal } from './api-keys.js';
 import type { ClientGuards, ClientIdentity } from './client-guards.js';
 import { ClientErrorCode, clientError } from './client-errors.js';
+import { GRAPHQL_SSE_PATH } from './paths.js';
 
 /** The operation that will run and its coerced variables; null when execution will refuse it anyway. */
 interface Executed {
@@ -56,11 +58,11 @@ export function useOperationGuards(guards: ClientGuards): Plugin<Context> {
   return {
     onExecute({ args, setResultAndStopExecution }) {
       const error = check(args);
-      if (error) setResultAndStopExecution({ errors: [error] });
+      if (error) setResultAndStopExecution(refusal(args, error));
     },
     onSubscribe({ args, setResultAndStopExecution }) {
       const error = check(args);
-      if (error) setResultAndStopExecution({ errors: [error] });
+      if (error) setResultAndStopExecution(refusal(args, error));
     },
   };
 }
@@ -138,4 +140,13 @@ function tooComplex(args: ExecutionArgs, { operation, variables }: Executed, cli
     );
   }
   return null;
+}
+
+/**
+ * A refusal, as a result with no data. graphql-sse's handler (/graphql/stream) takes a result
+ * without a `data` key for execution arguments, so there it says `data: null`.
+ */
+function refusal(args: ExecutionArgs, error: GraphQLError): ExecutionResult {
+  const request = (args.contextValue as { request?: Request } | undefined)?.request;
+  return request && new URL(request.url).pathname.endsWith(GRAPHQL_SSE_PATH) ? { data: null, errors: [error] } : { errors: [error] };
 }

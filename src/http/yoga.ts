@@ -13,6 +13,8 @@ import type { Context } from '../schema/context.js';
 import { schema } from '../schema/index.js';
 import type { ServerMetrics } from '../metrics/server-metrics.js';
 import { useDashboard } from './use-dashboard.js';
+import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
+import { GRAPHQL_SSE_PATH } from './paths.js';
 import { usePersistedQueries } from './use-persisted-queries.js';
 import { useHttpCaching } from './use-http-caching.js';
 import { renderGraphiQLOnDemand, useGraphiQLPage } from './use-graphiql-page.js';
@@ -106,6 +108,8 @@ export function createYogaApp({ config, logger, feed, status, snapshots, isReady
       useRequestLog(logger),
       useMetrics(metrics),
       useDashboard(),
+      // graphql-sse's protocol, both modes (single connection and distinct connections), for its client
+      useGraphQLSSE({ endpoint: GRAPHQL_SSE_PATH }),
       useHttpCaching({ perClient: guards.authEnabled }),
       useGraphiQLPage('/graphql'),
       ...(fanout ? [useSharedSubscriptions(fanout)] : []),

@@ -4,6 +4,7 @@
  * depth-1 and a depth-10 view of one symbol) and urql.
  */
 import { createHash } from 'node:crypto';
+import { Kind, OperationTypeNode } from 'graphql';
 import { ApolloClient, ApolloLink, HttpLink, InMemoryCache, gql, type TypedDocumentNode } from '@apollo/client';
 import { BatchHttpLink } from '@apollo/client/link/batch-http';
 import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
@@ -62,7 +63,7 @@ describe('Apollo Client', () => {
     const link = ApolloLink.split(
       ({ query }) => {
         const definition = getMainDefinition(query);
-        return definition.kind === 'OperationDefinition' && definition.operation === 'subscription';
+        return definition.kind === Kind.OPERATION_DEFINITION && definition.operation === OperationTypeNode.SUBSCRIPTION;
       },
       new GraphQLWsLink(wsClient),
       http,

@@ -26,7 +26,7 @@ export function usePersistedQueries(options: { maxQueries?: number } = {}): Plug
   };
   return {
     onParams({ params, setParams }) {
-      const requested = params.extensions?.persistedQuery;
+      const requested: unknown = params.extensions?.persistedQuery;
       if (requested === undefined) return;
       const parsed = persistedQuerySchema.safeParse(requested);
       if (!parsed.success) throw refuse('extensions.persistedQuery must be { version: 1, sha256Hash: <64 hex digits> }', ErrorCode.BadRequest);

@@ -1,7 +1,30 @@
 /** A forked TypeScript child process with typed IPC: send messages, await replies by type. */
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+/**
+ * Compiles a bench entry (and the server code it imports) into one JavaScript file, so that its
+ * process runs as a production server does — plain node, no tsx loader thread or esbuild child
+ * beside it — and its RSS and CPU are the server's own. Packages stay external (node_modules).
+ * Returns the path to fork.
+ */
+export async function compiled(file: string): Promise<string> {
+  const outfile = fileURLToPath(new URL(`../node_modules/.cache/alltick-bench/${basename(file, '.ts')}.mjs`, import.meta.url));
+  await build({
+    entryPoints: [fileURLToPath(new URL(file, import.meta.url))],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+  });
+  return outfile;
+}
 
 /** USER_HZ and the page size on Linux (x86-64, arm64). */
 const CLOCK_TICKS = 100;
@@ -15,9 +38,11 @@ export class Child<In extends { type: string }, Out extends { type: string }> {
   /** why it exited, when it did */
   exitReason: string | null = null;
 
+  /** `file`: a TypeScript file beside this one (run with tsx), or the path `compiled` returned */
   constructor(file: string, args: string[] = [], env: NodeJS.ProcessEnv = process.env, extraExecArgv: string[] = []) {
-    this.proc = fork(fileURLToPath(new URL(file, import.meta.url)), args, {
-      execArgv: ['--import', 'tsx', '--expose-gc', '--max-old-space-size=4096', ...extraExecArgv],
+    const isCompiled = file.endsWith('.mjs');
+    this.proc = fork(isCompiled ? file : fileURLToPath(new URL(file, import.meta.url)), args, {
+      execArgv: [...(isCompiled ? [] : ['--import', 'tsx']), '--expose-gc', '--max-old-space-size=4096', ...extraExecArgv],
       env,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

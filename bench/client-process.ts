@@ -16,6 +16,9 @@ interface Conn {
   window: Map<string, { count: number; last: number }>;
 }
 
+/** Each connection has one subscription: "1", as clients that count their operations name it, or an id of its own. */
+const UNIQUE_IDS = process.env['BENCH_IDS'] === 'unique';
+
 const send = (message: FromClients) => {
   if (process.connected) process.send?.(message);
 };
@@ -111,7 +114,7 @@ async function connectAll(url: string, subscriptions: string[][], concurrency: n
   const worker = async () => {
     while (next < subscriptions.length) {
       const i = next++;
-      if (await open(url, subscriptions[i]!, `b${i}`)) ok++;
+      if (await open(url, subscriptions[i]!, UNIQUE_IDS ? `b${i}` : '1')) ok++;
       else failed++;
     }
   };

@@ -53,9 +53,10 @@ export type FromClients =
   | { type: 'report'; samples: number; p50: number; p99: number; max: number; received: number; lost: number; duplicates: number; closed: number }
   | { type: 'error'; message: string };
 
-export type ToServer = { type: 'stats'; gc?: boolean } | { type: 'exit' };
+export type ToServer = { type: 'stats'; gc?: boolean } | { type: 'heap-snapshot'; dir: string } | { type: 'exit' };
 
 export type FromServer =
   | { type: 'ready'; port: number }
-  | { type: 'stats'; rss: number; heapUsed: number; cpuMs: number; connections: number; droppedUpdates: number }
+  | { type: 'heap-snapshot'; file: string }
+  | { type: 'stats'; rss: number; heapUsed: number; heapTotal: number; external: number; cpuMs: number; connections: number; droppedUpdates: number }
   | { type: 'error'; message: string };

@@ -3,6 +3,8 @@
  * `node --import tsx bench/server-process.ts <raw|naive|ours>` with the AllTick settings in the
  * environment; reports `ready` with its port over IPC and answers `stats` requests.
  */
+import { join } from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { startServer } from '../src/server.js';
@@ -58,7 +60,9 @@ process.on('message', async (message: ToServer) => {
     }
     const memory = process.memoryUsage();
     const cpu = process.cpuUsage();
-    send({ type: 'stats', rss: memory.rss, heapUsed: memory.heapUsed, cpuMs: (cpu.user + cpu.system) / 1000, connections: server.connections(), droppedUpdates: fanoutCounters.droppedUpdates });
+    send({ type: 'stats', rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, external: memory.external, cpuMs: (cpu.user + cpu.system) / 1000, connections: server.connections(), droppedUpdates: fanoutCounters.droppedUpdates });
+  } else if (message.type === 'heap-snapshot') {
+    send({ type: 'heap-snapshot', file: writeHeapSnapshot(join(message.dir, `${variant}-${process.pid}.heapsnapshot`)) });
   } else if (message.type === 'exit') {
     await Promise.race([server.stop(), new Promise((resolve) => setTimeout(resolve, 2000))]);
     process.exit(0);

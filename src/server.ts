@@ -11,7 +11,8 @@ import { startFeed, type FeedOptions, type RunningFeed } from './feed/create-fee
 import type { MarketFeed } from './feed/feed.js';
 import type { AllTickUpstream } from './feed/upstream.js';
 import type { Simulator } from './simulator/server.js';
-import { createYogaApp } from './http/yoga.js';
+import { createYogaApp, HEALTH_PATH, READY_PATH } from './http/yoga.js';
+import { METRICS_PATH } from './http/use-metrics.js';
 import { attachGraphQLWs } from './http/graphql-ws.js';
 import { ClientGuards } from './http/client-guards.js';
 import { guardHttp } from './http/guard-http.js';
@@ -67,7 +68,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     guards,
     fanout,
   });
-  const httpServer = createServer(guardHttp(guards, (req, res) => void yoga(req, res), { maxBodyBytes: config.MAX_BODY_BYTES, graphqlPath: '/graphql', graphiql: config.GRAPHIQL }));
+  const httpServer = createServer(guardHttp(guards, (req, res) => void yoga(req, res), { maxBodyBytes: config.MAX_BODY_BYTES, graphqlPath: '/graphql', graphiql: config.GRAPHIQL, probePaths: [HEALTH_PATH, READY_PATH, METRICS_PATH] }));
   metrics.observeHttpServer(httpServer);
   const ws = attachGraphQLWs(httpServer, yoga, { logger }, createWsGuards(guards));
 

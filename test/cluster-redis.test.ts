@@ -13,6 +13,8 @@ import { RedisLink } from '../src/cluster/redis-link.js';
 import { OwnerLease, type HeldLease } from '../src/cluster/lease.js';
 import { DemandPublisher, readDemandUnion } from '../src/cluster/demand.js';
 import { SharedCache } from '../src/cluster/shared-cache.js';
+import { RedisTradeHistory } from '../src/cluster/redis-history.js';
+import { DEFAULT_HISTORY_LIMITS } from '../src/feed/history/trade-history.js';
 import type { Trade } from '../src/feed/alltick/protocol.js';
 import { createLogger } from '../src/logger.js';
 import { collect, dispose, startStack, wsClient, type QuoteData } from './helpers.js';
@@ -30,7 +32,7 @@ function prefix(name: string): string {
 }
 
 async function newLink(url = REDIS_URL): Promise<RedisLink> {
-  const link = new RedisLink(url, logger);
+  const link = new RedisLink(url, logger, 'test-instance');
   links.push(link);
   expect(await link.waitAttached(5000)).toBe(true);
   return link;
@@ -62,7 +64,7 @@ afterAll(async () => {
 describe('keys', () => {
   it('every key and channel starts with REDIS_PREFIX, and the demand pattern matches only its own prefix', async () => {
     const keys = clusterKeys('app[1]*:');
-    const names = [keys.owner, keys.fence, keys.upstreamClosedAt, keys.status, keys.statusChannel, keys.rejections, keys.demandChanged, keys.demand('i1'), keys.last('AAPL.US'), keys.ticks('AAPL.US')];
+    const names = [keys.owner, keys.fence, keys.closedAt('stock'), keys.socket('quote', 0), keys.codes('quote'), keys.restWindow, keys.status, keys.statusChannel, keys.rejections, keys.demandChanged, keys.demand('i1'), keys.last('AAPL.US'), keys.ticks('AAPL.US')];
     for (const name of names) expect(name.startsWith('app[1]*:')).toBe(true);
 
     const odd = prefix('odd[1]*');
@@ -106,7 +108,7 @@ describe('lease', () => {
     expect(leases[other]!.current).toEqual(second);
     expect(second.fence).toBeGreaterThan(first.fence);
 
-    const cache = new SharedCache([a, b][other]!.cmd, keys);
+    const cache = new SharedCache([a, b][other]!.cmd, keys, DEFAULT_HISTORY_LIMITS);
     expect(await cache.publish(first, trade('100', 1000))).toBe('fenced-out');
     expect(await cache.publish(second, trade('100', 1000))).toBe('published');
     await leases[other]!.stop();
@@ -126,7 +128,7 @@ describe('shared cache', () => {
     const received: string[] = [];
     const stop = link.listen(keys.ticks('AAPL.US'), (text) => received.push(JSON.parse(text).event.seq));
     await new Promise((r) => setTimeout(r, 50));
-    const cache = new SharedCache(link.cmd, keys);
+    const cache = new SharedCache(link.cmd, keys, DEFAULT_HISTORY_LIMITS);
 
     expect(await cache.publish(held, trade('1000000000000005', 2000, '10.5'))).toBe('published');
     expect(await cache.publish(held, trade('1000000000000005', 2000, '10.5'))).toBe('stale'); // a repeat
@@ -137,6 +139,44 @@ describe('shared cache', () => {
     const [snapshot, none] = await cache.read(['AAPL.US', 'GOLD']);
     expect(snapshot).toMatchObject({ symbol: 'AAPL.US', trade: { price: '11.0', seq: '999999999999999' }, book: null });
     expect(none).toBeUndefined();
+    stop();
+    await lease.stop();
+  });
+});
+
+describe('shared trade history', () => {
+  it('the owner appends each kept trade once, capped; ids travel with the messages; a replay says when it no longer reaches back', async () => {
+    const keys = clusterKeys(prefix('history'));
+    const link = await newLink();
+    const lease = new OwnerLease(link, keys, 'solo', { ttlMs: 5000, renewMs: 1000, acquireMs: 100 }, logger);
+    const held = await new Promise<HeldLease>((resolve) => {
+      lease.once('acquired', resolve);
+      lease.start();
+    });
+    const limits = { maxTrades: 100, maxAgeMs: 60_000 };
+    const cache = new SharedCache(link.cmd, keys, limits);
+    const history = new RedisTradeHistory(link, keys, limits);
+    const ids: string[] = [];
+    const stop = link.listen(keys.ticks('AAPL.US'), (text) => ids.push(JSON.parse(text).id));
+    await link.whenListening(keys.ticks('AAPL.US'));
+    for (let i = 1; i <= 400; i++) expect(await cache.publish(held, trade(String(1e15 + i), 1000 + i))).toBe('published');
+    expect(await cache.publish(held, trade(String(1e15 + 400), 1400))).toBe('stale'); // a repeat is not appended
+    await vi.waitFor(() => expect(ids).toHaveLength(400));
+    expect(new Set(ids).size).toBe(400);
+
+    const recent = await history.recent('AAPL.US', 3);
+    expect(recent.map((t) => [t.seq, t.id])).toEqual([398, 399, 400].map((i, k) => [String(1e15 + i), ids[397 + k]]));
+    const kept = await link.cmd.xlen(keys.history('AAPL.US'));
+    expect(kept).toBeGreaterThanOrEqual(100);
+    expect(kept).toBeLessThan(400); // capped (approximately: whole stream nodes go)
+    const near = await history.since('AAPL.US', ids[390]!);
+    expect(near.complete).toBe(true);
+    expect(near.trades.map((t) => t.id)).toEqual(ids.slice(391));
+    const far = await history.since('AAPL.US', ids[0]!);
+    expect(far.complete).toBe(false);
+    expect(far.trades.at(-1)?.id).toBe(ids[399]);
+    const [snapshot] = await cache.read(['AAPL.US']);
+    expect(snapshot?.trade?.id).toBe(ids[399]); // the shared cache's trade carries its id too
     stop();
     await lease.stop();
   });

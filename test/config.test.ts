@@ -10,6 +10,7 @@ describe('loadConfig', () => {
       ALLTICK_API_URL: 'https://quote.alltick.co',
       ALLTICK_PLAN: 'basic',
       LINGER_MS: 5000,
+      ALLTICK_SUBSCRIBE_GAP_MS: 3000,
       REDIS_PREFIX: 'alltick-graphql:',
       LOG_LEVEL: 'info',
       SIMULATOR_PORT: 7070,
@@ -18,6 +19,7 @@ describe('loadConfig', () => {
   });
 
   it('parses values and token lists', () => {
+    expect(loadConfig({ ALLTICK_SUBSCRIBE_GAP_MS: '2000' }).ALLTICK_SUBSCRIBE_GAP_MS).toBe(2000);
     const config = loadConfig({ PORT: '5000', ALLTICK_PLAN: 'free', SIMULATOR_TOKENS: 'a, b,,c', ALLTICK_TOKEN: 'tok' });
     expect(config).toMatchObject({ PORT: 5000, ALLTICK_PLAN: 'free', SIMULATOR_TOKENS: ['a', 'b', 'c'], ALLTICK_TOKEN: 'tok' });
   });
@@ -28,11 +30,15 @@ describe('loadConfig', () => {
     ['ALLTICK_PLAN', 'gold'],
     ['ALLTICK_WS_URL', 'https://quote.alltick.co'],
     ['LINGER_MS', '-1'],
+    ['ALLTICK_SUBSCRIBE_GAP_MS', '-5'],
+    ['ALLTICK_SUBSCRIBE_GAP_MS', 'soon'],
     ['LOG_LEVEL', 'loud'],
     ['REDIS_URL', 'localhost:6379'],
     ['ALLTICK_TIMINGS', '{not json'],
     ['ALLTICK_TIMINGS', '{"requestSpacingMs":-1}'],
     ['ALLTICK_TIMINGS', '{"requestSpacing":50}'],
+    ['CLUSTER_TIMINGS', '{"leaseTtl":50}'],
+    ['CLUSTER_TIMINGS', 'nope'],
   ])('a bad %s stops start-up with a message naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}=`));
   });

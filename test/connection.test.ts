@@ -131,6 +131,8 @@ describe('AllTickConnection', () => {
     const lists = { trades: ['700.HK', 'AAPL.US'], depth: [{ code: '700.HK', depth_level: 10 }] };
     connection.setLists(lists);
     await vi.waitFor(() => expect(session(sim)?.depthList).toEqual(lists.depth));
+    // the simulator holds the lists before the connection has read their acks: listen only after that
+    await vi.waitFor(() => expect(connection.status.resubscribed).toBe(true));
     const states: string[] = [];
     connection.on('status', (s) => states.push(s.state + (s.resubscribed ? '+resubscribed' : '')));
 
@@ -197,6 +199,28 @@ describe('AllTickConnection', () => {
     const gaps = times.slice(1).map((t, i) => t - (times[i] as number));
     for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(200);
     expect(gaps.at(-1)).toBeGreaterThan((gaps[0] as number) * 1.5);
+  });
+
+  it('counts as connected only once upstream answers a request: a socket refused with 606 never shows as up', async () => {
+    const sim = await simulator({ maxConnections: 1, spacingMs: 100 });
+    const first = connect(sim, { requestSpacingMs: 100 });
+    let connectedAt = 0;
+    first.on('status', (s) => {
+      if (s.state === 'connected' && !connectedAt) connectedAt = Date.now();
+    });
+    await vi.waitFor(() => expect(first.status.state).toBe('connected'));
+    // with nothing to subscribe, a heartbeat at once proves the socket: `connected` only after upstream got it
+    const heartbeat = sim.record.framesOf(Cmd.Heartbeat)[0];
+    expect(heartbeat).toBeDefined();
+    expect(connectedAt).toBeGreaterThanOrEqual(heartbeat!.at);
+
+    const extra = connect(sim, { requestSpacingMs: 100, reconnectGapMs: 200 });
+    const states: string[] = [];
+    extra.on('status', (s) => states.push(s.state));
+    extra.setLists({ trades: ['AAPL.US'], depth: [] });
+    await vi.waitFor(() => expect(sim.record.upgrades.filter((u) => u.outcome === 'connection-limit').length).toBeGreaterThanOrEqual(2), { timeout: 5000 });
+    expect(states).not.toContain('connected');
+    expect(first.status.state).toBe('connected');
   });
 
   it('an ack that never comes drops the connection and reconnects', async () => {

@@ -23,8 +23,9 @@ afterAll(async () => {
 });
 
 /** A fresh page (fresh storage) that records page errors, console errors and any off-server request. */
-async function openDashboard(query = ''): Promise<{ page: Page; problems: string[] }> {
+async function openDashboard(query = '', before?: (page: Page) => void): Promise<{ page: Page; problems: string[] }> {
   const page = await browser.newPage({ viewport: { width: 1360, height: 800 } });
+  before?.(page);
   const problems: string[] = [];
   const origin = `127.0.0.1:${stack.server.port}`;
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
@@ -106,5 +107,29 @@ it('the status badge says reconnecting while the upstream is down and stale whil
   }
   await vi.waitFor(async () => expect(await badgeOf(page)).toBe('connected'), { timeout: 6000, interval: 100 });
   expect(problems).toEqual([]);
+  await page.close();
+});
+
+it('after a server restart the page reconnects by itself and resumes its quotes from the cursors it had', async () => {
+  const subscribes: { after?: string[] }[] = [];
+  const { page, problems } = await openDashboard('', (p) =>
+    p.on('websocket', (ws) =>
+      ws.on('framesent', (frame) => {
+        const message = JSON.parse(String(frame.payload)) as { type: string; payload?: { query: string; variables: { after?: string[] } } };
+        if (message.type === 'subscribe' && message.payload?.query.includes('DashboardQuotes')) subscribes.push(message.payload.variables);
+      }),
+    ),
+  );
+  const price = page.locator('tr[data-symbol="BTCUSDT"] td.price');
+  await vi.waitFor(async () => expect(await price.textContent()).toMatch(/\d/), { timeout: 10_000, interval: 100 });
+  const before = subscribes.length;
+
+  await stack.restart(); // connections refused until the new server listens
+  await vi.waitFor(() => expect(subscribes.slice(before).some((v) => (v.after?.length ?? 0) > 0)).toBe(true), { timeout: 15_000, interval: 100 });
+  await vi.waitFor(async () => expect(await badgeOf(page)).toBe('connected'), { timeout: 15_000, interval: 100 });
+  const after = await price.textContent();
+  await vi.waitFor(async () => expect(await price.textContent()).not.toBe(after), { timeout: 10_000, interval: 100 });
+  // the browser reports the refused connections while the server was away; nothing else went wrong
+  expect(problems.filter((p) => !/WebSocket connection .* failed/.test(p))).toEqual([]);
   await page.close();
 });

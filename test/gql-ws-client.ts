@@ -3,6 +3,7 @@
  * on one socket, every message kept in order, and the socket itself at hand (to stop reading with
  * `ws.pause()` or to terminate it). Close what you open with `closeAll()` in afterEach.
  */
+import { expect, vi } from 'vitest';
 import WebSocket from 'ws';
 
 export interface ProtocolMessage {
@@ -58,6 +59,16 @@ export class GqlWsClient {
   /** the `data.quotes` of each `next` of one id */
   quotes(id: string): any[] {
     return this.nexts(id).map((p) => p.data?.quotes);
+  }
+
+  /**
+   * Waits until operation `id` has its first event of each of `symbols` (a subscription's SNAPSHOTs:
+   * cold symbols' come from REST), and returns how many events that was, so a test can look at
+   * what follows with `quotes(id).slice(count)`.
+   */
+  async firstEvents(id: string, symbols: readonly string[]): Promise<number> {
+    await vi.waitFor(() => expect(new Set(this.quotes(id).map((q) => q?.symbol))).toEqual(new Set(symbols)), { timeout: 5000 });
+    return this.quotes(id).length;
   }
 
   of(id: string, type: string): ProtocolMessage[] {

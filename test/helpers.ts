@@ -17,6 +17,8 @@ export interface Stack {
   /** http://127.0.0.1:port/graphql */
   url: string;
   wsUrl: string;
+  /** stops the server and starts a fresh one (empty memory) on the same port: a restart */
+  restart(): Promise<void>;
 }
 
 const disposers: (() => unknown)[] = [];
@@ -47,10 +49,28 @@ export async function startStack(
     MAX_CONNECTIONS_PER_ADDRESS: '0',
     ...options.env,
   });
-  const server = await startServer({ config, logger: options.logger ?? createLogger('silent'), timings: { ...FAST, ...options.timings } });
-  disposers.push(() => server.stop());
+  const start = async (port: number) => {
+    const server = await startServer({ config: { ...config, PORT: port }, logger: options.logger ?? createLogger('silent'), timings: { ...FAST, ...options.timings } });
+    disposers.push(() => server.stop());
+    return server;
+  };
+  const server = await start(0);
+  // the upstream counts as connected once AllTick answered a request on it: tests start from a live
+  // feed (tests of a broken upstream just begin after a short wait)
+  const deadline = Date.now() + 3000;
+  while (!config.REDIS_URL && !server.upstream.connected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   const url = `http://127.0.0.1:${server.port}/graphql`;
-  return { sim, server, url, wsUrl: url.replace('http', 'ws') };
+  const stack: Stack = {
+    sim,
+    server,
+    url,
+    wsUrl: url.replace('http', 'ws'),
+    restart: async () => {
+      await stack.server.stop();
+      stack.server = await start(server.port);
+    },
+  };
+  return stack;
 }
 
 export function wsClient(stack: Stack): WsClient {

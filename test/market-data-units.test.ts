@@ -11,7 +11,7 @@ import { LiveCandles, mergeBars, type Bar } from '../src/feed/candles/live-candl
 import { add, compare, divide, midpoint, multiply, percentChange, subtract } from '../src/feed/decimal.js';
 import { MarketFeed } from '../src/feed/feed.js';
 import { FeedManager, type Clock } from '../src/feed/manager.js';
-import { TradeLog } from '../src/feed/trade-log.js';
+import { MemoryTradeHistory } from '../src/feed/history/trade-history.js';
 import { candleStream, MAX_CATCH_UP_BARS, type CandleItem } from '../src/schema/candle-stream.js';
 import { feedStream } from '../src/schema/feed-stream.js';
 
@@ -133,12 +133,34 @@ describe('live candles from a known tick sequence', () => {
     expect(merged[3]?.close).toBe('14'); // newer than upstream: live
   });
 
-  it('trade log keeps the newest trades per symbol, oldest first, bounded', () => {
-    const log = new TradeLog(3);
-    for (let i = 0; i < 5; i++) log.add(trade('EURUSD', T0 + i, `1.0${i}`));
-    expect(log.recent('EURUSD', 10).map((t) => t.price)).toEqual(['1.02', '1.03', '1.04']);
-    expect(log.recent('EURUSD', 2).map((t) => t.price)).toEqual(['1.03', '1.04']);
-    expect(log.recent('GOLD', 2)).toEqual([]);
+  it('trade history keeps the newest trades per symbol, oldest first, bounded by count and age', async () => {
+    let now = T0;
+    const history = new MemoryTradeHistory({ maxTrades: 3, maxAgeMs: 10_000 }, () => now);
+    for (let i = 0; i < 5; i++) history.append(trade('EURUSD', T0 + i, `1.0${i}`));
+    expect((await history.recent('EURUSD', 10)).map((t) => t.price)).toEqual(['1.02', '1.03', '1.04']);
+    expect((await history.recent('EURUSD', 2)).map((t) => t.price)).toEqual(['1.03', '1.04']);
+    expect(await history.recent('GOLD', 2)).toEqual([]);
+    now += 10_001;
+    expect(await history.recent('EURUSD', 10)).toEqual([]);
+  });
+
+  it('trade history replays after an id and says when it no longer reaches back to it', async () => {
+    const history = new MemoryTradeHistory({ maxTrades: 3, maxAgeMs: 60_000 }, () => T0);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = trade('EURUSD', T0 + i, `1.0${i}`);
+      history.append(t);
+      ids.push(t.id!);
+    }
+    expect(new Set(ids).size).toBe(5);
+    const fromThird = await history.since('EURUSD', ids[1]!); // trades 3..5 kept: reaches back to 2
+    expect(fromThird).toMatchObject({ complete: true });
+    expect(fromThird.trades.map((t) => t.price)).toEqual(['1.02', '1.03', '1.04']);
+    const tooOld = await history.since('EURUSD', ids[0]!); // trade 2 is gone
+    expect(tooOld.complete).toBe(false);
+    expect(tooOld.trades).toHaveLength(3);
+    expect(await history.since('EURUSD', ids[4]!)).toEqual({ trades: [], complete: true });
+    expect((await history.since('EURUSD', null)).complete).toBe(false);
   });
 });
 
@@ -236,6 +258,60 @@ describe('candle stream catch-up is bounded (issue 12, finding 8)', () => {
     expect(items.filter((c) => c.final).length).toBe(finals.length + 1); // then one per interval again
     await stream.return();
     expect(clock.pending).toBe(0);
+  });
+});
+
+describe('candle stream resume', () => {
+  async function run(feed: MarketFeed, clock: FakeClock, after: number) {
+    const stream = candleStream(feed, 'BTCUSDT', intervalOf('1m'), { clock, graceMs: 100, after });
+    const items: CandleItem[] = [];
+    void (async () => {
+      for await (const item of stream) items.push(item);
+    })();
+    await tick();
+    return { items, stop: () => stream.return() };
+  }
+
+  it('first sends the final bars after the cursor (flat ones where no trade came), then the forming bar', async () => {
+    const feed = testFeed();
+    feed.ingest(trade('BTCUSDT', T0 + 1_000, '100'));
+    feed.ingest(trade('BTCUSDT', T0 + 61_000, '101'));
+    feed.ingest(trade('BTCUSDT', T0 + 181_000, '103')); // no trade in minute 2
+    feed.ingest(trade('BTCUSDT', T0 + 241_000, '104')); // forming
+    const clock = new FakeClock(T0 + 245_000);
+    const { items, stop } = await run(feed, clock, T0); // the client has minute 0's final bar
+    expect(items.map((c) => [c.time - T0, c.close, c.final, c.gap ?? false])).toEqual([
+      [60_000, '101', true, false],
+      [120_000, '101', true, false], // flat
+      [180_000, '103', true, false],
+      [240_000, '104', false, false],
+    ]);
+    await stop();
+  });
+
+  it('marks the first event with gap when the kept bars no longer reach the cursor', async () => {
+    const feed = testFeed();
+    for (let m = 0; m < 10; m++) feed.ingest(trade('BTCUSDT', T0 + m * 60_000 + 1_000, String(100 + m)));
+    const clock = new FakeClock(T0 + 9 * 60_000 + 5_000);
+    const { items, stop } = await run(feed, clock, T0); // minute 0 is no longer kept
+    expect(items[0]).toMatchObject({ final: true, gap: true });
+    expect(items.slice(1).some((c) => c.gap)).toBe(false);
+    expect(items.at(-1)).toMatchObject({ time: T0 + 9 * 60_000, final: false });
+    await stop();
+  });
+
+  it('a cursor further back than MAX_CATCH_UP_BARS intervals gets the gap marker, not a flood of flat bars', async () => {
+    const feed = testFeed();
+    feed.ingest(trade('BTCUSDT', T0 + 1_000, '100'));
+    const clock = new FakeClock(T0 + 365 * 24 * 3_600_000); // a year of minutes later
+    const started = performance.now();
+    const { items, stop } = await run(feed, clock, T0);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(items.length).toBeLessThanOrEqual(1);
+    feed.ingest(trade('BTCUSDT', clock.now() + 1_000, '101'));
+    await tick();
+    expect(items[0]).toMatchObject({ gap: true });
+    await stop();
   });
 });
 

@@ -48,5 +48,10 @@ describe('sharedOperation keys', () => {
     expect(op('subscription { ...F } fragment F on Subscription { quotes(symbols: ["AAPL.US"]) { symbol } }')).toBeNull();
     expect(op('subscription($x: Boolean!) { quotes(symbols: ["AAPL.US"]) @include(if: $x) { symbol } }', { x: true })).toBeNull();
     expect(op(Q, { s: 'AAPL.US', d: 'five' })).toBeNull(); // variable errors are reported by the ordinary path
+    // a resume replays for its client alone: a joiner of a running group would miss the replay
+    const resume = 'subscription($s: [String!]!, $a: [String!]) { trades(symbols: $s, after: $a) { seq } }';
+    expect(op(resume, { s: ['BTCUSDT'], a: ['x'] })).toBeNull();
+    expect(op(resume, { s: ['BTCUSDT'] })).not.toBeNull(); // no cursor: shared as usual
+    expect(op('subscription { quotes(symbols: ["AAPL.US"], after: ["x"]) { symbol } }')).toBeNull();
   });
 });

@@ -84,7 +84,8 @@ describe('derived fields and BI polling', () => {
     await vi.waitFor(() => expect(stack.sim.sessions({ endpoint: 'quote' })[0]?.depthList).toEqual([{ code: 'GOLD', depth_level: 1 }]));
     stack.sim.pushTrade('GOLD', { price: '2650.35' });
     stack.sim.pushDepth('GOLD', { bids: [{ price: '2650.30', volume: '0' }], asks: [{ price: '2650.45', volume: '0' }] });
-    await vi.waitFor(() => expect(sub.items).toHaveLength(2));
+    // the cold symbol's REST SNAPSHOT, then the two ticks
+    await vi.waitFor(() => expect(sub.items.at(-1)).toMatchObject({ data: { quotes: { price: '2650.35', bids: [{ price: '2650.30', volume: '0' }] } } }));
 
     const query = 'query Snap($symbols: [String!]!) { quotes(symbols: $symbols, depth: 1) { symbol price spread mid previousClose change changePercent stale event } }';
     const url = `${stack.url}?query=${encodeURIComponent(query)}&variables=${encodeURIComponent(JSON.stringify({ symbols: ['GOLD', 'BTCUSDT'] }))}`;

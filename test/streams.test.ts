@@ -106,6 +106,8 @@ describe('quotes: in-band feed status', () => {
     const sub = subscribe<{ quotes: Q }>(stack, 'subscription { quotes(symbols: ["AAPL.US", "EURUSD"], depth: 0) { symbol price stale event } }');
     await vi.waitFor(() => expect(session(stack, 'stock')?.tradeList).toEqual(['AAPL.US']));
     await vi.waitFor(() => expect(session(stack, 'quote')?.tradeList).toEqual(['EURUSD']));
+    // cold symbols: each gets its SNAPSHOT (from REST) first
+    await vi.waitFor(() => expect(sub.items.map((i) => i.data?.quotes.event)).toEqual(['SNAPSHOT', 'SNAPSHOT']), { timeout: 5000 });
     stack.sim.pushTrade('AAPL.US', { price: '230.10' });
     await vi.waitFor(() => expect(sub.items.at(-1)?.data?.quotes).toMatchObject({ symbol: 'AAPL.US', price: '230.10', stale: false, event: 'TICK' }));
 
@@ -117,7 +119,7 @@ describe('quotes: in-band feed status', () => {
 
     await vi.waitFor(() => expect(sub.items.at(-1)?.data?.quotes).toMatchObject({ symbol: 'AAPL.US', stale: false, event: 'FEED_UP' }), { timeout: 8_000 });
     const events = sub.items.map((i) => [i.data?.quotes.symbol, i.data?.quotes.event]);
-    expect(events.filter(([s]) => s === 'EURUSD')).toEqual([]); // its endpoint never dropped
+    expect(events.filter(([s]) => s === 'EURUSD')).toEqual([['EURUSD', 'SNAPSHOT']]); // its endpoint never dropped
     expect(events.filter(([, e]) => e === 'FEED_DOWN')).toHaveLength(1);
     expect(events.filter(([, e]) => e === 'FEED_UP')).toHaveLength(1);
   });

@@ -42,4 +42,25 @@ describe('AllTickUpstream', () => {
     expect(() => manager.acquire(['GOOGL.US'], 0)).toThrow(CapacityError);
     expect(sim.record.spacingViolations).toBe(0);
   });
+
+  it('one subscribe budget for both endpoints: the gap setting spaces every list request of the token, across endpoints', async () => {
+    const gap = 400;
+    sim = await createSimulator({ ticksPerSecond: 0, spacingMs: 40, tokenSpacingMs: gap - 20 });
+    upstream = new AllTickUpstream({ wsBaseUrl: sim.wsUrl, token: 't', plan: PLANS.basic, subscribeGapMs: gap, timings: { requestSpacingMs: 50 } });
+    const manager = new FeedManager({ sink: upstream, lingerMs: 100, capacity: upstream.capacity });
+    upstream.start();
+    await vi.waitFor(() => expect(upstream.connected).toBe(true));
+    manager.acquire(['AAPL.US', 'EURUSD'], 1);
+    await vi.waitFor(() => {
+      for (const endpoint of ['stock', 'quote'] as const) {
+        const [session] = sim.sessions({ endpoint });
+        expect(session?.tradeList.length).toBe(1);
+        expect(session?.depthList.length).toBe(1);
+      }
+    }, { timeout: 5000 });
+    const requests = [...sim.record.framesOf(22004), ...sim.record.framesOf(22002)].sort((a, b) => a.at - b.at);
+    expect(requests).toHaveLength(4);
+    for (let i = 1; i < requests.length; i++) expect(requests[i]!.at - requests[i - 1]!.at).toBeGreaterThanOrEqual(gap - 20);
+    expect(sim.record.tokenSpacingViolations).toBe(0);
+  });
 });

@@ -9,7 +9,7 @@ import type { MarketEvent } from '../feed/alltick/protocol.js';
 import type { SymbolSnapshot } from '../feed/cache.js';
 import type { ClusterKeys } from '../cluster/keys.js';
 import type { RedisLink } from '../cluster/redis-link.js';
-import { decodeJson, tickMessageSchema } from '../cluster/wire.js';
+import { decodeJson, eventOfMessage, tickMessageSchema } from '../cluster/wire.js';
 import type { Logger } from '../logger.js';
 import type { Bus } from './bus.js';
 import { MemoryBus } from './memory.js';
@@ -85,6 +85,6 @@ export class RedisBus implements Bus {
       if (this.invalidMessages++ % 1000 === 0) this.opts.logger.warn({ symbol }, 'invalid tick message in Redis dropped');
       return;
     }
-    this.opts.onEvent(message.event);
+    this.opts.onEvent(eventOfMessage(message));
   }
 }

@@ -41,6 +41,8 @@ export class DemandPublisher implements ListSink {
     private readonly instanceId: string,
     private readonly timings: DemandTimings,
     private readonly logger: Logger,
+    /** the cluster's symbol cap, kept equal to this demand on every write */
+    private readonly reservations: { syncAll(): Promise<void> } | null = null,
   ) {
     // Redis may have restarted empty, or our key expired while it was away: write it again
     link.on('up', () => void this.write());
@@ -69,6 +71,7 @@ export class DemandPublisher implements ListSink {
     if (!this.link.attached) return;
     try {
       await this.link.cmd.del(this.keys.demand(this.instanceId));
+      await this.reservations?.syncAll();
       await this.link.cmd.publish(this.keys.demandChanged, this.instanceId);
     } catch (error) {
       this.logger.debug({ err: String(error) }, 'could not withdraw demand');
@@ -88,6 +91,7 @@ export class DemandPublisher implements ListSink {
         this.again = false;
         const json = JSON.stringify(this.demand);
         const previous = await this.link.cmd.set(this.keys.demand(this.instanceId), json, 'PX', this.timings.ttlMs, 'GET');
+        await this.reservations?.syncAll();
         if (previous !== json) await this.link.cmd.publish(this.keys.demandChanged, this.instanceId);
       } while (this.again && !this.stopped);
     } catch (error) {

@@ -15,7 +15,7 @@ import type { HeldLease, OwnerLease } from './lease.js';
 import type { RedisLink } from './redis-link.js';
 import { clusterScripts, type ClusterScripts } from './scripts.js';
 import type { SharedCache } from './shared-cache.js';
-import type { Rejection, StatusMessage } from './wire.js';
+import { decodeJson, statusMessageSchema, type Rejection, type StatusMessage } from './wire.js';
 import { RET_MESSAGES } from '../feed/alltick/protocol.js';
 
 export interface UpstreamOwnerOptions {
@@ -25,8 +25,6 @@ export interface UpstreamOwnerOptions {
   upstream: AllTickUpstream;
   cache: SharedCache;
   logger: Logger;
-  /** the plan's minimum gap between an upstream connection closing and the next opening */
-  reconnectGapMs: number;
   /** how often the union of demand is re-read even without a notice */
   reconcileMs: number;
   /** how often the status is re-published as a heartbeat; its TTL in Redis */
@@ -43,8 +41,9 @@ export class UpstreamOwner {
   private stopDemandNotices: (() => void) | null = null;
   /** upstream start/stop run one after another, never overlapping */
   private upstreamOps: Promise<void> = Promise.resolve();
-  private lastClosedAt = 0;
   private reconciling = false;
+  /** a graceful stop has begun: the lists no longer follow the demand */
+  private stopping = false;
   private reconcileAgain = false;
   private shownUnion = '';
   private readonly redis: Redis;
@@ -78,24 +77,26 @@ export class UpstreamOwner {
   }
 
   /**
-   * Graceful stop (this instance's own demand is already withdrawn): when nobody else wants
-   * anything the lists are emptied upstream first; then the upstream closes and the lease is freed
-   * so another instance takes over at once.
+   * Graceful stop (this instance's own demand is already withdrawn). While other instances run,
+   * the lists stay as they are (the clients leaving here come back there, and the next owner
+   * lays the union over them); with none left they are emptied upstream first. Events keep
+   * flowing into Redis until the sockets are closed; the close is recorded (the next owner waits
+   * the plan's gap from it) and only then is the lease freed.
    */
   async stop(): Promise<void> {
     const held = this.active;
     if (held) {
-      let othersWant = true;
+      this.stopping = true;
+      this.stopFollowingDemand();
+      let othersRun = true;
       try {
-        const { demand } = await readDemandUnion(this.redis, this.opts.keys);
-        othersWant = ENDPOINTS.some((e) => demand[e].trades.length > 0 || demand[e].depth.length > 0);
+        othersRun = (await readDemandUnion(this.redis, this.opts.keys)).instances > 0;
       } catch {
         // keep the lists: the next owner takes them over
       }
-      if (!othersWant) for (const endpoint of ENDPOINTS) this.opts.upstream.setDesired(endpoint, { trades: [], depth: [] });
+      if (!othersRun) for (const endpoint of ENDPOINTS) this.opts.upstream.setDesired(endpoint, { trades: [], depth: [] });
+      await this.closeUpstream(othersRun ? 0 : this.opts.settleMs);
       this.deactivate();
-      await this.closeUpstream(othersWant ? 0 : this.opts.settleMs);
-      await this.redis.set(this.opts.keys.upstreamClosedAt, String(this.lastClosedAt), 'PX', this.opts.reconnectGapMs * 2).catch(() => undefined);
     }
     await this.opts.lease.stop();
     await this.upstreamOps;
@@ -107,18 +108,35 @@ export class UpstreamOwner {
     this.stopDemandNotices = this.opts.link.listen(this.opts.keys.demandChanged, () => void this.reconcile());
     this.timers.push(setInterval(() => void this.reconcile(), this.opts.reconcileMs));
     this.timers.push(setInterval(() => void this.publishStatus(), this.opts.statusHeartbeatMs));
-    void this.reconcile();
-    this.upstreamOps = this.upstreamOps.then(async () => {
-      const waitMs = await this.gapToRespect();
-      if (waitMs > 0) {
-        this.opts.logger.info({ waitMs }, 'waiting for the plan gap before connecting upstream');
-        await new Promise((resolve) => setTimeout(resolve, waitMs));
-      }
+    void this.takeOverLists(held).then(() => this.reconcile());
+    // each connection waits for the socket gate: the previous owner's sockets closed, then the plan's gap
+    this.upstreamOps = this.upstreamOps.then(() => {
       if (this.active !== held) return;
       this.opts.upstream.start();
       void this.reconcile(); // starts any further connection the lists need
       void this.publishStatus();
     });
+  }
+
+  /**
+   * Starts from the lists the previous owner held (its last status), so the union is laid over
+   * them: what was served stays served, whatever the order of the codes.
+   */
+  private async takeOverLists(held: HeldLease): Promise<void> {
+    let text: string | null = null;
+    try {
+      text = await this.redis.get(this.opts.keys.status);
+    } catch {
+      return;
+    }
+    const previous = text === null ? null : decodeJson(statusMessageSchema, text);
+    if (!previous || previous.fence >= held.fence || this.active !== held) return;
+    for (const endpoint of ENDPOINTS) {
+      const connections = previous.status.connections.filter((c) => c.endpoint === endpoint);
+      const trades = [...new Set(connections.flatMap((c) => c.trades))].sort();
+      const depth = [...new Set(connections.flatMap((c) => c.depth))].sort().map((code) => ({ code, depth_level: 1 }));
+      if (trades.length > 0 || depth.length > 0) this.opts.upstream.setDesired(endpoint, { trades, depth });
+    }
   }
 
   private resign(held: HeldLease, reason: string): void {
@@ -130,38 +148,23 @@ export class UpstreamOwner {
 
   private deactivate(): void {
     this.active = null;
+    this.stopFollowingDemand();
+    this.shownUnion = '';
+  }
+
+  /** Stops re-reading the demand and re-publishing the status (events still go out while active). */
+  private stopFollowingDemand(): void {
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
     this.stopDemandNotices?.();
     this.stopDemandNotices = null;
-    this.shownUnion = '';
   }
 
   private closeUpstream(settleMs: number): Promise<void> {
     this.upstreamOps = this.upstreamOps.then(async () => {
       await this.opts.upstream.stopAndForget(settleMs);
-      this.lastClosedAt = Date.now();
     });
     return this.upstreamOps;
-  }
-
-  /**
-   * AllTick wants a gap between a connection closing and the next opening, whichever process
-   * opens it. A graceful owner leaves its close time in Redis; a crashed one closed at least
-   * ttl − renew before its lease expired.
-   */
-  private async gapToRespect(): Promise<number> {
-    const gap = this.opts.reconnectGapMs;
-    const { ttlMs, renewMs } = this.opts.lease.timings;
-    let closedAt = this.lastClosedAt;
-    try {
-      const stored = Number(await this.redis.get(this.opts.keys.upstreamClosedAt));
-      if (Number.isFinite(stored)) closedAt = Math.max(closedAt, stored);
-    } catch {
-      // unknown: the crash bound below still holds
-    }
-    const sinceCrashBound = gap - (ttlMs - renewMs);
-    return Math.min(gap, Math.max(0, sinceCrashBound, closedAt + gap - Date.now()));
   }
 
   /** Holds the union of all instances' demand upstream; calls during a read are folded into one more read. */
@@ -175,19 +178,19 @@ export class UpstreamOwner {
       do {
         this.reconcileAgain = false;
         const held = this.active;
-        if (!held) return;
+        if (!held || this.stopping) return;
         const { demand, instances } = await readDemandUnion(this.redis, this.opts.keys);
-        if (this.active !== held) return;
-        for (const endpoint of ENDPOINTS) {
-          const capacity = this.opts.upstream.capacity[endpoint];
-          if (demand[endpoint].trades.length > capacity) {
-            this.opts.logger.warn({ endpoint, wanted: demand[endpoint].trades.length, capacity }, 'demand of all instances exceeds the plan: some symbols are left out');
-          }
-          this.opts.upstream.setDesired(endpoint, demand[endpoint]);
-        }
+        if (this.active !== held || this.stopping) return;
+        for (const endpoint of ENDPOINTS) this.opts.upstream.setDesired(endpoint, demand[endpoint]);
         const shown = JSON.stringify(demand);
         if (shown !== this.shownUnion) {
           this.shownUnion = shown;
+          for (const endpoint of ENDPOINTS) {
+            // the cluster's symbol cap keeps this from happening; were it to, what is held stays held
+            const capacity = this.opts.upstream.capacity[endpoint];
+            const wanted = demand[endpoint].trades.length;
+            if (wanted > capacity) this.opts.logger.warn({ endpoint, wanted, capacity }, 'demand of all instances exceeds the plan: the newest symbols are left out');
+          }
           this.opts.logger.info({ instances, stock: demand.stock.trades.length, quote: demand.quote.trades.length }, 'upstream lists follow the demand of all instances');
           void this.publishStatus(); // feedStatus shows the lists
         }

@@ -19,19 +19,24 @@ const retryStrategy = (attempt: number) => Math.min(100 * attempt, 2000);
 
 type MessageHandler = (message: string) => void;
 
+/** The name an instance's Redis connections carry (CLIENT LIST tells whether its process still runs). */
+export const redisConnectionName = (instanceId: string) => `alltick-graphql:${instanceId}`;
+
 export class RedisLink extends EventEmitter<RedisLinkEvents> {
   readonly cmd: Redis;
   readonly sub: Redis;
   private readonly channels = new Map<string, Set<MessageHandler>>();
+  /** the SUBSCRIBE of each channel, settled once Redis confirmed it (or failed) */
+  private readonly subscribing = new Map<string, Promise<void>>();
   /** the sub connection is ready and every channel subscribed again */
   private subReady = false;
   private isAttached = false;
   private lastError: string | null = null;
   private closing = false;
 
-  constructor(url: string, private readonly logger: Logger) {
+  constructor(url: string, private readonly logger: Logger, instanceId: string) {
     super();
-    const common: RedisOptions = { retryStrategy, connectTimeout: 5000, connectionName: 'alltick-graphql' };
+    const common: RedisOptions = { retryStrategy, connectTimeout: 5000, connectionName: redisConnectionName(instanceId) };
     // Commands fail at once while Redis is away (no offline queue): a lease renewal or a publish
     // that would only be sent minutes later must fail now, not wait.
     this.cmd = new Redis(url, { ...common, enableOfflineQueue: false, enableAutoPipelining: true, commandTimeout: 2000, maxRetriesPerRequest: 1 });
@@ -55,7 +60,7 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
     if (!handlers) {
       handlers = new Set();
       this.channels.set(channel, handlers);
-      if (this.sub.status === 'ready') this.sub.subscribe(channel).catch((err: unknown) => this.onError(asError(err)));
+      if (this.sub.status === 'ready') this.track([channel], this.sub.subscribe(channel));
     }
     const entry: MessageHandler = (m) => handler(m);
     handlers.add(entry);
@@ -63,8 +68,25 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
       const set = this.channels.get(channel);
       if (!set?.delete(entry) || set.size > 0) return;
       this.channels.delete(channel);
+      this.subscribing.delete(channel);
       if (this.sub.status === 'ready') this.sub.unsubscribe(channel).catch((err: unknown) => this.onError(asError(err)));
     };
+  }
+
+  /**
+   * Resolves once Redis has confirmed the subscription of `channel` (at once when nobody listens or
+   * it is confirmed already), so a reader of a stream knows every later message reaches it.
+   */
+  async whenListening(channel: string): Promise<void> {
+    await this.subscribing.get(channel);
+  }
+
+  private track(channels: string[], subscribed: Promise<unknown>): void {
+    const settled = subscribed.then(
+      () => undefined,
+      (err: unknown) => this.onError(asError(err)),
+    );
+    for (const channel of channels) this.subscribing.set(channel, settled);
   }
 
   /** True while some handler listens to `channel`. */
@@ -112,7 +134,11 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
   private async resubscribe(): Promise<void> {
     const channels = [...this.channels.keys()];
     try {
-      if (channels.length > 0) await this.sub.subscribe(...channels);
+      if (channels.length > 0) {
+        const subscribed = this.sub.subscribe(...channels);
+        this.track(channels, subscribed);
+        await subscribed;
+      }
       this.subReady = this.sub.status === 'ready';
     } catch (error) {
       this.onError(asError(error));

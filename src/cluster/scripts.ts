@@ -34,7 +34,11 @@ return 0`;
  * One upstream event: -1 when the lease is not ours (fenced out), 0 when the cache already holds
  * this or a newer update of that kind (same seq, or an older seq that is not later in time: the
  * rule of feed/cache.ts), else 1 after writing the cache entry and publishing on the symbol's channel.
- * KEYS: owner, last:<symbol>. ARGV: lease value, kind (trade|book), payload, seq, time, channel, cache TTL ms.
+ * A trade is first appended to the symbol's history stream (capped by count and age, both
+ * approximately: `~` trims whole stream nodes) and travels with its entry id, which every instance
+ * then uses as the trade's id: `{"id":"<entry id>","fence":…}`.
+ * KEYS: owner, last:<symbol>, trades:<symbol>. ARGV: lease value, kind (trade|book), payload, seq,
+ * time, channel, cache TTL ms, history max trades, history max age ms.
  */
 const PUBLISH_EVENT = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
@@ -46,9 +50,18 @@ if prev[1] then
   local older = #seq < #p or (#seq == #p and seq < p)
   if older and time <= tonumber(prev[2]) then return 0 end
 end
-redis.call('HSET', KEYS[2], kind, ARGV[3], kind .. ':seq', seq, kind .. ':time', ARGV[5], 'last', kind)
+local message = ARGV[3]
+if kind == 'trade' then
+  local id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[8], '*', 'm', ARGV[3])
+  local now = redis.call('TIME')
+  local oldest = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[9])
+  redis.call('XTRIM', KEYS[3], 'MINID', '~', string.format('%d', oldest))
+  redis.call('PEXPIRE', KEYS[3], ARGV[7])
+  message = '{"id":"' .. id .. '",' .. string.sub(ARGV[3], 2)
+end
+redis.call('HSET', KEYS[2], kind, message, kind .. ':seq', seq, kind .. ':time', ARGV[5], 'last', kind)
 redis.call('PEXPIRE', KEYS[2], ARGV[7])
-redis.call('PUBLISH', ARGV[6], ARGV[3])
+redis.call('PUBLISH', ARGV[6], message)
 return 1`;
 
 /** The owner's upstream status: -1 when fenced out, else 1 after storing (with a TTL) and publishing it. */
@@ -62,7 +75,20 @@ export interface ClusterScripts {
   acquireLease(owner: string, fence: string, instanceId: string, ttlMs: number): Promise<number | null>;
   renewLease(owner: string, value: string, ttlMs: number): Promise<number>;
   releaseLease(owner: string, value: string): Promise<number>;
-  publishEvent(owner: string, last: string, value: string, kind: 'trade' | 'book', payload: string, seq: string, time: number, channel: string, cacheTtlMs: number): Promise<number>;
+  publishEvent(
+    owner: string,
+    last: string,
+    history: string,
+    value: string,
+    kind: 'trade' | 'book',
+    payload: string,
+    seq: string,
+    time: number,
+    channel: string,
+    cacheTtlMs: number,
+    historyMaxTrades: number,
+    historyMaxAgeMs: number,
+  ): Promise<number>;
   publishStatus(owner: string, statusKey: string, value: string, payload: string, ttlMs: number, channel: string): Promise<number>;
 }
 
@@ -70,7 +96,7 @@ const DEFINITIONS: Record<keyof ClusterScripts, { numberOfKeys: number; lua: str
   acquireLease: { numberOfKeys: 2, lua: ACQUIRE },
   renewLease: { numberOfKeys: 1, lua: RENEW },
   releaseLease: { numberOfKeys: 1, lua: RELEASE },
-  publishEvent: { numberOfKeys: 2, lua: PUBLISH_EVENT },
+  publishEvent: { numberOfKeys: 3, lua: PUBLISH_EVENT },
   publishStatus: { numberOfKeys: 2, lua: PUBLISH_STATUS },
 };
 

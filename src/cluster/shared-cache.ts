@@ -1,6 +1,7 @@
 /**
  * The shared last-value cache: per symbol a hash `<prefix>last:<symbol>` with the latest trade and
- * book (each as the tick message that carried it) and which of them came last. Only the lease
+ * book (each as the tick message that carried it) and which of them came last; trades also go to
+ * the symbol's history stream (src/cluster/redis-history.ts). Only the lease
  * holder writes, through the fenced PUBLISH_EVENT script (cache write and channel publish in one
  * atomic step); every instance reads it for snapshot queries and to catch up when it starts
  * following a symbol.
@@ -11,7 +12,8 @@ import type { SymbolSnapshot } from '../feed/cache.js';
 import type { ClusterKeys } from './keys.js';
 import type { HeldLease } from './lease.js';
 import { clusterScripts, type ClusterScripts } from './scripts.js';
-import { decodeJson, tickMessageSchema, type TickMessage } from './wire.js';
+import { decodeJson, eventOfMessage, tickMessageSchema, type TickMessage } from './wire.js';
+import type { HistoryLimits } from '../feed/history/trade-history.js';
 
 /** A symbol nobody has asked for in a day leaves the shared cache. */
 const CACHE_TTL_MS = 24 * 3600 * 1000;
@@ -24,6 +26,7 @@ export class SharedCache {
   constructor(
     private readonly redis: Redis,
     private readonly keys: ClusterKeys,
+    private readonly history: HistoryLimits,
   ) {
     this.scripts = clusterScripts(redis);
   }
@@ -34,6 +37,7 @@ export class SharedCache {
     const result = await this.scripts.publishEvent(
       this.keys.owner,
       this.keys.last(event.symbol),
+      this.keys.history(event.symbol),
       lease.value,
       event.kind === 'trade' ? 'trade' : 'book',
       JSON.stringify(message),
@@ -41,6 +45,8 @@ export class SharedCache {
       event.time,
       this.keys.ticks(event.symbol),
       CACHE_TTL_MS,
+      this.history.maxTrades,
+      this.history.maxAgeMs,
     );
     return result === 1 ? 'published' : result === 0 ? 'stale' : 'fenced-out';
   }
@@ -53,7 +59,8 @@ export class SharedCache {
 }
 
 function eventOf(text: string | null, symbol: string, kind: MarketEvent['kind']): MarketEvent | null {
-  const event = text === null ? null : decodeJson(tickMessageSchema, text)?.event;
+  const message = text === null ? null : decodeJson(tickMessageSchema, text);
+  const event = message ? eventOfMessage(message) : null;
   return event && event.symbol === symbol && event.kind === kind ? event : null;
 }
 

@@ -6,14 +6,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { tickTimeWindowOf, type Config } from '../config.js';
+import { historyLimitsOf, tickTimeWindowOf, type Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { markReceived } from '../metrics/process-metrics.js';
 import { RedisBus } from '../bus/redis.js';
-import { PLANS } from '../feed/alltick/plans.js';
+import { HEARTBEAT_TIMEOUT_MS, PLANS } from '../feed/alltick/plans.js';
 import { MarketFeed } from '../feed/feed.js';
 import { FeedManager, SymbolRejectedError } from '../feed/manager.js';
 import type { RestStatus } from '../feed/alltick/rest.js';
+import type { RateLimits, RestLimiter } from '../feed/alltick/rate-limiter.js';
 import { AllTickUpstream, type UpstreamOptions } from '../feed/upstream.js';
 import type { FeedStatusSource } from '../feed/status.js';
 import type { Simulator } from '../simulator/server.js';
@@ -23,6 +24,10 @@ import { clusterKeys } from './keys.js';
 import { DEFAULT_LEASE_TIMINGS, OwnerLease, type LeaseTimings } from './lease.js';
 import { UpstreamOwner } from './owner.js';
 import { RedisLink } from './redis-link.js';
+import { RedisTradeHistory } from './redis-history.js';
+import { SharedRateLimiter } from './rest-budget.js';
+import { ClusterSymbolCap } from './symbol-cap.js';
+import { ClusterSocketGate } from './socket-gate.js';
 import { eventsOf, SharedCache } from './shared-cache.js';
 import { decodeJson, rejectionSchema } from './wire.js';
 
@@ -35,6 +40,24 @@ export interface ClusterTimings {
 
 export const DEFAULT_CLUSTER_TIMINGS: ClusterTimings = { lease: DEFAULT_LEASE_TIMINGS, demand: DEFAULT_DEMAND_TIMINGS, reconcileMs: 2000 };
 
+/** The defaults with CLUSTER_TIMINGS applied (tests); a renewal slower than its TTL is refused. */
+export function clusterTimingsFrom(overrides: NonNullable<Config['CLUSTER_TIMINGS']> = {}): ClusterTimings {
+  const d = DEFAULT_CLUSTER_TIMINGS;
+  const timings: ClusterTimings = {
+    lease: {
+      ttlMs: overrides.leaseTtlMs ?? d.lease.ttlMs,
+      renewMs: overrides.leaseRenewMs ?? d.lease.renewMs,
+      acquireMs: overrides.leaseAcquireMs ?? d.lease.acquireMs,
+    },
+    demand: { ttlMs: overrides.demandTtlMs ?? d.demand.ttlMs, refreshMs: overrides.demandRefreshMs ?? d.demand.refreshMs },
+    reconcileMs: overrides.reconcileMs ?? d.reconcileMs,
+  };
+  if (timings.lease.renewMs >= timings.lease.ttlMs || timings.demand.refreshMs >= timings.demand.ttlMs) {
+    throw new RangeError('CLUSTER_TIMINGS: a renewal or refresh must come sooner than its TTL');
+  }
+  return timings;
+}
+
 export interface ClusterFeedOptions {
   config: Config;
   redisUrl: string;
@@ -44,6 +67,10 @@ export interface ClusterFeedOptions {
   simulator: Simulator | null;
   /** this instance's AllTick REST client (its health shows in feedStatus.rest) */
   rest: { status(): RestStatus };
+  /** the plan's REST limits, kept for the whole cluster in Redis */
+  restLimits: RateLimits;
+  /** added to the REST minute window against arrival jitter */
+  restWindowMarginMs: number;
   timings?: UpstreamOptions['timings'];
   cluster?: ClusterTimings;
   settleMs: number;
@@ -57,6 +84,8 @@ export interface ClusterFeed {
   instanceId: string;
   /** true while this instance holds the upstream lease */
   isOwner(): boolean;
+  /** the REST budget of the token, shared by every instance through Redis */
+  restLimiter: RestLimiter;
   /** the REST client's status changed */
   restChanged(): void;
   ready(): boolean;
@@ -69,8 +98,9 @@ export function startClusterFeed(options: ClusterFeedOptions): ClusterFeed {
   const instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const logger = options.logger.child({ instance: instanceId });
   const keys = clusterKeys(config.REDIS_PREFIX);
-  const link = new RedisLink(options.redisUrl, logger);
-  const shared = new SharedCache(link.cmd, keys);
+  const link = new RedisLink(options.redisUrl, logger, instanceId);
+  const historyLimits = historyLimitsOf(config);
+  const shared = new SharedCache(link.cmd, keys, historyLimits);
 
   // events of a symbol this instance starts following: first what Redis already has
   const catchUp = (symbols: string[]) => {
@@ -97,15 +127,46 @@ export function startClusterFeed(options: ClusterFeedOptions): ClusterFeed {
   });
 
   const plan = PLANS[config.ALLTICK_PLAN];
-  const upstream = new AllTickUpstream({ wsBaseUrl, token, plan, logger, tickTimeWindow: tickTimeWindowOf(config), ...(timings && { timings }) });
+  const lease = new OwnerLease(link, keys, instanceId, cluster.lease, logger);
+  const socketGate = new ClusterSocketGate({
+    redis: link.cmd,
+    keys,
+    lease,
+    logger,
+    reconnectGapMs: timings?.reconnectGapMs ?? plan.reconnectGapMs,
+    heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS,
+    refreshMs: cluster.lease.renewMs,
+  });
+  const upstream = new AllTickUpstream({
+    wsBaseUrl,
+    token,
+    plan,
+    logger,
+    socketGate,
+    subscribeGapMs: config.ALLTICK_SUBSCRIBE_GAP_MS,
+    tickTimeWindow: tickTimeWindowOf(config),
+    ...(timings && { timings }),
+  });
   upstream.on('status', (s) =>
     logger.info({ endpoint: s.endpoint, index: s.index, state: s.state, reason: s.reason, resubscribed: s.resubscribed }, 'upstream status'),
   );
-  const demand = new DemandPublisher(link, keys, instanceId, cluster.demand, logger);
+  const cap: ClusterSymbolCap = new ClusterSymbolCap({
+    redis: link.cmd,
+    keys,
+    instanceId,
+    capacity: upstream.capacity,
+    ttlMs: cluster.demand.ttlMs,
+    demand: () => demand.current,
+    dropLingering: async () => {
+      manager.flushLinger();
+      await Promise.resolve(); // the manager hands its lists over in a microtask
+    },
+  });
+  const demand = new DemandPublisher(link, keys, instanceId, cluster.demand, logger, cap);
   const manager = new FeedManager({ sink: demand, lingerMs: config.LINGER_MS, capacity: upstream.capacity });
-  const feed: MarketFeed = new MarketFeed(manager, bus, { follows: (s) => bus.follows(s), read: (s) => shared.read(s) });
+  const history = new RedisTradeHistory(link, keys, historyLimits);
+  const feed: MarketFeed = new MarketFeed(manager, bus, { follows: (s) => bus.follows(s), read: (s) => shared.read(s) }, cap, history);
 
-  const lease = new OwnerLease(link, keys, instanceId, cluster.lease, logger);
   const owner = new UpstreamOwner({
     link,
     keys,
@@ -113,7 +174,6 @@ export function startClusterFeed(options: ClusterFeedOptions): ClusterFeed {
     upstream,
     cache: shared,
     logger,
-    reconnectGapMs: timings?.reconnectGapMs ?? plan.reconnectGapMs,
     reconcileMs: cluster.reconcileMs,
     statusHeartbeatMs: cluster.lease.renewMs,
     statusTtlMs: cluster.lease.ttlMs,
@@ -140,12 +200,14 @@ export function startClusterFeed(options: ClusterFeedOptions): ClusterFeed {
     status,
     instanceId,
     isOwner: () => owner.isOwner,
+    restLimiter: new SharedRateLimiter({ redis: link.cmd, keys, limits: options.restLimits, windowMarginMs: options.restWindowMarginMs, logger }),
     restChanged: () => status.restChanged(),
     ready: () => status.ready,
     stop: async () => {
       manager.clear(); // no local interest any more…
       await demand.stop(); // …withdrawn from Redis at once
       await owner.stop(); // frees the lease for another instance
+      socketGate.stop();
       status.stop();
       stopRejections();
       await link.close();

@@ -36,8 +36,16 @@ const depthSchema = z.object({
 
 export const marketEventSchema: z.ZodType<MarketEvent> = z.discriminatedUnion('kind', [tradeSchema, depthSchema]);
 
-/** One upstream event on a symbol's channel, stamped with the fencing token of the owner that sent it. */
-export const tickMessageSchema = z.object({ fence: z.number().int().positive(), event: marketEventSchema });
+/**
+ * One upstream event on a symbol's channel, stamped with the fencing token of the owner that sent
+ * it; a trade also with its id in the shared history (the stream entry id).
+ */
+export const tickMessageSchema = z.object({ id: z.string().regex(/^\d{1,20}-\d{1,20}$/).optional(), fence: z.number().int().positive(), event: marketEventSchema });
+
+/** The event of a tick message, a trade with its history id. */
+export function eventOfMessage(message: TickMessage): MarketEvent {
+  return message.id !== undefined && message.event.kind === 'trade' ? { ...message.event, id: message.id } : message.event;
+}
 export type TickMessage = z.infer<typeof tickMessageSchema>;
 
 const listsSchema = z.object({
@@ -69,6 +77,10 @@ const connectionSchema = z.object({
   lastError: errorInfoSchema.nullable(),
   trades: z.array(z.string()),
   depth: z.array(z.string()),
+  // absent from an owner of an older version
+  waiting: z
+    .array(z.object({ list: z.enum(['trades', 'depth']), symbols: z.array(z.string()), since: z.number(), expectedAt: z.number().nullable() }))
+    .default([]),
 });
 
 /** The owner's upstream status, as published for every instance (each adds its own REST status). */

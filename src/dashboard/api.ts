@@ -17,6 +17,10 @@ export interface Quote {
   seq: string | null;
   bids: PriceLevel[];
   asks: PriceLevel[];
+  /** the state this quote shows: sent back as `after` when the subscription resumes */
+  cursor: string;
+  /** false while the book is not known yet (empty sides then mean "unknown") */
+  bookKnown: boolean;
 }
 
 export interface SymbolInfo {
@@ -47,8 +51,8 @@ const SYMBOLS_QUERY = /* GraphQL */ `
 `;
 
 const QUOTES_SUBSCRIPTION = /* GraphQL */ `
-  subscription DashboardQuotes($symbols: [String!]!, $depth: Int) {
-    quotes(symbols: $symbols, depth: $depth) { symbol price volume time seq bids { price volume } asks { price volume } }
+  subscription DashboardQuotes($symbols: [String!]!, $depth: Int, $after: [String!]) {
+    quotes(symbols: $symbols, depth: $depth, after: $after) { symbol price volume time seq cursor bookKnown bids { price volume } asks { price volume } }
   }
 `;
 
@@ -72,6 +76,7 @@ export function connectApi(onSocket: (open: boolean) => void): Api {
     lazy: false,
     keepAlive: 10_000,
     retryAttempts: Infinity,
+    // every failure, a refused connection while the server restarts included, is worth another try
     shouldRetry: () => true,
     retryWait: async (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(5000, 300 * 2 ** retries) * (0.75 + Math.random() * 0.5))),
     on: { connected: () => onSocket(true), closed: () => onSocket(false) },
@@ -83,12 +88,20 @@ export function connectApi(onSocket: (open: boolean) => void): Api {
       return data.symbols;
     },
     watchQuotes(symbols, depth, onQuote, onError) {
+      // graphql-ws sends this very payload again on every reconnect: with the latest cursors in
+      // `after`, a resumed subscription (e.g. after a server restart) sends only what changed
+      const variables: { symbols: string[]; depth: number; after?: string[] } = { symbols, depth };
+      const cursors = new Map<string, string>();
       return client.subscribe<{ quotes: Quote }>(
-        { query: QUOTES_SUBSCRIPTION, variables: { symbols, depth } },
+        { query: QUOTES_SUBSCRIPTION, variables },
         {
           next: (result) => {
             if (result.errors?.length) onError(result.errors.map((e) => e.message).join('; '));
-            if (result.data) onQuote(result.data.quotes);
+            if (result.data) {
+              cursors.set(result.data.quotes.symbol, result.data.quotes.cursor);
+              variables.after = [...cursors.values()];
+              onQuote(result.data.quotes);
+            }
           },
           error: (error) => onError(messageOf(error)),
           complete: () => {},

@@ -20,7 +20,7 @@ export class BookLadder {
 
   render(quote: Quote, decimals: number): void {
     const { bids, asks } = quote;
-    if (bids.length === 0 && asks.length === 0) return this.clear('No order book yet');
+    if (bids.length === 0 && asks.length === 0) return this.clear(quote.bookKnown ? 'The order book is empty' : 'No order book yet');
     const max = Math.max(...[...bids, ...asks].map((l) => Number(l.volume)).filter(Number.isFinite), 0);
     const row = (side: 'bid' | 'ask', level: PriceLevel) => {
       const bar = h('span', { class: 'bar' });

@@ -21,6 +21,11 @@ export interface QuoteView {
   seq: string | null;
   bids: PriceLevel[];
   asks: PriceLevel[];
+  /** seq of the last trade and of the last book: what a quote cursor names */
+  tradeSeq: string | null;
+  bookSeq: string | null;
+  /** false while the order book is not known yet (or depth 0 asked for none): empty bids/asks then mean "unknown", not "empty" */
+  bookKnown: boolean;
 }
 
 export class LastValueCache {
@@ -79,5 +84,8 @@ export function quoteView(snapshot: SymbolSnapshot, depth: number): QuoteView {
     seq: snapshot.last.seq,
     bids: snapshot.book ? snapshot.book.bids.slice(0, depth) : [],
     asks: snapshot.book ? snapshot.book.asks.slice(0, depth) : [],
+    tradeSeq: snapshot.trade?.seq ?? null,
+    bookSeq: snapshot.book?.seq ?? null,
+    bookKnown: snapshot.book !== null && depth > 0,
   };
 }

@@ -2,7 +2,7 @@
  * The feed side of the server, wired: the AllTick upstream (or the built-in simulator when no
  * token is configured) → feed manager → last-value cache → bus.
  */
-import { tickTimeWindowOf, type Config } from '../config.js';
+import { historyLimitsOf, tickTimeWindowOf, type Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { MemoryBus } from '../bus/memory.js';
 import { createSimulator, type Simulator } from '../simulator/server.js';
@@ -10,6 +10,7 @@ import { PLANS } from './alltick/plans.js';
 import { RET_MESSAGES } from './alltick/protocol.js';
 import { RateLimiter, rateLimitsOf, withMargin } from './alltick/rate-limiter.js';
 import { MarketFeed } from './feed.js';
+import { MemoryTradeHistory } from './history/trade-history.js';
 import { FeedManager, SymbolRejectedError } from './manager.js';
 import { SnapshotService } from './snapshots/snapshot-service.js';
 import { AllTickUpstream, type UpstreamOptions } from './upstream.js';
@@ -63,23 +64,53 @@ export async function startFeed({ config, logger, timings }: FeedOptions): Promi
   }
 
   const plan = PLANS[config.ALLTICK_PLAN];
-  const limiter = new RateLimiter({ limits: withMargin(rateLimitsOf(plan), REST_GAP_MARGIN_MS) });
+  const restLimits = withMargin(rateLimitsOf(plan), REST_GAP_MARGIN_MS);
+  const upstreamTimings = timings ?? config.ALLTICK_TIMINGS;
+  if (config.REDIS_URL) {
+    // several instances, one upstream and one REST budget: see src/cluster/ (imported only then: ioredis costs memory)
+    const { clusterTimingsFrom, startClusterFeed } = await import('../cluster/start-cluster.js');
+    const cluster = startClusterFeed({
+      config,
+      redisUrl: config.REDIS_URL,
+      logger,
+      wsBaseUrl,
+      token,
+      simulator,
+      rest: { status: () => rest.status() },
+      restLimits,
+      restWindowMarginMs: REST_GAP_MARGIN_MS,
+      settleMs: SHUTDOWN_SETTLE_MS,
+      cluster: clusterTimingsFrom(config.CLUSTER_TIMINGS),
+      ...(upstreamTimings && { timings: upstreamTimings }),
+    });
+    const rest = new AllTickRestClient({
+      baseUrl: apiBaseUrl,
+      token,
+      plan,
+      logger,
+      limiter: cluster.restLimiter,
+      maxBodyBytes: config.UPSTREAM_REST_MAX_BYTES,
+      onFailure: () => cluster.restChanged(),
+    });
+    return { ...cluster, snapshots: new SnapshotService({ rest }), simulator, rest };
+  }
+
   let onRestFailure = () => {};
+  const limiter = new RateLimiter({ limits: restLimits });
   const rest = new AllTickRestClient({ baseUrl: apiBaseUrl, token, plan, logger, limiter, maxBodyBytes: config.UPSTREAM_REST_MAX_BYTES, onFailure: () => onRestFailure() });
   const snapshots = new SnapshotService({ rest });
 
-  const upstreamTimings = timings ?? config.ALLTICK_TIMINGS;
-  if (config.REDIS_URL) {
-    // several instances, one upstream: see src/cluster/ (imported only then: ioredis costs memory)
-    const { startClusterFeed } = await import('../cluster/start-cluster.js');
-    const cluster = startClusterFeed({ config, redisUrl: config.REDIS_URL, logger, wsBaseUrl, token, simulator, rest, settleMs: SHUTDOWN_SETTLE_MS, ...(upstreamTimings && { timings: upstreamTimings }) });
-    onRestFailure = () => cluster.restChanged();
-    return { ...cluster, snapshots, simulator, rest };
-  }
-
-  const upstream = new AllTickUpstream({ wsBaseUrl, token, plan, logger, tickTimeWindow: tickTimeWindowOf(config), ...(upstreamTimings && { timings: upstreamTimings }) });
+  const upstream = new AllTickUpstream({
+    wsBaseUrl,
+    token,
+    plan,
+    logger,
+    subscribeGapMs: config.ALLTICK_SUBSCRIBE_GAP_MS,
+    tickTimeWindow: tickTimeWindowOf(config),
+    ...(upstreamTimings && { timings: upstreamTimings }),
+  });
   const manager = new FeedManager({ sink: upstream, lingerMs: config.LINGER_MS, capacity: upstream.capacity });
-  const feed = new MarketFeed(manager, new MemoryBus());
+  const feed = new MarketFeed(manager, new MemoryBus(), null, null, new MemoryTradeHistory(historyLimitsOf(config)));
   onRestFailure = () => upstream.restChanged();
   upstream.attachRest(rest);
   upstream.on('event', (event) => feed.ingest(event));

@@ -6,13 +6,16 @@
 import type { Bus } from '../bus/bus.js';
 import type { MarketEvent } from './alltick/protocol.js';
 import { LastValueCache, type SymbolSnapshot } from './cache.js';
-import { LiveCandles } from './candles/live-candles.js';
-import { TradeLog } from './trade-log.js';
+import { LiveCandles, type LiveBar } from './candles/live-candles.js';
+import type { Interval } from './candles/intervals.js';
+import { MemoryTradeHistory, type TradeHistory } from './history/trade-history.js';
 import type { FeedManager, Lease, LeaseFailureHandler } from './manager.js';
 
 export interface Watch {
   /** Stops delivery and gives the lease back; safe to call more than once. */
   release(): void;
+  /** the symbols upstream did not hold before this watch: what the cache has of them is not live */
+  fresh: readonly string[];
 }
 
 /** Cluster mode: where queries find symbols whose updates this instance does not receive. */
@@ -22,10 +25,13 @@ export interface SharedSnapshots {
   read(symbols: readonly string[]): Promise<(SymbolSnapshot | undefined)[]>;
 }
 
+/** Cluster mode: the check of the cluster-wide symbol cap a subscribe passes first (throws CapacityError). */
+export interface Admission {
+  admit(symbols: readonly string[]): Promise<void>;
+}
+
 export class MarketFeed {
   readonly cache = new LastValueCache();
-  /** recent trades per symbol (recentTrades) */
-  readonly trades = new TradeLog();
   /** candles built from the trades (candles) */
   readonly candles = new LiveCandles();
 
@@ -33,17 +39,56 @@ export class MarketFeed {
     readonly manager: FeedManager,
     private readonly bus: Bus,
     private readonly shared: SharedSnapshots | null = null,
+    private readonly admission: Admission | null = null,
+    /** the bounded trade history (recentTrades, resumed trades): in memory, or shared in Redis */
+    readonly history: TradeHistory = new MemoryTradeHistory(),
   ) {}
+
+  /**
+   * Resolves when a subscribe to `symbols` may go ahead; throws CapacityError when the plan cannot
+   * hold them. One instance checks in `watch`; with several, the cap is the cluster's (in Redis).
+   */
+  async admit(symbols: readonly string[]): Promise<void> {
+    await this.admission?.admit(symbols);
+  }
 
   /** Feed one upstream event in: cache it and publish it unless it is stale. */
   ingest(event: MarketEvent): void {
     const snapshot = this.cache.apply(event);
     if (!snapshot) return;
     if (event.kind === 'trade') {
-      this.trades.add(event);
+      this.history.append(event); // before publishing: every delivered trade has its id
       this.candles.add(event);
     }
     this.bus.publish(snapshot);
+  }
+
+  /**
+   * The bars built live from trades, for queries: this instance's, or in a cluster the ones the
+   * shared trade history builds, so that every instance answers the same.
+   */
+  async liveBars(symbol: string, interval: Interval): Promise<LiveBar[]> {
+    if (!this.history.shared) return this.candles.bars(symbol, interval);
+    let trades;
+    try {
+      ({ trades } = await this.history.since(symbol, null));
+    } catch {
+      return this.candles.bars(symbol, interval); // Redis is away: this instance's bars are the best there is
+    }
+    const built = new LiveCandles();
+    for (const trade of trades) built.add(trade);
+    return built.bars(symbol, interval);
+  }
+
+  /**
+   * Values read from REST (a trade, a book) of one symbol upstream does not stream yet (a cold subscription's first
+   * data): cached and published like a tick unless the cache already holds one as new, so no
+   * older value ever follows a newer one. Not a trade of the trade history or the candles.
+   */
+  prime(events: readonly MarketEvent[]): void {
+    let snapshot: SymbolSnapshot | null = null;
+    for (const event of [...events].sort((a, b) => a.time - b.time)) snapshot = this.cache.apply(event) ?? snapshot;
+    if (snapshot) this.bus.publish(snapshot); // one update with all of it
   }
 
   snapshot(symbol: string): SymbolSnapshot | undefined {
@@ -73,10 +118,12 @@ export class MarketFeed {
    * held; `onFailure` hears of a symbol upstream refuses later.
    */
   watch(symbols: readonly string[], depth: number, onUpdate: (snapshot: SymbolSnapshot) => void, onFailure?: LeaseFailureHandler): Watch {
+    const fresh = symbols.filter((s) => !this.manager.holds(s));
     const lease: Lease = this.manager.acquire(symbols, depth, onFailure);
     const unsubscribes = lease.symbols.map((symbol) => this.bus.subscribe(symbol, onUpdate));
     let released = false;
     return {
+      fresh,
       release: () => {
         if (released) return;
         released = true;

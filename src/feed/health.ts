@@ -11,12 +11,17 @@ export interface EndpointChange {
   connected: boolean;
 }
 
-/** An endpoint is up when its first connection is connected and none of its others is down. */
+/**
+ * An endpoint is up when its first connection is connected and none of its others is down, and
+ * every connected one has had its lists acknowledged since it (re)connected: an open socket that
+ * has not resubscribed yet delivers nothing, so its symbols are still stale.
+ */
 function endpointUp(status: FeedStatus, endpoint: Endpoint): boolean {
   const connections = status.connections.filter((c) => c.endpoint === endpoint);
+  const live = (c: FeedStatus['connections'][number]) => c.state === 'connected' && c.resubscribed;
   return (
-    connections.some((c) => c.index === 0 && c.state === 'connected') &&
-    connections.every((c) => c.state === 'connected' || c.state === 'idle' || c.state === 'stopped')
+    connections.some((c) => c.index === 0 && live(c)) &&
+    connections.every((c) => live(c) || c.state === 'idle' || c.state === 'stopped')
   );
 }
 
@@ -29,7 +34,7 @@ export class FeedHealth {
     source.onStatusChange((status) => this.refresh(status));
   }
 
-  /** True while the upstream connection of the symbol's endpoint is not connected. */
+  /** True while the upstream connection of the symbol's endpoint is not connected, or not resubscribed yet. */
   isStale(symbol: string): boolean {
     return !this.up.get(cachedEndpointOf(symbol));
   }

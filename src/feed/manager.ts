@@ -172,6 +172,11 @@ export class FeedManager {
     return total;
   }
 
+  /** True while upstream is asked to hold `symbol` (wanted, or lingering). */
+  holds(symbol: string): boolean {
+    return this.symbols.has(symbol);
+  }
+
   get leaseCount(): number {
     return this.leases.size;
   }

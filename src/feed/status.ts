@@ -19,6 +19,18 @@ export interface ConnectionStatusView {
   lastError: UpstreamErrorInfo | null;
   trades: string[];
   depth: string[];
+  /** its lists that differ from what upstream holds, waiting for a slot of the token's subscribe budget */
+  waiting: WaitingListView[];
+}
+
+export interface WaitingListView {
+  list: 'trades' | 'depth';
+  /** symbols wanted on the list that upstream does not hold yet */
+  symbols: string[];
+  /** since when it waits (epoch ms) */
+  since: number;
+  /** roughly when it goes (epoch ms); null while its connection cannot send */
+  expectedAt: number | null;
 }
 
 export interface FeedStatus {

@@ -12,21 +12,27 @@ import {
   type ConnectionStatus,
   type Logger,
   type RejectedRequest,
+  type SocketGate,
   type SubscriptionLists,
 } from './alltick/connection.js';
 import type { MarketEvent, SymbolEntry, TickTimeWindow } from './alltick/protocol.js';
 import { ENDPOINTS, type Endpoint } from './alltick/symbols.js';
-import type { Plan } from './alltick/plans.js';
+import { TOKEN_SUBSCRIBE_SPACING_MS, type Plan } from './alltick/plans.js';
 import type { RestStatus } from './alltick/rest.js';
-import { RequestGate } from './alltick/request-gate.js';
+import { SubscribeScheduler } from './alltick/subscribe-scheduler.js';
+import { systemClock } from './manager.js';
 import type { ListSink } from './manager.js';
-import type { FeedStatus, FeedStatusSource } from './status.js';
+import type { FeedStatus, FeedStatusSource, WaitingListView } from './status.js';
 
 export interface UpstreamOptions {
   wsBaseUrl: string;
   token: string;
   plan: Plan;
+  /** token-wide gap between subscription requests (ALLTICK_SUBSCRIBE_GAP_MS); timings.subscribeSpacingMs overrides it */
+  subscribeGapMs?: number;
   logger?: Logger;
+  /** cluster mode: the token's socket rules kept across instances */
+  socketGate?: SocketGate;
   /** pushes stamped outside this window of now are dropped (UPSTREAM_TICK_MAX_AGE_MS / _AHEAD_MS) */
   tickTimeWindow?: TickTimeWindow;
   /** overrides for tests: spacing, heartbeat and reconnect timings */
@@ -52,13 +58,15 @@ export interface UpstreamEvents {
 
 export class AllTickUpstream extends EventEmitter<UpstreamEvents> implements ListSink, FeedStatusSource {
   private readonly connections: Record<Endpoint, AllTickConnection[]> = { stock: [], quote: [] };
-  private readonly gate: RequestGate;
+  /** the token's subscribe budget: every list request of every connection waits here for its slot */
+  readonly scheduler: SubscribeScheduler;
   private started = false;
   private rest: { status(): RestStatus } | null = null;
 
   constructor(private readonly opts: UpstreamOptions) {
     super();
-    this.gate = new RequestGate(opts.timings?.subscribeSpacingMs);
+    const gap = opts.timings?.subscribeSpacingMs ?? opts.subscribeGapMs ?? TOKEN_SUBSCRIBE_SPACING_MS;
+    this.scheduler = new SubscribeScheduler(gap, systemClock);
   }
 
   /** Symbols one endpoint can hold: connections × codes per subscription. */
@@ -110,6 +118,12 @@ export class AllTickUpstream extends EventEmitter<UpstreamEvents> implements Lis
   }
 
   status(): FeedStatus {
+    const queue = this.scheduler.queue();
+    const waitingOf = (c: AllTickConnection): WaitingListView[] =>
+      (['trades', 'depth'] as const).flatMap((list) => {
+        const waiting = queue.find((w) => w.key === c.listKey(list));
+        return waiting ? [{ list, symbols: c.unsent(list), since: waiting.since, expectedAt: waiting.expectedAt }] : [];
+      });
     return {
       connected: this.connected,
       connections: ENDPOINTS.flatMap((e) =>
@@ -127,6 +141,7 @@ export class AllTickUpstream extends EventEmitter<UpstreamEvents> implements Lis
             lastError: s.lastError,
             trades: c.lists.trades,
             depth: c.lists.depth.map((d) => d.code),
+            waiting: waitingOf(c),
           };
         }),
       ),
@@ -188,7 +203,8 @@ export class AllTickUpstream extends EventEmitter<UpstreamEvents> implements Lis
         token: this.opts.token,
         plan: this.opts.plan,
         index: list.length,
-        gate: this.gate,
+        scheduler: this.scheduler,
+        ...(this.opts.socketGate && { socketGate: this.opts.socketGate }),
         ...(this.opts.logger && { logger: this.opts.logger }),
         ...(this.opts.tickTimeWindow && { tickTimeWindow: this.opts.tickTimeWindow }),
         ...definedOnly(timings),

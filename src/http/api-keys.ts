@@ -15,6 +15,7 @@ import type { GraphQLError } from 'graphql';
 import { z } from 'zod';
 import { marketOf, type Market } from '../feed/alltick/symbols.js';
 import { ConfigError } from '../config.js';
+import { clip, echo } from '../schema/echo.js';
 import { ClientErrorCode, clientError } from './client-errors.js';
 import type { ClientLimits } from './limits.js';
 
@@ -91,7 +92,7 @@ export function marketRefusal(symbols: Iterable<string>, allowed: ReadonlySet<Ma
     const market = marketOf(symbol);
     if (market && !allowed.has(market)) {
       const list = [...allowed].sort().join(', ') || 'none';
-      return clientError(ClientErrorCode.Forbidden, `symbol ${JSON.stringify(symbol)} (market ${market}) is not allowed for this API key; allowed markets: ${list}`, 403, undefined, { symbol, market });
+      return clientError(ClientErrorCode.Forbidden, `symbol ${echo(symbol)} (market ${market}) is not allowed for this API key; allowed markets: ${list}`, 403, undefined, { symbol: clip(symbol), market });
     }
   }
   return null;

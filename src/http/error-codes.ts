@@ -20,6 +20,8 @@ export const ErrorCode = {
   TooManySubscriptions: 'TOO_MANY_SUBSCRIPTIONS',
   QueryTooDeep: 'QUERY_TOO_DEEP',
   QueryTooComplex: 'QUERY_TOO_COMPLEX',
+  QueryTooLarge: 'QUERY_TOO_LARGE',
+  VariablesTooLarge: 'VARIABLES_TOO_LARGE',
   PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
   LengthRequired: 'LENGTH_REQUIRED',
   UpstreamCapacity: 'UPSTREAM_CAPACITY',

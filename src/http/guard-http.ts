@@ -1,6 +1,9 @@
 /**
- * The HTTP gate in front of Yoga, run before any body is read: body size (413, or 411 for a POST
- * without Content-Length), connections per address (429), and the API key on /graphql (401).
+ * The HTTP gate in front of Yoga, run before any body is read: a canonical request target and a
+ * valid Host header (400, src/http/request-target.ts), body size (413, or 411 for a POST without
+ * Content-Length), connections per address (429; probes such as /health are outside it, so a
+ * liveness check still answers while an address holds all its connections), and the API key on
+ * /graphql (401).
  * GraphiQL's page (GET, Accept: text/html) needs no key: it holds no data, and every operation it
  * runs is checked like any other.
  */
@@ -8,11 +11,14 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { bearerKey } from './api-keys.js';
 import type { ClientGuards } from './client-guards.js';
 import { ClientErrorCode, errorBody } from './client-errors.js';
+import { canonicalTarget } from './request-target.js';
 
 export interface HttpGuardOptions {
   maxBodyBytes: number;
   graphqlPath: string;
   graphiql: boolean;
+  /** paths outside the per-address connection limit: health, readiness and metrics probes */
+  probePaths: readonly string[];
 }
 
 function reply(res: ServerResponse, status: number, code: ClientErrorCode, message: string, headers: Record<string, string> = {}): void {
@@ -29,6 +35,12 @@ export function guardHttp(guards: ClientGuards, next: RequestListener, options: 
     reply(res, status, code, message, headers);
   };
   return (req, res) => {
+    // the path every later decision uses, the guard's and Yoga's alike
+    const target = canonicalTarget(req);
+    if (!target.ok) {
+      res.setHeader('connection', 'close');
+      return refuse(res, 400, ClientErrorCode.BadRequest, target.reason);
+    }
     const length = req.headers['content-length'];
     if (length !== undefined && !(Number(length) <= options.maxBodyBytes)) {
       // the body is not read: close the connection after answering
@@ -40,14 +52,16 @@ export function guardHttp(guards: ClientGuards, next: RequestListener, options: 
       return refuse(res, 411, ClientErrorCode.LengthRequired, 'a request body needs a Content-Length header');
     }
 
-    const address = guards.addressOf(req);
-    const release = guards.connections.acquire(address);
-    if (!release) {
-      return refuse(res, 429, ClientErrorCode.TooManyConnections, `too many connections from ${address}: at most ${guards.config.MAX_CONNECTIONS_PER_ADDRESS}`, { 'retry-after': '1' });
+    const { path } = target;
+    if (!options.probePaths.includes(path)) {
+      const address = guards.addressOf(req);
+      const release = guards.connections.acquire(address);
+      if (!release) {
+        return refuse(res, 429, ClientErrorCode.TooManyConnections, `too many connections from ${address}: at most ${guards.config.MAX_CONNECTIONS_PER_ADDRESS}`, { 'retry-after': '1' });
+      }
+      res.once('close', release);
     }
-    res.once('close', release);
 
-    const path = (req.url ?? '/').split('?')[0];
     const graphql = path === options.graphqlPath || path === `${options.graphqlPath}/` || path === `${options.graphqlPath}/stream`; // graphql-sse's endpoint
     if (guards.authEnabled && graphql && !(options.graphiql && isGraphiQLPage(req))) {
       const auth = guards.authenticate(req, bearerKey(req.headers.authorization));

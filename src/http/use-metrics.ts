@@ -6,7 +6,7 @@
 import { getOperationAST, Kind, type DocumentNode } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { ServerMetrics, Transport } from '../metrics/server-metrics.js';
-import { onGroupFrame } from './fanout/plugin.js';
+import { observeGroupedSubscription } from './fanout/plugin.js';
 
 export const METRICS_PATH = '/metrics';
 
@@ -28,9 +28,15 @@ export function useMetrics(metrics: ServerMetrics): Plugin {
         onSubscribeResult({ result }) {
           if (!isAsyncIterable(result)) return; // refused before it started (errors are logged elsewhere)
           const end = metrics.subscriptionStarted(field, transport);
-          const counted = metrics.eventCounter(field, transport);
-          onGroupFrame(args.contextValue, counted); // grouped graphql-ws frames bypass onNext
-          return { onNext: counted, onEnd: end };
+          const tally = metrics.eventTally(field, transport);
+          // a grouped graphql-ws subscription counts its own frames and end: no wrapper on its stream
+          if (observeGroupedSubscription(args.contextValue, tally, end)) return;
+          return {
+            onNext: () => {
+              tally.count++;
+            },
+            onEnd: end,
+          };
         },
       };
     },

@@ -1,8 +1,12 @@
 /**
- * Envelop plugin run for every operation on every transport (HTTP, SSE, graphql-ws), before any
- * resolver or subscription source: operations per second per client (RATE_LIMITED), allowed
- * markets of the client's API key on every `symbol`/`symbols` argument (FORBIDDEN), and query
- * depth and complexity with @pothos/plugin-complexity's rule (QUERY_TOO_DEEP, QUERY_TOO_COMPLEX).
+ * Envelop plugin run for every operation on every transport (HTTP, SSE, graphql-ws). Before the
+ * document is parsed: operations per second per client (RATE_LIMITED; so invalid documents count
+ * too) and the document's size, tokens and nesting (QUERY_TOO_LARGE, QUERY_TOO_DEEP). Before any
+ * resolver or subscription source: the number of variable values, before anything coerces them
+ * (VARIABLES_TOO_LARGE), allowed markets of the client's API key on every `symbol`/`symbols`
+ * argument (FORBIDDEN), and query depth and complexity with @pothos/plugin-complexity's rule plus
+ * what introspection really returns (src/schema/introspection-cost.ts) (QUERY_TOO_DEEP,
+ * QUERY_TOO_COMPLEX).
  *
  * The checks see the operation as it will run: the selected operation only, its fragments, and
  * variables coerced as execution will coerce them (defaults included). The resolvers check the
@@ -25,9 +29,13 @@ import {
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { createComplexityRule } from '@pothos/plugin-complexity';
+import type { IncomingMessage } from 'node:http';
 import type { Context } from '../schema/context.js';
+import { introspectionCost } from '../schema/introspection-cost.js';
 import { marketRefusal } from './api-keys.js';
 import type { ClientGuards, ClientIdentity } from './client-guards.js';
+import { variablesTooLarge } from './variable-limits.js';
+import { checkDocument, MAX_DOCUMENT_NESTING, type DocumentLimits } from './document-limits.js';
 import { ClientErrorCode, clientError } from './client-errors.js';
 import { GRAPHQL_SSE_PATH } from './paths.js';
 
@@ -45,28 +53,40 @@ function executedOperation(args: ExecutionArgs): Executed | null {
 }
 
 export function useOperationGuards(guards: ClientGuards): Plugin<Context> {
-  const check = (args: ExecutionArgs): GraphQLError | null => {
-    const ctx = args.contextValue as Partial<Context> | undefined;
-    const client = ctx?.client;
-    if (!client) return null;
-    const executed = executedOperation(args);
-    // bad variables or no such operation: execution answers that with its own errors
-    const error = rateLimit(guards, client) ?? (executed && (forbiddenSymbol(args, executed, client) ?? tooComplex(args, executed, client)));
+  const documentLimits: DocumentLimits = { maxBytes: guards.config.MAX_QUERY_BYTES, maxTokens: guards.config.MAX_QUERY_TOKENS, maxNesting: MAX_DOCUMENT_NESTING };
+  const refused = (error: GraphQLError | null): GraphQLError | null => {
     if (error) guards.countRefusal(error.extensions.code as ClientErrorCode);
     return error;
   };
+  const check = (args: ExecutionArgs): readonly GraphQLError[] => {
+    const client = (args.contextValue as Partial<Context> | undefined)?.client;
+    if (!client) return [];
+    const tooLarge = refused(variablesTooLarge(args.variableValues, guards.config.MAX_VARIABLE_VALUES));
+    if (tooLarge) return [tooLarge];
+    const executed = executedOperation(args);
+    // bad variables or no such operation: execution answers that with its own errors
+    const error = refused(executed && (forbiddenSymbol(args, executed, client) ?? tooComplex(args, executed, client)));
+    return error ? [error] : [];
+  };
   return {
+    onParse({ context, params }) {
+      // the initial context: Yoga's node server context on HTTP, the upgrade request on graphql-ws
+      const client = guards.identityOf((context as { req?: IncomingMessage }).req);
+      const error = refused(rateLimit(guards, client) ?? checkDocument(typeof params.source === 'string' ? params.source : String(params.source.body), documentLimits));
+      if (error) throw error;
+    },
     onExecute({ args, setResultAndStopExecution }) {
-      const error = check(args);
-      if (error) setResultAndStopExecution(refusal(args, error));
+      const errors = check(args);
+      if (errors.length > 0) setResultAndStopExecution(refusal(args, errors));
     },
     onSubscribe({ args, setResultAndStopExecution }) {
-      const error = check(args);
-      if (error) setResultAndStopExecution(refusal(args, error));
+      const errors = check(args);
+      if (errors.length > 0) setResultAndStopExecution(refusal(args, errors));
     },
   };
 }
 
+/** Takes one operation from the client's bucket: RATE_LIMITED when it is empty. */
 function rateLimit(guards: ClientGuards, client: ClientIdentity): GraphQLError | null {
   const { operationsPerSecond, operationsBurst } = client.limits;
   if (guards.rateLimiter.take(client.id, operationsPerSecond, operationsBurst)) return null;
@@ -125,8 +145,11 @@ function tooComplex(args: ExecutionArgs, { operation, variables }: Executed, cli
   } catch {
     return null; // cannot be measured (e.g. bad variables): execution reports the real problem
   }
-  const result = measured as { complexity: number; depth: number } | null;
-  if (!result) return null;
+  const pothos = measured as { complexity: number; depth: number } | null;
+  if (!pothos) return null;
+  // Pothos counts a root __schema / __type as 1: add what they really select
+  const introspection = introspectionCost(args.schema, args.document, operation.name?.value ?? null, variables);
+  const result = { complexity: pothos.complexity + introspection.complexity, depth: Math.max(pothos.depth, introspection.depth) };
   if (maxQueryDepth > 0 && result.depth > maxQueryDepth) {
     return clientError(ClientErrorCode.QueryTooDeep, `query too deep: depth ${result.depth}, at most ${maxQueryDepth}`, 400, undefined, { depth: result.depth, limit: maxQueryDepth });
   }
@@ -146,7 +169,7 @@ function tooComplex(args: ExecutionArgs, { operation, variables }: Executed, cli
  * A refusal, as a result with no data. graphql-sse's handler (/graphql/stream) takes a result
  * without a `data` key for execution arguments, so there it says `data: null`.
  */
-function refusal(args: ExecutionArgs, error: GraphQLError): ExecutionResult {
+function refusal(args: ExecutionArgs, errors: readonly GraphQLError[]): ExecutionResult {
   const request = (args.contextValue as { request?: Request } | undefined)?.request;
-  return request && new URL(request.url).pathname.endsWith(GRAPHQL_SSE_PATH) ? { data: null, errors: [error] } : { errors: [error] };
+  return request && new URL(request.url).pathname.endsWith(GRAPHQL_SSE_PATH) ? { data: null, errors } : { errors };
 }

@@ -11,6 +11,10 @@ import type { GraphQLError } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { z } from 'zod';
 import type { Logger } from '../logger.js';
+import { clip } from '../schema/echo.js';
+
+/** Longest error message written to a log line (graphql-js quotes client names in its messages). */
+const LOGGED_MESSAGE_MAX = 1000;
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 const clientRequestId = z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/);
@@ -75,7 +79,7 @@ export function useRequestLog(logger: Logger): Plugin {
         ...(operationName && { operationName }),
         ...(error.path && { path: error.path.join('.') }),
         ...(error.extensions?.code !== undefined && { code: error.extensions.code }),
-        error: error.message,
+        error: clip(error.message, LOGGED_MESSAGE_MAX),
       };
       if (isUnexpected(error)) logger.error({ ...line, err: error.originalError }, 'request error');
       else logger.info(line, 'request error');

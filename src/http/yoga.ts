@@ -1,6 +1,6 @@
 /**
  * Yoga: GraphQL over HTTP (GET and POST), SSE subscriptions, GraphiQL served offline from the
- * package, /health and /ready; the dashboard (/), /metrics and request-id error logs as plugins.
+ * package (loaded on its first visit), /health and /ready; the dashboard (/), /metrics and request-id error logs as plugins.
  */
 import type { IncomingMessage } from 'node:http';
 import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
@@ -12,13 +12,14 @@ import type { Logger } from '../logger.js';
 import type { Context } from '../schema/context.js';
 import { schema } from '../schema/index.js';
 import type { ServerMetrics } from '../metrics/server-metrics.js';
+import { renderGraphiQLOnDemand, useGraphiQLPage } from './graphiql-page.js';
 import { useDashboard } from './use-dashboard.js';
 import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
 import { GRAPHQL_SSE_PATH } from './paths.js';
 import { usePersistedQueries } from './use-persisted-queries.js';
 import { useHttpCaching } from './use-http-caching.js';
-import { renderGraphiQLOnDemand, useGraphiQLPage } from './use-graphiql-page.js';
 import { maskWithCodes } from './public-errors.js';
+import { sseTrailOf, useResumableSse } from './sse-resume.js';
 import { useMetrics } from './use-metrics.js';
 import { REQUEST_ID_HEADER, useRequestLog } from './use-request-log.js';
 import type { ClientGuards } from './client-guards.js';
@@ -26,6 +27,7 @@ import { useOperationGuards } from './use-operation-guards.js';
 import { useIntrospectionSwitch } from './use-introspection-switch.js';
 import { useRequestParseErrors } from './use-request-parse-errors.js';
 import { useSharedSubscriptions } from './fanout/plugin.js';
+import { documentCache, noErrorCache } from './document-limits.js';
 import type { FanoutRegistry } from './fanout/registry.js';
 
 export const DEFAULT_QUERY = `# Live quotes over graphql-ws: press ▶ and watch prices move.
@@ -59,6 +61,9 @@ function corsPolicy(credentialedOrigins: readonly string[]) {
   };
 }
 
+export const HEALTH_PATH = '/health';
+export const READY_PATH = '/ready';
+
 export interface YogaAppOptions {
   config: Config;
   logger: Logger;
@@ -78,15 +83,18 @@ export function createYogaApp({ config, logger, feed, status, snapshots, isReady
   return createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
-    healthCheckEndpoint: '/health',
+    healthCheckEndpoint: HEALTH_PATH,
     landingPage: false,
     // Apollo's BatchHttpLink: a JSON array of operations in one POST, at most 10
     batching: { limit: 10 },
     maskedErrors: { maskError: maskWithCodes },
     cors: corsPolicy(config.CORS_ORIGINS ?? []),
+    // bounded by estimated heap, not by count (src/http/document-limits.ts)
+    parserAndValidationCache: { documentCache: documentCache(config.DOCUMENT_CACHE_BYTES), errorCache: noErrorCache },
     context: (init) => {
       // node's IncomingMessage: Yoga's server context on HTTP, the upgrade request on graphql-ws
       const client = guards.identityOf(init.req as IncomingMessage | undefined);
+      const sse = sseTrailOf(init.request as Request | undefined);
       return {
         feed,
         status,
@@ -94,13 +102,14 @@ export function createYogaApp({ config, logger, feed, status, snapshots, isReady
         client,
         visibilityKey: client.visibilityKey,
         loaders: snapshots.forRequest(),
+        ...(sse && { sse }),
       };
     },
     graphiql: config.GRAPHIQL && { title: 'alltick-graphql', subscriptionsProtocol: 'WS', defaultQuery: DEFAULT_QUERY },
     renderGraphiQL: renderGraphiQLOnDemand,
     logging: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
     plugins: [
-      useReadinessCheck({ endpoint: '/ready', check: isReady }),
+      useReadinessCheck({ endpoint: READY_PATH, check: isReady }),
       usePersistedQueries(), // before useRequestParseErrors: a hash stands in for the query
       useRequestParseErrors(),
       useIntrospectionSwitch(config.INTROSPECTION),
@@ -112,6 +121,7 @@ export function createYogaApp({ config, logger, feed, status, snapshots, isReady
       useGraphQLSSE({ endpoint: GRAPHQL_SSE_PATH }),
       useHttpCaching({ perClient: guards.authEnabled }),
       useGraphiQLPage('/graphql'),
+      useResumableSse(),
       ...(fanout ? [useSharedSubscriptions(fanout)] : []),
     ],
   });

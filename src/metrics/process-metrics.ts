@@ -4,12 +4,18 @@
  * Node's default process metrics. Every server's `/metrics` includes them (when one process runs
  * several servers, as some tests do, these series are their sum).
  *
- * Hot code calls the small functions below; they never throw and cost a counter increment.
+ * Hot code calls the small functions below; they never throw, and they only note numbers: drops
+ * reach prom-client at scrape time, latencies once per event and turn.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { RateLimiter } from '../feed/alltick/rate-limiter.js';
+import type { RestLimiter } from '../feed/alltick/rate-limiter.js';
 
 export const processRegistry = new Registry();
+
+/** A count kept as a plain number on the hot path and handed to prom-client at scrape time. */
+export interface Tally {
+  count: number;
+}
 
 let defaultsOn = false;
 /** Node's process_* and nodejs_* series; started by the first server, not at import. */
@@ -22,11 +28,18 @@ export function collectProcessDefaults(): void {
 // ---------------------------------------------------------------------------------------------
 // Drops and evictions (the slow-consumer policy counts here)
 
+/** Drops counted since the last scrape, by stream and reason: a slow client's drops cost a number each. */
+const pendingDrops = new Map<string, Map<string, number>>();
+
 const dropped = new Counter({
   name: 'alltick_events_dropped_total',
   help: 'Events a subscriber did not get: replaced by a newer value of the same symbol in a full queue (reason "conflated"), or lost otherwise (e.g. "evicted")',
   labelNames: ['stream', 'reason'] as const,
   registers: [processRegistry],
+  collect() {
+    for (const [stream, reasons] of pendingDrops) for (const [reason, n] of reasons) this.inc({ stream, reason }, n);
+    pendingDrops.clear();
+  },
 });
 
 const evicted = new Counter({
@@ -38,7 +51,9 @@ const evicted = new Counter({
 
 /** `stream` is the subscription field (quotes, trades…); `reason` a short fixed word. */
 export function countDropped(stream: string, reason: string, n = 1): void {
-  dropped.inc({ stream, reason }, n);
+  let reasons = pendingDrops.get(stream);
+  if (!reasons) pendingDrops.set(stream, (reasons = new Map()));
+  reasons.set(reason, (reasons.get(reason) ?? 0) + n);
 }
 
 /** `transport` is graphql-ws or sse; `reason` a short fixed word (slow-consumer, …). */
@@ -51,10 +66,13 @@ export function countEvicted(transport: string, reason: string): void {
 
 const latency = new Histogram({
   name: 'alltick_delivery_latency_seconds',
-  help: 'Time from decoding an upstream frame to handing its event to a subscriber\'s transport (live events only, not the initial snapshot)',
+  help: 'Time from decoding an upstream frame until its event has been handed to the transports of its subscribers (one observation per event and stream; live events only, not the initial snapshot)',
   labelNames: ['stream'] as const,
   buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
   registers: [processRegistry],
+  collect() {
+    observePending(); // a scrape inside a turn sees that turn's deliveries too
+  },
 });
 
 // the series of the quotes stream exist from the start (at zero), as Prometheus prefers
@@ -64,29 +82,52 @@ latency.zero({ stream: 'quotes' });
 /** When each upstream event (or an item derived from it) was received, by object identity. */
 const receivedAt = new WeakMap<object, number>();
 
+/** The last lookup: every subscriber of one update asks about the same event in a row. */
+let lastLookup: { event: object; at: number | undefined } = { event: receivedAt, at: undefined };
+
 /** Stamps an upstream event with the time it was received (call as it comes off the wire). */
 export function markReceived(event: object): void {
-  receivedAt.set(event, performance.now());
+  const at = performance.now();
+  receivedAt.set(event, at);
+  if (lastLookup.event === event) lastLookup = { event, at };
 }
 
 /** When `event` was received (performance.now()), if it was stamped. */
 export function receivedAtOf(event: object): number | undefined {
-  return receivedAt.get(event);
+  if (lastLookup.event !== event) lastLookup = { event, at: receivedAt.get(event) };
+  return lastLookup.at;
 }
 
-/** Observes the latency of an item received at `at` as it is handed to a client; no stamp, no observation. */
+/**
+ * Deliveries of this turn not yet observed: one per upstream event and stream, however many
+ * groups or subscribers it reached. They are observed when the turn's synchronous fan-out is done
+ * (next tick), so the figure is the time until the last of them had the event.
+ */
+const pending: { stream: string; at: number }[] = [];
+let last: { stream: string; at: number } | undefined;
+
+/** Notes that an item received at `at` is being handed to a client; no stamp, no observation. */
 export function observeDelivery(stream: string, at: number | undefined): void {
-  if (at !== undefined) latency.observe({ stream }, (performance.now() - at) / 1000);
+  if (at === undefined || (last !== undefined && last.at === at && last.stream === stream)) return;
+  last = { stream, at };
+  if (pending.push(last) === 1) process.nextTick(observePending);
+}
+
+function observePending(): void {
+  const now = performance.now();
+  for (const { stream, at } of pending) latency.observe({ stream }, (now - at) / 1000);
+  pending.length = 0;
+  last = undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
 // AllTick REST: calls and rate-limit waits, read from every live limiter at scrape time
 
-const limiters = new Set<WeakRef<RateLimiter>>();
-const tracked = new WeakSet<RateLimiter>();
+const limiters = new Set<WeakRef<RestLimiter>>();
+const tracked = new WeakSet<RestLimiter>();
 
 /** Includes a REST rate limiter in the metrics (idempotent; dropped once it is garbage). */
-export function trackRateLimiter(limiter: RateLimiter): void {
+export function trackRateLimiter(limiter: RestLimiter): void {
   if (tracked.has(limiter)) return;
   tracked.add(limiter);
   limiters.add(new WeakRef(limiter));

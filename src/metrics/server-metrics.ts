@@ -2,7 +2,8 @@
  * The metrics of one server: read at scrape time from the state the feed already keeps (upstream
  * statuses and counters, the manager's ref counts, the cache), plus a few counts fed by event
  * listeners and by the `/metrics` Yoga plugin (subscriptions, events out). Nothing here sits in
- * the hot path except a counter increment per upstream event and per delivered result.
+ * the hot path but plain number increments: per upstream event, and per delivered result (a tally
+ * that prom-client reads at scrape time, so no labelled counter is touched per frame).
  *
  * No label value comes from a URL, a reason text or client input, so the AllTick token cannot
  * reach a metric; label values are fixed words, endpoint names and schema field names.
@@ -16,7 +17,7 @@ import { ENDPOINTS, type Endpoint } from '../feed/alltick/symbols.js';
 import type { LastValueCache } from '../feed/cache.js';
 import type { FeedManager } from '../feed/manager.js';
 import type { AllTickUpstream } from '../feed/upstream.js';
-import { collectProcessDefaults, markReceived, processRegistry } from './process-metrics.js';
+import { collectProcessDefaults, markReceived, processRegistry, type Tally } from './process-metrics.js';
 
 const STATES: readonly ConnectionState[] = ['idle', 'connecting', 'connected', 'disconnected', 'stopped'];
 
@@ -36,7 +37,8 @@ export class ServerMetrics {
   private readonly clients: Record<'graphql-ws' | 'sse', number> = { 'graphql-ws': 0, sse: 0 };
   private readonly activeSubscriptions: Gauge<'field' | 'transport'>;
   private readonly subscriptionsStarted: Counter<'field' | 'transport'>;
-  private readonly eventsOut: Counter<'field' | 'transport'>;
+  /** results handed to clients, per field and transport (alltick_events_out_total) */
+  private readonly eventsOut = new Map<string, { labels: { field: string; transport: Transport }; tally: Tally }>();
   private readonly detach: (() => void)[] = [];
 
   constructor(sources: MetricsSources) {
@@ -208,11 +210,16 @@ export class ServerMetrics {
       labelNames: ['field', 'transport'] as const,
       registers,
     });
-    this.eventsOut = new Counter({
+    const eventsOut = this.eventsOut;
+    new Counter({
       name: 'alltick_events_out_total',
       help: 'Subscription results handed to clients, by root field and transport',
       labelNames: ['field', 'transport'] as const,
       registers,
+      collect() {
+        this.reset();
+        for (const { labels, tally } of eventsOut.values()) this.inc(labels, tally.count);
+      },
     });
   }
 
@@ -246,10 +253,12 @@ export class ServerMetrics {
     };
   }
 
-  /** Returns the function that counts one result handed to a client of `field` over `transport`. */
-  eventCounter(field: string, transport: Transport): () => void {
-    const child = this.eventsOut.labels(field, transport);
-    return () => child.inc();
+  /** The tally of results handed to clients of `field` over `transport`: add to its `count`. */
+  eventTally(field: string, transport: Transport): Tally {
+    const key = `${field}\n${transport}`;
+    let entry = this.eventsOut.get(key);
+    if (!entry) this.eventsOut.set(key, (entry = { labels: { field, transport }, tally: { count: 0 } }));
+    return entry.tally;
   }
 
   /** Prometheus text: this server's series, then the process-wide ones. */

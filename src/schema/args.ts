@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { isValidSymbol, type Market } from '../feed/alltick/symbols.js';
 import { marketRefusal } from '../http/api-keys.js';
 import { ErrorCode } from '../http/error-codes.js';
+import { echo } from './echo.js';
 
 export const MAX_DEPTH_ARG = 10;
 
@@ -18,7 +19,7 @@ function check<T>(ok: (value: T) => boolean, message: (value: T) => string) {
 }
 
 const symbolSchema = z.string().superRefine(
-  check(isValidSymbol, (value) => `invalid symbol ${JSON.stringify(value)}: expected an AllTick code such as AAPL.US, 700.HK, 600519.SH, EURUSD, GOLD or BTCUSDT`),
+  check(isValidSymbol, (value) => `invalid symbol ${echo(value)}: expected an AllTick code such as AAPL.US, 700.HK, 600519.SH, EURUSD, GOLD or BTCUSDT`),
 );
 
 export function symbolsSchema(maxSymbols: number) {

@@ -21,6 +21,8 @@ export interface CandleItem extends Bar {
   interval: Interval;
   /** true once the interval has ended: the bar will not change any more */
   final: boolean;
+  /** resumed: bars between the client's cursor and this one may be missing */
+  gap?: boolean;
 }
 
 export interface CandleStreamOptions {
@@ -29,6 +31,8 @@ export interface CandleStreamOptions {
   graceMs?: number;
   /** a price to start from when the server knows none yet (e.g. a REST snapshot) */
   seedPrice?: () => Promise<string | null>;
+  /** resuming: the start of the last final bar the client has; the final bars after it come first */
+  after?: number;
 }
 
 /** Intervals closed one by one when catching up; past that, the empty ones in between are skipped. */
@@ -78,6 +82,37 @@ export function candleStream(feed: MarketFeed, symbol: string, interval: Interva
     schedule();
   }
 
+  /**
+   * Sends the final bars from the one after `after` up to the current interval, from the bars this
+   * server kept (flat ones where no trade came), at most MAX_CATCH_UP_BARS; when they no longer
+   * reach back to `after`, the first event sent says `gap`. Returns the offer to use from then on.
+   */
+  const resumeFrom = (after: number, send: Offer<CandleItem>): Offer<CandleItem> => {
+    const kept = feed.candles.bars(symbol, interval).filter((b) => b.time < current);
+    const anchor = kept.findLast((b) => b.time <= after);
+    const firstMissed = nextBarStart(interval, after);
+    let gap = !anchor && kept.find((b) => b.time > after)?.time !== firstMissed && firstMissed < current;
+    const next: Offer<CandleItem> = (item) => {
+      send(gap ? { ...item, gap: true } : item);
+      gap = false;
+    };
+    // bounded like any catch-up: further back than MAX_CATCH_UP_BARS intervals, the query has the bars
+    const starts: number[] = [];
+    for (let start = firstMissed; start < current && starts.length <= MAX_CATCH_UP_BARS; start = nextBarStart(interval, start)) starts.push(start);
+    if (starts.length > MAX_CATCH_UP_BARS) {
+      gap = true;
+      starts.length = 0;
+    }
+    let price = anchor?.close ?? null;
+    for (const start of starts) {
+      const done = kept.find((b) => b.time === start) ?? (price !== null ? flat(start, price) : undefined);
+      if (!done) continue;
+      price = done.close;
+      next(candleItem(symbol, interval, done, true));
+    }
+    return next;
+  };
+
   return feedStream<CandleItem>({
     name: 'candles',
     feed,
@@ -85,7 +120,7 @@ export function candleStream(feed: MarketFeed, symbol: string, interval: Interva
     depth: 0,
     // a forming bar may replace the queued forming bar of the same interval; finals are never merged
     conflateKey: (c) => `${c.time}:${c.final}`,
-    onUpdate: (snapshot, send) => {
+    onUpdate: (snapshot) => {
       const trade = snapshot.last;
       if (trade.kind !== 'trade') return;
       const start = barStart(interval, trade.time);
@@ -97,15 +132,15 @@ export function candleStream(feed: MarketFeed, symbol: string, interval: Interva
       const forming = bar(current);
       if (forming) {
         lastPrice = forming.close;
-        send(candleItem(symbol, interval, forming, false));
+        offer(candleItem(symbol, interval, forming, false));
       }
     },
     start: (send) => {
-      offer = send;
       current = barStart(interval, clock.now());
+      offer = options.after === undefined ? send : resumeFrom(options.after, send);
       const forming = bar(current);
       lastPrice = forming?.close ?? feed.candles.before(symbol, interval, current)?.close ?? feed.snapshot(symbol)?.trade?.price ?? null;
-      if (forming) send(candleItem(symbol, interval, forming, false));
+      if (forming) offer(candleItem(symbol, interval, forming, false));
       if (lastPrice === null && options.seedPrice) {
         options.seedPrice().then(
           (price) => void (lastPrice ??= price),

@@ -3,6 +3,7 @@
  * the bars built live from trades (one per start time, oldest first) — and
  * `Subscription.candles(symbol, interval)` (candle-stream.ts), same Candle shape.
  */
+import { admit } from './feed-errors.js';
 import { GraphQLError } from 'graphql';
 import { z } from 'zod';
 import { isStockMarket, marketOf } from '../feed/alltick/symbols.js';
@@ -15,6 +16,11 @@ import { candleItem, candleStream, type CandleItem } from './candle-stream.js';
 import type { Context } from './context.js';
 import { fromUpstream } from './upstream-errors.js';
 import { ErrorCode } from '../http/error-codes.js';
+import { encodeCursor, type Cursor } from '../feed/history/cursor.js';
+import { AFTER_DESCRIPTION, resumeCursors, withStreamCursor } from './resume.js';
+
+type CandleCursor = Extract<Cursor, { kind: 'candle' }>;
+const candleCursor = (c: CandleItem): CandleCursor => ({ kind: 'candle', symbol: c.symbol, interval: c.interval.name, time: c.time });
 
 const ENUM_NAMES: Record<IntervalName, string> = {
   '1m': 'MINUTE_1',
@@ -49,6 +55,17 @@ const CandleRef = builder.objectRef<CandleItem>('Candle').implement({
     volume: t.expose('volume', { type: 'Decimal' }),
     turnover: t.expose('turnover', { type: 'Decimal', description: 'Traded value (price × volume where upstream sends none).' }),
     final: t.exposeBoolean('final', { description: 'True once the interval has ended: the bar will not change any more.' }),
+    cursor: t.string({
+      nullable: true,
+      description: 'On final bars: pass it as `after` to resume the `candles` stream after this bar. Null on forming bars.',
+      resolve: (c) => (c.final ? encodeCursor(candleCursor(c)) : null),
+    }),
+    gap: t.boolean({
+      description:
+        'True on the first event after a resume whose cursor the server no longer reaches: final bars between that cursor and this ' +
+        'event are missing (reload them with the `candles` query). Always false otherwise.',
+      resolve: (c) => c.gap === true,
+    }),
   }),
 });
 
@@ -66,8 +83,9 @@ async function candles(ctx: Context, symbol: string, interval: Interval, limit: 
   const endSeconds = before === null || stock ? 0 : Math.floor((before - 1) / 1000);
   const fetchLimit = before !== null && stock ? MAX_KLINE_LIMIT : limit;
   const upstream = await fromUpstream(ctx.loaders.candles.load({ symbol, klineType: interval.klineType, limit: fetchLimit, endSeconds }));
+  const live = await ctx.feed.liveBars(symbol, interval);
   const now = Date.now();
-  return mergeBars(upstream, ctx.feed.candles.bars(symbol, interval))
+  return mergeBars(upstream, live)
     .filter((bar) => before === null || bar.time < before)
     .slice(-limit)
     .map((bar) => candleItem(symbol, interval, bar, nextBarStart(interval, bar.time) <= now));
@@ -100,13 +118,27 @@ builder.subscriptionField('candles', (t) =>
     type: CandleRef,
     description:
       'The forming bar each time a trade changes it (`final: false`), and exactly one `final: true` bar per interval once it has ' +
-      'ended, also when no trade came (a flat bar at the last price, volume 0).',
-    args: { symbol: t.arg.string({ required: true }), interval: t.arg({ type: CandleIntervalEnum, required: true }) },
-    subscribe: (_root, args, ctx) => {
+      'ended, also when no trade came (a flat bar at the last price, volume 0). With `after` (the `cursor` of a final bar), first ' +
+      'the final bars after it that this server kept.',
+    args: {
+      symbol: t.arg.string({ required: true }),
+      interval: t.arg({ type: CandleIntervalEnum, required: true }),
+      after: t.arg.stringList({ description: AFTER_DESCRIPTION }),
+    },
+    subscribe: async (_root, args, ctx) => {
       const symbol = parseSymbol(args.symbol, ctx);
       const interval = intervalOf(args.interval);
       checkInterval(symbol, interval);
-      return candleStream(ctx.feed, symbol, interval, { seedPrice: async () => (await ctx.loaders.trade.load(symbol))?.price ?? null });
+      await admit(ctx.feed, [symbol]);
+      const from = resumeCursors(args.after, ctx).filter(
+        (c): c is CandleCursor => c.kind === 'candle' && c.symbol === symbol && c.interval === interval.name,
+      );
+      const after = from.reduce<number | undefined>((t, c) => Math.max(t ?? c.time, c.time), undefined);
+      const source = candleStream(ctx.feed, symbol, interval, {
+        seedPrice: async () => (await ctx.loaders.trade.load(symbol))?.price ?? null,
+        ...(after !== undefined && { after }),
+      });
+      return withStreamCursor(ctx, source, from, (c) => (c.final ? candleCursor(c) : null));
     },
     resolve: (candle: CandleItem) => candle,
   }),

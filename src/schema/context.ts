@@ -2,6 +2,7 @@ import type { MarketFeed } from '../feed/feed.js';
 import type { SnapshotLoaders } from '../feed/snapshots/snapshot-service.js';
 import type { FeedStatusSource } from '../feed/status.js';
 import type { ClientIdentity } from '../http/client-guards.js';
+import type { SseTrail } from '../http/sse-resume.js';
 
 export interface Context {
   feed: MarketFeed;
@@ -13,4 +14,6 @@ export interface Context {
   client: ClientIdentity;
   /** equal for clients that may share results (same allowed markets); see ClientIdentity */
   visibilityKey: string;
+  /** SSE requests: the Last-Event-ID to resume from and the stream cursor sent as `id:` */
+  sse?: SseTrail;
 }

@@ -34,8 +34,11 @@ export interface FeedStreamOptions<T> {
   depth: number;
   /** turns a symbol update into items (offer none to skip it) */
   onUpdate(snapshot: SymbolSnapshot, offer: Offer<T>): void;
-  /** runs once the lease is held: first items, further sources (status, timers); returns their cleanup */
-  start?(offer: Offer<T>): (() => void) | void;
+  /**
+   * runs once the lease is held: first items, further sources (status, timers); returns their
+   * cleanup. `fresh`: the symbols upstream did not stream before (their cached values are old).
+   */
+  start?(offer: Offer<T>, fresh: readonly string[]): (() => void) | void;
   /** items with the same key may replace each other in a full queue; none: never replaced, dropped when full */
   conflateKey?(item: T): string;
   /** marks an item that stands in for replaced ones (e.g. `conflated: true`) */
@@ -63,14 +66,17 @@ export function feedStream<T extends object>(options: FeedStreamOptions<T>): Rep
         ? new KeyedThrottle<Timed<T>>(options.throttleMs, ({ item, at }, conflated) => emit(conflated ? mark(item) : item, at))
         : null;
     const offer: Emit<T> = throttle ? (item, at) => throttle.offer(conflateKey!(item), { item, at }) : emit;
+    // the receive time of the update being handled: one offer function, not a closure per update
+    let updateAt: number | undefined;
+    const offerUpdate: Offer<T> = (item) => offer(item, updateAt);
     let watch;
     try {
       watch = feed.watch(
         symbols,
         depth,
         (snapshot) => {
-          const at = receivedAtOf(snapshot.last);
-          options.onUpdate(snapshot, (item) => offer(item, at));
+          updateAt = receivedAtOf(snapshot.last);
+          options.onUpdate(snapshot, offerUpdate);
         },
         // a symbol upstream refuses later ends the stream with an error naming it
         (error) => fail(feedErrorToGraphQL(error)),
@@ -80,7 +86,7 @@ export function feedStream<T extends object>(options: FeedStreamOptions<T>): Rep
     }
     let cleanup: (() => void) | void;
     try {
-      cleanup = options.start?.((item) => offer(item, undefined));
+      cleanup = options.start?.((item) => offer(item, undefined), watch.fresh);
     } catch (error) {
       watch.release();
       throw error;

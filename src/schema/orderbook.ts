@@ -2,8 +2,10 @@
  * Order books: `Query.orderBook(symbol, depth)` (live cache when upstream streams the book, else a
  * REST snapshot) and `Subscription.orderBook(symbol, depth)`, the latest book each time it changes
  * (a client that falls behind gets the newest book, not every one), with `stale` and a repeat of
- * the book when the upstream connection drops or comes back.
+ * the book (`seq: null`: a status event is no new book) when the upstream connection drops or
+ * comes back. A subscription to a book the server does not know yet reads it from REST first.
  */
+import { admit } from './feed-errors.js';
 import type { DepthBook, PriceLevel } from '../feed/alltick/protocol.js';
 import { endpointOf } from '../feed/alltick/symbols.js';
 import { healthOf } from '../feed/health.js';
@@ -12,7 +14,7 @@ import { builder } from './builder.js';
 import { midOf, spreadOf } from './derived.js';
 import { feedStream } from './feed-stream.js';
 import { PriceLevelRef } from './quote.js';
-import { readSymbol } from './snapshot-read.js';
+import { primeFromRest, readSymbol } from './snapshot-read.js';
 
 interface OrderBookItem {
   symbol: string;
@@ -21,7 +23,7 @@ interface OrderBookItem {
   bids: PriceLevel[];
   asks: PriceLevel[];
   time: number;
-  seq: string;
+  seq: string | null;
   stale: boolean;
 }
 
@@ -38,7 +40,11 @@ const OrderBookRef = builder.objectRef<OrderBookItem>('OrderBook').implement({
     spread: t.field({ type: 'Decimal', nullable: true, description: 'Best ask − best bid, exact; null when a side is empty.', resolve: spreadOf }),
     mid: t.field({ type: 'Decimal', nullable: true, description: '(best bid + best ask) / 2, exact; null when a side is empty.', resolve: midOf }),
     time: t.expose('time', { type: 'DateTime', description: 'Upstream tick_time of this book.' }),
-    seq: t.exposeString('seq', { description: 'Upstream sequence number of this book.' }),
+    seq: t.exposeString('seq', {
+      nullable: true,
+      description:
+        'Upstream sequence number of this book; null on the repeat of the book that tells the upstream connection dropped or came back (`stale` changed), so a client never sees the same seq twice.',
+    }),
     stale: t.exposeBoolean('stale', { description: "True while the upstream connection of the symbol's endpoint is down." }),
   }),
 });
@@ -60,7 +66,7 @@ builder.queryField('orderBook', (t) =>
     resolve: async (_root, a, ctx) => {
       const symbol = parseSymbol(a.symbol, ctx);
       const depth = parseArg(bookDepthSchema, a.depth, 'depth');
-      const { snapshot, stale } = await readSymbol(ctx, symbol, { trade: false, book: true });
+      const { snapshot, stale } = await readSymbol(ctx, symbol, { trade: false, bookDepth: depth });
       return snapshot?.book ? bookItem(snapshot.book, depth, stale) : null;
     },
   }),
@@ -71,11 +77,14 @@ builder.subscriptionField('orderBook', (t) =>
     type: OrderBookRef,
     description: 'The order book now (when known), then each time it changes.',
     args: { symbol: t.arg.string({ required: true }), depth: t.arg.int({ defaultValue: 5 }) },
-    subscribe: (_root, a, ctx) => {
+    subscribe: async (_root, a, ctx) => {
       const symbol = parseSymbol(a.symbol, ctx);
       const depth = parseArg(bookDepthSchema, a.depth, 'depth');
+      await admit(ctx.feed, [symbol]);
       const health = healthOf(ctx.status);
       const current = () => ctx.feed.snapshot(symbol)?.book;
+      /** whether this subscription has sent a book yet */
+      let sent = false;
       return feedStream<OrderBookItem>({
         name: 'orderBook',
         feed: ctx.feed,
@@ -83,15 +92,33 @@ builder.subscriptionField('orderBook', (t) =>
         depth,
         conflateKey: (b) => b.symbol,
         onUpdate: (snapshot, offer) => {
-          if (snapshot.last.kind === 'depth') offer(bookItem(snapshot.last, depth, health.isStale(symbol)));
+          if (snapshot.last.kind !== 'depth') return;
+          sent = true;
+          offer(bookItem(snapshot.last, depth, health.isStale(symbol)));
         },
-        start: (offer) => {
+        start: (offer, fresh) => {
           const book = current();
-          if (book) offer(bookItem(book, depth, health.isStale(symbol)));
-          return health.onChange(({ endpoint, connected }) => {
+          let ended = false;
+          // a book upstream did not stream is not live: REST has the current one (the cached one if REST has nothing newer)
+          if (book && !fresh.includes(symbol)) {
+            sent = true;
+            offer(bookItem(book, depth, health.isStale(symbol)));
+          } else {
+            void primeFromRest(ctx, [symbol], { trade: false, book: true }).then(() => {
+              const known = current();
+              if (ended || sent || !known) return;
+              sent = true;
+              offer(bookItem(known, depth, health.isStale(symbol)));
+            });
+          }
+          const stopHealth = health.onChange(({ endpoint, connected }) => {
             const known = current();
-            if (endpoint === endpointOf(symbol) && known) offer(bookItem(known, depth, !connected));
+            if (endpoint === endpointOf(symbol) && known && sent) offer({ ...bookItem(known, depth, !connected), seq: null });
           });
+          return () => {
+            ended = true;
+            stopHealth();
+          };
         },
       });
     },

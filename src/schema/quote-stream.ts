@@ -1,9 +1,12 @@
 /**
  * The event source of one `quotes` subscription: a feed stream (feed-stream.ts) of quotes, one per
  * symbol update, conflated per symbol when the client falls behind or asked for `throttleMs`
- * (such an event says `conflated`). In-band feed status: when the
- * upstream endpoint of some of its symbols goes down or comes back, each of those symbols gets an
- * event with `event: FEED_DOWN` / `FEED_UP` and `stale` set accordingly.
+ * (such an event says `conflated`). The first event of each symbol is a SNAPSHOT, whatever brought
+ * it: the cache at start, the REST read of a cold symbol (`prime`), or a replay from Redis. In-band
+ * feed status: when the upstream endpoint of some of its symbols goes down or comes back (its
+ * lists acknowledged again), each of those symbols gets an event with `event: FEED_DOWN` /
+ * `FEED_UP`, `stale` set accordingly and `seq: null`: a status event is no tick, and a client
+ * never sees a seq twice.
  */
 import type { Repeater } from 'graphql-yoga';
 import { quoteView, type QuoteView, type SymbolSnapshot } from '../feed/cache.js';
@@ -11,6 +14,7 @@ import type { MarketFeed } from '../feed/feed.js';
 import type { FeedHealth } from '../feed/health.js';
 import { endpointOf } from '../feed/alltick/symbols.js';
 import { feedStream } from './feed-stream.js';
+import type { Cursor } from '../feed/history/cursor.js';
 
 
 /** Why a quote event was sent. */
@@ -37,11 +41,36 @@ export interface QuoteStreamOptions {
   maxQueue?: number;
   /** at most one event per symbol per this many ms; 0 = every update */
   throttleMs?: number;
+  /** resuming: per symbol, the cursor of the state the client has; a symbol still in that state gets no SNAPSHOT */
+  resumeFrom?: ReadonlyMap<string, QuoteCursor>;
+  /**
+   * Fetches the current state of symbols the server has no live value for (REST) into the feed,
+   * whose update then reaches this stream as the symbol's SNAPSHOT; `book`: the order book too.
+   * Resolves when done (a failure only means the first data comes from upstream).
+   */
+  prime?: (symbols: string[], book: boolean) => Promise<void>;
 }
+
+type QuoteCursor = Extract<Cursor, { kind: 'quote' }>;
+
+/** The cursor of a quote: the state it shows (last trade, last book, staleness). */
+export function quoteCursor(q: Pick<QuoteItem, 'symbol' | 'tradeSeq' | 'bookSeq' | 'stale'>): QuoteCursor {
+  return { kind: 'quote', symbol: q.symbol, trade: q.tradeSeq ?? '', book: q.bookSeq ?? '', stale: q.stale };
+}
+
+const sameState = (a: QuoteCursor, b: QuoteCursor) => a.trade === b.trade && a.book === b.book && a.stale === b.stale;
 
 /** A quote of a symbol nothing is known about yet. */
 export function emptyQuote(symbol: string): QuoteView {
-  return { symbol, price: null, volume: null, time: null, seq: null, bids: [], asks: [] };
+  return { symbol, price: null, volume: null, time: null, seq: null, bids: [], asks: [], bookKnown: false, tradeSeq: null, bookSeq: null };
+}
+
+/** The symbols whose trade (or book, when `book`) the feed does not know yet. */
+export function coldSymbols(feed: MarketFeed, symbols: readonly string[], book: boolean): string[] {
+  return symbols.filter((symbol) => {
+    const snapshot = feed.snapshot(symbol);
+    return !snapshot?.trade || (book && !snapshot.book);
+  });
 }
 
 export function quoteStream(
@@ -70,6 +99,15 @@ export function quoteStream(
     byDepth.set(depth, fresh);
     return fresh;
   };
+  /** symbols this stream has sent an event of: the first one of each is a SNAPSHOT */
+  const announced = new Set<string>();
+  /** The first event of a symbol: its state as a SNAPSHOT, unless a resumed client already has that state. */
+  const offerFirst = (snapshot: SymbolSnapshot, offer: (q: QuoteItem) => void) => {
+    announced.add(snapshot.symbol);
+    const state = item(snapshot, 'snapshot');
+    const known = options.resumeFrom?.get(snapshot.symbol);
+    if (!known || !sameState(known, quoteCursor(state))) offer(state);
+  };
   return feedStream<QuoteItem>({
     name: 'quotes',
     feed,
@@ -82,21 +120,41 @@ export function quoteStream(
     onUpdate: (snapshot, offer) => {
       // depth 0 asked for trades only: book updates change nothing it sees
       if (depth === 0 && snapshot.last.kind === 'depth') return;
-      offer(tick(snapshot));
+      if (announced.has(snapshot.symbol)) return offer(tick(snapshot));
+      offerFirst(snapshot, offer);
     },
-    start: (offer) => {
+    start: (offer, fresh) => {
+      // a symbol upstream did not stream has no live value: its cached one is old, REST has the current one
+      const cold = new Set([...coldSymbols(feed, symbols, depth > 0), ...(options.prime ? fresh : [])]);
       for (const symbol of symbols) {
         const snapshot = feed.snapshot(symbol);
-        if (snapshot) offer(item(snapshot, 'snapshot'));
+        if (!snapshot || (fresh.includes(symbol) && cold.has(symbol))) continue;
+        offerFirst(snapshot, offer);
       }
-      return health?.onChange(({ endpoint, connected }) => {
+      let ended = false;
+      if (cold.size > 0) {
+        void options.prime?.([...cold], depth > 0).then(() => {
+          // REST had nothing newer than the cache (no update went out): the cached value is the current one
+          for (const symbol of cold) {
+            const snapshot = feed.snapshot(symbol);
+            if (ended || announced.has(symbol) || !snapshot) continue;
+            offerFirst(snapshot, offer);
+          }
+        });
+      }
+      const stopHealth = health?.onChange(({ endpoint, connected }) => {
         for (const symbol of symbols) {
-          if (endpointOf(symbol) !== endpoint) continue;
+          // a symbol not sent yet gets its SNAPSHOT first, which carries `stale` too
+          if (endpointOf(symbol) !== endpoint || !announced.has(symbol)) continue;
           const snapshot = feed.snapshot(symbol);
           const view = snapshot ? quoteView(snapshot, depth) : emptyQuote(symbol);
-          offer({ ...view, depth, stale: !connected, event: connected ? 'feed_up' : 'feed_down' });
+          offer({ ...view, depth, seq: null, stale: !connected, event: connected ? 'feed_up' : 'feed_down', ...(snapshot && { [QUOTE_SOURCE]: snapshot }) });
         }
       });
+      return () => {
+        ended = true;
+        stopHealth?.();
+      };
     },
   });
 }

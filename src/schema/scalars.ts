@@ -1,11 +1,12 @@
 import { GraphQLError, Kind } from 'graphql';
 import { builder } from './builder.js';
+import { echo } from './echo.js';
 
 const DECIMAL = /^-?\d+(\.\d+)?$/;
 
 function parseDecimal(value: unknown): string {
   if (typeof value === 'string' && DECIMAL.test(value)) return value;
-  throw new GraphQLError(`Decimal must be a string such as "651.12"; got ${JSON.stringify(value)}`);
+  throw new GraphQLError(`Decimal must be a string such as "651.12"; got ${echo(value)}`);
 }
 
 builder.scalarType('Decimal', {
@@ -18,7 +19,7 @@ builder.scalarType('Decimal', {
 function parseDateTime(value: unknown): Date {
   const date = typeof value === 'string' ? new Date(value) : undefined;
   if (!date || Number.isNaN(date.getTime())) {
-    throw new GraphQLError(`DateTime must be an ISO-8601 string; got ${JSON.stringify(value)}`);
+    throw new GraphQLError(`DateTime must be an ISO-8601 string; got ${echo(value)}`);
   }
   return date;
 }

@@ -2,7 +2,7 @@
 import { Repeater, SlidingBuffer } from 'graphql-yoga';
 import type { UpstreamErrorInfo } from '../feed/alltick/connection.js';
 import type { RestStatus } from '../feed/alltick/rest.js';
-import type { ConnectionStatusView, FeedStatus } from '../feed/status.js';
+import type { ConnectionStatusView, FeedStatus, WaitingListView } from '../feed/status.js';
 import { builder } from './builder.js';
 import { EndpointEnum } from './symbols.js';
 
@@ -27,6 +27,21 @@ const UpstreamErrorRef = builder.objectRef<UpstreamErrorInfo>('UpstreamError').i
   }),
 });
 
+const WaitingListRef = builder.objectRef<WaitingListView>('WaitingList').implement({
+  description:
+    "A list of a connection that differs from what AllTick holds and waits for a slot of the token's subscribe budget (one request per ALLTICK_SUBSCRIBE_GAP_MS across the token's connections, the longest-waiting list first).",
+  fields: (t) => ({
+    list: t.exposeString('list', { description: '`trades` (22004) or `depth` (22002).' }),
+    symbols: t.exposeStringList('symbols', { description: 'Symbols wanted on the list that AllTick does not hold yet (empty when only removals or depths wait).' }),
+    since: t.expose('since', { type: 'DateTime', description: 'Since when it waits.' }),
+    expectedAt: t.expose('expectedAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'Roughly when it goes: its place in the queue times the gap. Null while its connection cannot send (e.g. reconnecting).',
+    }),
+  }),
+});
+
 const UpstreamConnectionRef = builder.objectRef<ConnectionStatusView>('UpstreamConnection').implement({
   description: 'One WebSocket connection to AllTick.',
   fields: (t) => ({
@@ -41,6 +56,11 @@ const UpstreamConnectionRef = builder.objectRef<ConnectionStatusView>('UpstreamC
     lastError: t.expose('lastError', { type: UpstreamErrorRef, nullable: true, description: 'The latest error AllTick answered on this connection; kept after recovery.' }),
     trades: t.exposeStringList('trades', { description: 'Symbols on its trade list.' }),
     depth: t.exposeStringList('depth', { description: 'Symbols on its order-book list.' }),
+    waiting: t.field({
+      type: [WaitingListRef],
+      description: 'Its lists waiting for an upstream slot, and roughly when each goes; empty when AllTick holds what is wanted.',
+      resolve: (c) => c.waiting,
+    }),
   }),
 });
 

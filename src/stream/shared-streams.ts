@@ -7,10 +7,14 @@
 export interface SharedStreamSpec<E = unknown> {
   /** arguments that are sets (order and repeats do not matter): sorted before operations are compared */
   setArgs?: readonly string[];
+  /** arguments that make a subscription its own when given (a resume replays for that client alone) */
+  privateArgs?: readonly string[];
   /** what an event updates (a symbol): replay and slow-client conflation keep the latest event per key */
   keyOf(event: E): string;
   /** a subscriber joining a running stream first gets the latest event of every key, i.e. the current state */
   replayLatest: boolean;
+  /** the latest event of a key as a joining subscriber's first event (e.g. `event: SNAPSHOT`, not a conflation mark) */
+  asSnapshot?(event: E): E;
   /**
    * Present when a slow client may get only the latest event per key (quotes). Absent: every event
    * matters (trades, final candles), and a client that stays stalled is evicted instead.

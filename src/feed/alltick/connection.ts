@@ -3,7 +3,9 @@
  * (alltick-protocol.md §3): every request ≥ 1 s apart, subscription requests spaced token-wide,
  * a heartbeat every 10 s, reconnect with backoff never sooner than the plan's gap, and the full
  * trade and depth lists re-sent after every reconnect. Callers only say which lists they want
- * (`setLists`); the send loop coalesces every change into at most one request per spacing slot.
+ * (`setLists`); each list that differs from what upstream holds waits for a slot of the token's
+ * subscribe scheduler (subscribe-scheduler.ts), which sends its latest wanted state when its turn
+ * comes, so changes are coalesced and no list starves another.
  */
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
@@ -22,7 +24,8 @@ import {
 import { ENDPOINT_PATHS, type Endpoint } from './symbols.js';
 import { HEARTBEAT_INTERVAL_MS, REQUEST_SPACING_MS, type Plan } from './plans.js';
 import { AllTickError, redactToken } from './errors.js';
-import type { RequestGate } from './request-gate.js';
+import { SubscribeScheduler } from './subscribe-scheduler.js';
+import { systemClock } from '../manager.js';
 import { ListLedger } from './list-ledger.js';
 import type { LogSink } from '../../logger.js';
 
@@ -83,6 +86,17 @@ export interface ConnectionEvents {
 
 export type Logger = LogSink;
 
+/**
+ * Cluster mode: the token's connection rules across instances (src/cluster/socket-gate.ts). A
+ * socket opens only once `waitToOpen` says so, and every close is reported.
+ */
+export interface SocketGate {
+  /** Resolves true when a socket of this endpoint and index may open now, false to give up (no longer the owner). */
+  waitToOpen(endpoint: Endpoint, index: number, cancelled: () => boolean): Promise<boolean>;
+  /** A socket closed (or never opened after its claim): the plan's gap restarts. */
+  closed(endpoint: Endpoint, index: number): Promise<void>;
+}
+
 export interface ConnectionOptions {
   /** base of the WebSocket endpoints, e.g. wss://quote.alltick.co */
   wsBaseUrl: string;
@@ -91,8 +105,10 @@ export interface ConnectionOptions {
   plan: Plan;
   /** position of this connection among the endpoint's connections */
   index?: number;
-  /** token-wide spacing of subscription requests, shared by all connections of one token */
-  gate?: RequestGate;
+  /** the token's subscribe budget, shared by all its connections; default: one of its own, without a token-wide gap */
+  scheduler?: SubscribeScheduler;
+  /** cluster mode: when a socket may open, shared by every instance */
+  socketGate?: SocketGate;
   heartbeatIntervalMs?: number;
   requestSpacingMs?: number;
   ackTimeoutMs?: number;
@@ -120,6 +136,9 @@ const CMD_NAMES: Record<RequestCmd, string> = {
   [Cmd.Cancel]: 'cancel',
 };
 
+/** Answers that refuse the connection itself rather than a request's codes. */
+const CONNECTION_REFUSALS = new Set<number>([Ret.TokenInvalid, Ret.TooManyRequests, Ret.TooManyRequestsClosed]);
+
 const sameTrades = (a: string[], b: string[]) => a.length === b.length && a.every((c, i) => c === b[i]);
 const sameDepth = (a: SymbolEntry[], b: SymbolEntry[]) =>
   a.length === b.length && a.every((e, i) => e.code === b[i]?.code && e.depth_level === b[i]?.depth_level);
@@ -127,9 +146,17 @@ const sameDepth = (a: SymbolEntry[], b: SymbolEntry[]) =>
 export class AllTickConnection extends EventEmitter<ConnectionEvents> {
   readonly endpoint: Endpoint;
   readonly index: number;
-  private readonly opts: Required<Omit<ConnectionOptions, 'gate' | 'logger' | 'index'>> & Pick<ConnectionOptions, 'gate' | 'logger'>;
+  private readonly opts: Required<Omit<ConnectionOptions, 'scheduler' | 'socketGate' | 'logger' | 'index'>> &
+    Pick<ConnectionOptions, 'socketGate' | 'logger'>;
+  private readonly scheduler: SubscribeScheduler;
 
   private ws: WebSocket | null = null;
+  /** the socket is open; the connection counts as up (`connected`) only once upstream acknowledges a request on it */
+  private socketOpen = false;
+  /** the last socket's close, reported to the socket gate */
+  private closeReported: Promise<void> = Promise.resolve();
+  /** bumped by every connect, so a wait for the socket gate that outlived its attempt opens nothing */
+  private attempt = 0;
   private state: ConnectionState = 'idle';
   private stateSince = Date.now();
   private reason: string | undefined;
@@ -167,6 +194,12 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
       ...options,
     };
     this.ledger = new ListLedger(this.opts.requestSpacingMs);
+    this.scheduler = options.scheduler ?? new SubscribeScheduler(0, systemClock);
+  }
+
+  /** This connection's list `channel` in the scheduler. */
+  listKey(channel: 'trades' | 'depth'): string {
+    return `${this.endpoint}-${this.index}:${channel}`;
   }
 
   get status(): ConnectionStatus {
@@ -216,7 +249,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
    */
   async settle(timeoutMs: number): Promise<void> {
     const settled = () =>
-      this.state !== 'connected' || (this.inSync && ![...this.pending.values()].some((p) => p.cmd !== Cmd.Heartbeat));
+      !this.socketOpen || (this.inSync && ![...this.pending.values()].some((p) => p.cmd !== Cmd.Heartbeat));
     const deadline = Date.now() + timeoutMs;
     while (!settled() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   }
@@ -224,18 +257,22 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
   async stop(): Promise<void> {
     this.setState('stopped', 'stopped');
     this.clearTimers();
+    this.leaveScheduler();
     const ws = this.ws;
     this.ws = null;
-    if (!ws) return;
-    await new Promise<void>((resolve) => {
-      if (ws.readyState === WebSocket.CLOSED) return resolve();
-      ws.once('close', () => resolve());
-      ws.close(1000, 'client stopping');
-      setTimeout(() => {
-        ws.terminate();
-        resolve();
-      }, 1000).unref();
-    });
+    this.socketOpen = false;
+    if (ws) {
+      await new Promise<void>((resolve) => {
+        if (ws.readyState === WebSocket.CLOSED) return resolve();
+        ws.once('close', () => resolve());
+        ws.close(1000, 'client stopping');
+        setTimeout(() => {
+          ws.terminate();
+          resolve();
+        }, 1000).unref();
+      });
+    }
+    await this.closeReported; // the cluster knows the gap starts now
   }
 
   // -------------------------------------------------------------------------------------------
@@ -245,20 +282,40 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
     return `${this.opts.wsBaseUrl.replace(/\/$/, '')}${ENDPOINT_PATHS[this.endpoint].ws}?token=${encodeURIComponent(this.opts.token)}`;
   }
 
+  /** Opens a socket once the socket gate (cluster mode) allows; the connection stays `connecting` meanwhile. */
   private connect(): void {
     this.reconnectTimer = null;
     this.setState('connecting');
+    const attempt = ++this.attempt;
+    const gate = this.opts.socketGate;
+    if (!gate) return this.open();
+    const cancelled = () => this.state === 'stopped' || attempt !== this.attempt;
+    gate.waitToOpen(this.endpoint, this.index, cancelled).then(
+      (claimed) => {
+        if (claimed && !cancelled()) this.open();
+        else if (claimed) this.closeReported = gate.closed(this.endpoint, this.index);
+      },
+      (error: unknown) => this.opts.logger?.warn({ endpoint: this.endpoint, err: String(error) }, 'socket gate failed'),
+    );
+  }
+
+  private open(): void {
     const ws = new WebSocket(this.url, { perMessageDeflate: false, handshakeTimeout: this.opts.ackTimeoutMs });
     this.ws = ws;
+    this.socketOpen = false;
     this.sent = { trades: [], depth: [] };
     this.ledger.reset();
     this.resubscribed = false;
+    const gate = this.opts.socketGate;
+    if (gate) ws.once('close', () => (this.closeReported = gate.closed(this.endpoint, this.index)));
 
     ws.on('open', () => {
       if (this.ws !== ws) return;
+      this.socketOpen = true;
       this.lastRequestAt = 0;
-      this.lastHeartbeatAt = Date.now();
-      this.setState('connected');
+      // the first request proves the connection: the lists if any, else a heartbeat at once
+      const target = this.target;
+      this.lastHeartbeatAt = target.trades.length > 0 || target.depth.length > 0 ? Date.now() : -Infinity;
       this.schedulePump(0);
     });
     ws.on('message', (data, isBinary) => {
@@ -288,7 +345,9 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
   private onClosed(reason: string): void {
     this.clearTimers();
     this.failPending();
+    this.leaveScheduler();
     this.resubscribed = false;
+    this.socketOpen = false;
     if (this.state === 'stopped') return;
     this.setState('disconnected', redactToken(reason, this.opts.token));
     const delay = this.backoffDelay();
@@ -312,6 +371,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
     if (!ws) return;
     this.reason = reason;
     this.ws = null;
+    this.socketOpen = false;
     ws.terminate();
     this.onClosed(reason);
   }
@@ -338,6 +398,8 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
     if (pending && ack.cmd_id === pending.cmd + 1) {
       clearTimeout(pending.timer);
       this.pending.delete(ack.seq_id);
+      // up once upstream answers a request on this socket, not at the upgrade (a 606'd socket never is)
+      if (this.state === 'connecting' && !CONNECTION_REFUSALS.has(ack.ret)) this.setState('connected');
       if (ack.ret !== Ret.Ok) {
         const error = new AllTickError(ack.ret, this.redact(ack.msg), CMD_NAMES[pending.cmd]);
         this.report(error, pending.codes, pending.channel);
@@ -406,7 +468,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
   // The send loop: one request per spacing slot, heartbeat first, then the lists
 
   private schedulePump(delayMs: number): void {
-    if (this.state !== 'connected') return;
+    if (!this.socketOpen) return;
     if (this.pumpTimer) {
       if (delayMs > 0) return; // an earlier wake-up is already set
       clearTimeout(this.pumpTimer);
@@ -423,7 +485,8 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
   }
 
   private pump(): void {
-    if (this.state !== 'connected' || !this.ws) return;
+    if (!this.socketOpen || !this.ws) return;
+    this.syncLists();
     const now = Date.now();
     const slotAt = this.lastRequestAt + this.spacingWithMargin;
     if (now < slotAt) return this.schedulePump(slotAt - now);
@@ -432,48 +495,75 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
     if (now >= heartbeatDue) {
       this.lastHeartbeatAt = now;
       this.send(Cmd.Heartbeat, {}, [], 'other');
-      return this.schedulePump(this.spacingWithMargin);
-    }
-
-    const next = this.nextListRequest();
-    if (next && now < this.ledger.retryAt) return this.schedulePump(Math.min(this.ledger.retryAt, heartbeatDue) - now);
-    if (next) {
-      const gateAt = this.opts.gate?.nextAt() ?? now;
-      if (now < gateAt) return this.schedulePump(Math.min(gateAt, heartbeatDue) - now);
-      this.opts.gate?.mark(now);
-      next();
+      this.scheduler.poke(); // this connection's lists are ready later now
       return this.schedulePump(this.spacingWithMargin);
     }
     this.checkResubscribed();
     this.schedulePump(heartbeatDue - now);
   }
 
-  /** The request that moves upstream one step closer to the desired lists, if any. */
-  private nextListRequest(): (() => void) | null {
-    const { sent } = this;
+  /** Tells the scheduler which of this connection's lists differ from what upstream holds. */
+  private syncLists(): void {
+    for (const channel of ['trades', 'depth'] as const) {
+      if (this.differs(channel)) this.scheduler.want(this.listKey(channel), this.slotFor(channel));
+      else this.scheduler.settled(this.listKey(channel));
+    }
+  }
+
+  private leaveScheduler(): void {
+    this.scheduler.settled(this.listKey('trades'));
+    this.scheduler.settled(this.listKey('depth'));
+  }
+
+  /** Symbols wanted on list `channel` that this connection has not sent upstream yet. */
+  unsent(channel: 'trades' | 'depth'): string[] {
+    const sent = new Set(channel === 'trades' ? this.sent.trades : this.sent.depth.map((e) => e.code));
+    const target = this.target;
+    return (channel === 'trades' ? target.trades : target.depth.map((e) => e.code)).filter((code) => !sent.has(code));
+  }
+
+  private differs(channel: 'trades' | 'depth'): boolean {
+    const target = this.target;
+    return channel === 'trades' ? !sameTrades(target.trades, this.sent.trades) : !sameDepth(target.depth, this.sent.depth);
+  }
+
+  /** When this connection could send a list request, and the request itself (its latest wanted state). */
+  private slotFor(channel: 'trades' | 'depth') {
+    const readyAt = () => {
+      if (!this.socketOpen || !this.ws) return Infinity;
+      const slot = Math.max(this.lastRequestAt + this.spacingWithMargin, this.ledger.retryAt);
+      // a heartbeat due by then goes first (the send loop sends it at the slot); the list takes the next one
+      return this.lastHeartbeatAt + this.opts.heartbeatIntervalMs <= slot ? slot + this.spacingWithMargin : slot;
+    };
+    return {
+      readyAt,
+      send: () => {
+        if (readyAt() > Date.now() || !this.differs(channel)) return false;
+        this.sendList(channel);
+        this.syncLists(); // a cancel of both lists settles the other one too
+        this.schedulePump(this.spacingWithMargin);
+        return true;
+      },
+    };
+  }
+
+  /** Sends the request that brings upstream's list `channel` to the wanted state. */
+  private sendList(channel: 'trades' | 'depth'): void {
     const desired = this.target;
-    const tradesDiffer = !sameTrades(desired.trades, sent.trades);
-    const depthDiffer = !sameDepth(desired.depth, sent.depth);
-    if (tradesDiffer && depthDiffer && desired.trades.length === 0 && desired.depth.length === 0) {
-      return () => this.sendCancel(CancelType.All);
+    if (desired.trades.length === 0 && desired.depth.length === 0 && this.differs('trades') && this.differs('depth')) {
+      return this.sendCancel(CancelType.All);
     }
-    if (tradesDiffer) {
-      if (desired.trades.length === 0) return () => this.sendCancel(CancelType.Trade);
+    if (channel === 'trades') {
       const trades = desired.trades;
-      return () => {
-        this.sent.trades = trades;
-        this.send(Cmd.SubscribeTrade, { symbol_list: trades.map((code) => ({ code })) }, trades, 'trades', { ...this.ledger.acked, trades });
-      };
-    }
-    if (depthDiffer) {
-      if (desired.depth.length === 0) return () => this.sendCancel(CancelType.Depth);
+      if (trades.length === 0) return this.sendCancel(CancelType.Trade);
+      this.sent.trades = trades;
+      this.send(Cmd.SubscribeTrade, { symbol_list: trades.map((code) => ({ code })) }, trades, 'trades', { ...this.ledger.acked, trades });
+    } else {
       const depth = desired.depth;
-      return () => {
-        this.sent.depth = depth;
-        this.send(Cmd.SubscribeDepth, { symbol_list: depth }, depth.map((e) => e.code), 'depth', { ...this.ledger.acked, depth });
-      };
+      if (depth.length === 0) return this.sendCancel(CancelType.Depth);
+      this.sent.depth = depth;
+      this.send(Cmd.SubscribeDepth, { symbol_list: depth }, depth.map((e) => e.code), 'depth', { ...this.ledger.acked, depth });
     }
-    return null;
   }
 
   private sendCancel(type: CancelType): void {

@@ -194,6 +194,8 @@ export interface Trade {
   volume: string;
   turnover: string | null;
   side: Side;
+  /** position in the trade history (src/feed/history), set once the feed accepted the trade */
+  id?: string;
 }
 
 export interface DepthBook {

@@ -75,6 +75,17 @@ export class RateLimitedError extends Error {
   }
 }
 
+/** What the REST client needs of a limiter: this in-process one, or the cluster's shared budget (src/cluster/rest-budget.ts). */
+export interface RestLimiter {
+  /** Waits until a call of `method` may go (and counts it as made), or rejects with RateLimitedError. */
+  acquire(method: string): Promise<void>;
+  /** Pauses every call for at least `ms` from now (after upstream said "too many requests"). */
+  backoff(ms: number): void;
+  /** Time left of the current backoff pause, 0 when none. */
+  backoffRemainingMs(): number;
+  stats(): RateLimiterStats;
+}
+
 interface Waiter {
   method: string;
   enqueuedAt: number;
@@ -90,7 +101,7 @@ interface Hold {
   detail: string;
 }
 
-export class RateLimiter {
+export class RateLimiter implements RestLimiter {
   private readonly limits: RateLimits;
   private readonly maxWaitMs: number;
   private readonly now: () => number;

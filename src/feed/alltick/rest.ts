@@ -5,6 +5,8 @@
  * The token travels only in the query string and never appears in an error or a log line.
  */
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { AllTickError, redactToken } from './errors.js';
 import type { Plan } from './plans.js';
@@ -21,7 +23,7 @@ import {
   decimalString,
   tickTimeValue,
 } from './protocol.js';
-import { BATCH_KLINE_METHOD, RateLimiter } from './rate-limiter.js';
+import { BATCH_KLINE_METHOD, RateLimiter, type RestLimiter } from './rate-limiter.js';
 import { trackRateLimiter } from '../../metrics/process-metrics.js';
 import { ENDPOINT_PATHS, endpointOf, isStockMarket, marketOf, type Endpoint } from './symbols.js';
 import type { LogSink } from '../../logger.js';
@@ -204,7 +206,7 @@ export interface AllTickRestClientOptions {
   /** clock of the limiter the client builds when none is given */
   now?: () => number;
   /** share one limiter between all clients of one token; default: a limiter for `plan` */
-  limiter?: RateLimiter;
+  limiter?: RestLimiter;
   /** told after every failed call (status changed) */
   onFailure?: () => void;
 }
@@ -262,7 +264,7 @@ export interface RestStatus {
 }
 
 export class AllTickRestClient {
-  readonly limiter: RateLimiter;
+  readonly limiter: RestLimiter;
   private readonly baseUrl: string;
   private readonly token: string;
   private readonly plan: Plan;
@@ -286,6 +288,7 @@ export class AllTickRestClient {
     this.limiter = options.limiter ?? new RateLimiter({ limits: options.plan, now: options.now });
     trackRateLimiter(this.limiter); // REST calls and waits in /metrics
     this.onFailure = options.onFailure;
+    if (!options.fetch) warmUpFetch();
   }
 
   status(): RestStatus {
@@ -465,6 +468,29 @@ export class AllTickRestClient {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
+
+let fetchWarm = false;
+
+/**
+ * Node loads fetch's HTTP stack (undici, the llhttp parser) on the first request, which takes
+ * hundreds of ms on a busy machine. One request to a throwaway loopback server loads it now, so
+ * the first AllTick call leaves when the limiter lets it go rather than late, crowding the call
+ * booked after it (with several instances, that call comes from another process).
+ */
+function warmUpFetch(): void {
+  if (fetchWarm) return;
+  fetchWarm = true;
+  const server = createServer((_req, res) => res.end()).listen(0, '127.0.0.1', () => {
+    const { port } = server.address() as AddressInfo;
+    globalThis
+      .fetch(`http://127.0.0.1:${port}/`)
+      .then((r) => r.arrayBuffer())
+      .catch(() => undefined)
+      .finally(() => server.close());
+  });
+  server.on('error', () => undefined); // no loopback: the first call simply pays the cost
+  server.unref();
+}
 
 function checkCode(code: string): void {
   if (marketOf(code) === null) throw new Error(`invalid AllTick code ${JSON.stringify(code)}`);

@@ -53,6 +53,8 @@ const BATCH_KLINE_MAX = 2;
 const candleKey = (r: CandleRequest) => `${r.symbol}|${r.klineType}|${r.limit}|${r.endSeconds}`;
 
 export class SnapshotService {
+  /** the loaders every request's own loaders read through (RequestLoaders) */
+  readonly shared: SnapshotLoaders;
   private readonly trade;
   private readonly book;
   private readonly staticInfo;
@@ -81,18 +83,20 @@ export class SnapshotService {
       ...common,
     });
     this.candles = sharedLoader<CandleRequest, Candle[]>((requests) => this.loadCandles(requests), { ttlMs, cacheKey: candleKey, ...common });
+    this.shared = { trade: this.trade, book: this.book, staticInfo: this.staticInfo, previousClose: this.previousClose, candles: this.candles };
   }
 
-  /** Fresh per-request loaders (put one set on each GraphQL context). */
+  /**
+   * Fresh per-request loaders (put one set on each GraphQL context), each made on first use: a
+   * subscription's context lives as long as it does, and most never load anything.
+   */
   forRequest(): SnapshotLoaders {
-    return {
-      trade: requestLoader(this.trade),
-      book: requestLoader(this.book),
-      staticInfo: requestLoader(this.staticInfo),
-      previousClose: requestLoader(this.previousClose, (symbol) => `${symbol}|${barStart(DAILY, this.now())}`),
-      candles: requestLoader(this.candles, candleKey),
-    };
+    return new RequestLoaders(this);
   }
+
+
+  /** The key of a previous close: symbol and UTC day. */
+  previousCloseKey = (symbol: string): string => `${symbol}|${barStart(DAILY, this.now())}`;
 
   private async loadPreviousCloses(symbols: readonly string[]): Promise<(string | null)[]> {
     const today = barStart(DAILY, this.now());
@@ -128,4 +132,35 @@ export class SnapshotService {
 function byCode<T extends { symbol: string }>(codes: readonly string[], items: readonly T[]): (T | null)[] {
   const found = new Map(items.map((item) => [item.symbol, item]));
   return codes.map((code) => found.get(code) ?? null);
+}
+
+/** One request's loaders, made when first asked for. */
+class RequestLoaders implements SnapshotLoaders {
+  private tradeLoader?: SnapshotLoaders['trade'];
+  private bookLoader?: SnapshotLoaders['book'];
+  private staticInfoLoader?: SnapshotLoaders['staticInfo'];
+  private previousCloseLoader?: SnapshotLoaders['previousClose'];
+  private candlesLoader?: SnapshotLoaders['candles'];
+
+  constructor(private readonly service: SnapshotService) {}
+
+  get trade(): SnapshotLoaders['trade'] {
+    return (this.tradeLoader ??= requestLoader(this.service.shared.trade));
+  }
+
+  get book(): SnapshotLoaders['book'] {
+    return (this.bookLoader ??= requestLoader(this.service.shared.book));
+  }
+
+  get staticInfo(): SnapshotLoaders['staticInfo'] {
+    return (this.staticInfoLoader ??= requestLoader(this.service.shared.staticInfo));
+  }
+
+  get previousClose(): SnapshotLoaders['previousClose'] {
+    return (this.previousCloseLoader ??= requestLoader(this.service.shared.previousClose, this.service.previousCloseKey));
+  }
+
+  get candles(): SnapshotLoaders['candles'] {
+    return (this.candlesLoader ??= requestLoader(this.service.shared.candles, candleKey));
+  }
 }

@@ -1,15 +1,16 @@
 /**
  * A group: every graphql-ws subscription with one operation key (operation-key.ts) shares one
- * event source, one execution per event and one serialized payload, which each member writes to
- * its socket with its own operation id spliced in.
+ * event source, one execution per event and one serialized payload, encoded once into the bytes
+ * each member writes to its socket (frame.ts: one frame per operation id, not per member).
  *
  * The group also remembers the latest rendered event per key (symbol), so that a member joining a
- * running group first gets the current state of each symbol — like a fresh subscription — without
- * anyone else seeing anything, and so that a member on a slow connection can be brought up to
+ * running group first gets the current state of each symbol — like a fresh subscription, as
+ * SNAPSHOT events where the field says how (`asSnapshot`) — without anyone else seeing anything, and so that a member on a slow connection can be brought up to
  * date with the latest values only.
  */
 import { execute, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { directSourceOf, type SharedStreamSpec } from '../../stream/shared-streams.js';
+import { SharedPayload } from './frame.js';
 import { GroupMember, type MemberGroup, type MemberTarget } from './member.js';
 import type { Outbox } from './outbox.js';
 import type { SharedOperation } from './operation-key.js';
@@ -17,9 +18,11 @@ import type { SharedOperation } from './operation-key.js';
 /** An event executed and serialized: the `payload` of a graphql-ws `next` message. */
 export interface RenderedEvent {
   event: unknown;
-  payload: string;
+  payload: SharedPayload;
   /** the payload with the event's conflation mark flipped, made on demand */
-  flipped?: string;
+  flipped?: SharedPayload;
+  /** the payload of the event replayed to a joining member (as a snapshot), made on demand */
+  replay?: SharedPayload;
 }
 
 /** Rendered events per key, shared by the groups of one shape (see operation-key.ts). */
@@ -75,11 +78,19 @@ export class SharedGroup implements MemberGroup {
   }
 
   activate(member: GroupMember): void {
-    if (this.closedFlag || !this.waiting.delete(member)) return;
-    if (this.spec.replayLatest && this.latest) {
-      for (const [key, rendered] of this.latest) member.deliver(key, this.payload(rendered, false));
-    }
-    this.active.add(member);
+    if (this.closedFlag || !this.waiting.has(member)) return;
+    const replay = this.spec.replayLatest && this.latest ? [...this.latest] : [];
+    const payloads = replay.map(([, rendered]) => this.replayPayload(rendered));
+    const join = (ready: SharedPayload[]) => {
+      if (this.closedFlag || !this.waiting.delete(member)) return; // it left meanwhile
+      const replayed = new Map(replay.map(([key, rendered], i) => [key, { rendered, payload: ready[i] as SharedPayload }]));
+      for (const [key, { payload }] of replayed) member.deliver(key, payload);
+      // what changed while an asynchronous replay rendered follows it
+      for (const [key, rendered] of this.latest ?? []) if (replayed.get(key)?.rendered !== rendered) member.deliver(key, rendered.payload);
+      this.active.add(member);
+    };
+    if (payloads.some((p) => p instanceof Promise)) void Promise.all(payloads).then(join, (error: unknown) => this.finish(error));
+    else join(payloads as SharedPayload[]);
     if (!this.started) this.startSource();
   }
 
@@ -89,7 +100,7 @@ export class SharedGroup implements MemberGroup {
     if (!this.closedFlag && this.memberCount === 0) this.close();
   }
 
-  heldBackPayload(key: string, skipped: boolean): string | undefined {
+  heldBackPayload(key: string, skipped: boolean): SharedPayload | undefined {
     const rendered = this.latest?.get(key);
     if (!rendered) return undefined;
     return skipped ? this.payload(rendered, true) : rendered.payload;
@@ -190,7 +201,7 @@ export class SharedGroup implements MemberGroup {
       if (cached?.stamp === stamp) return cached.rendered;
     }
     const done = (result: ExecutionResult): RenderedEvent => {
-      const rendered = { event, payload: this.serialize(result) };
+      const rendered: RenderedEvent = { event, payload: new SharedPayload(this.serialize(result)) };
       if (stamp) this.shape.set(key, { stamp, rendered });
       return rendered;
     };
@@ -198,15 +209,25 @@ export class SharedGroup implements MemberGroup {
     return result instanceof Promise ? result.then(done) : done(result);
   }
 
+  /** The payload a joining member gets for a remembered event: as a snapshot when the field says how, rendered once and kept. */
+  private replayPayload(rendered: RenderedEvent): SharedPayload | Promise<SharedPayload> {
+    const asSnapshot = this.spec.asSnapshot;
+    if (!asSnapshot) return this.payload(rendered, false);
+    if (rendered.replay !== undefined) return rendered.replay;
+    const done = (result: ExecutionResult) => (rendered.replay = new SharedPayload(this.serialize(result)));
+    const result = execute({ ...this.args, rootValue: asSnapshot(rendered.event) });
+    return result instanceof Promise ? result.then(done) : done(result);
+  }
+
   /** The payload with the conflation mark as asked (`marked`), rendered once and kept. */
-  private payload(rendered: RenderedEvent, marked: boolean): string {
+  private payload(rendered: RenderedEvent, marked: boolean): SharedPayload {
     const conflate = this.spec.conflate;
     if (!conflate || conflate.isMarked(rendered.event) === marked) return rendered.payload;
     if (rendered.flipped === undefined) {
       const result = execute({ ...this.args, rootValue: conflate.mark(rendered.event, marked) });
       // an asynchronous resolver cannot be awaited here: fall back to the unmarked payload
       if (result instanceof Promise) return rendered.payload;
-      rendered.flipped = this.serialize(result);
+      rendered.flipped = new SharedPayload(this.serialize(result));
     }
     return rendered.flipped;
   }

@@ -2,13 +2,14 @@
  * One grouped subscription: what graphql-ws iterates, and where the group's frames go.
  *
  * graphql-ws gets an async iterator that never yields: the group writes this member's `next`
- * frames straight to the socket (the group's shared payload with this operation's id spliced in).
+ * frames straight to the socket (the group's shared payload, framed with this operation's id).
  * The iterator ends when the group ends (graphql-ws then sends `complete`), fails with the group's
  * error (graphql-ws sends `error`), and `return()` — a client `complete` or a closed socket —
  * leaves the group at once, so no frame follows it. Joining is lazy: the member receives nothing
  * until graphql-ws starts iterating, as with a Repeater.
  */
-import { countDropped } from '../../metrics/process-metrics.js';
+import { countDropped, type Tally } from '../../metrics/process-metrics.js';
+import { nextHead, type NextAddress, type SharedPayload } from './frame.js';
 import { fanoutCounters, type Outbox, type OutboxMember } from './outbox.js';
 
 /** What a member needs from its group. */
@@ -17,37 +18,45 @@ export interface MemberGroup {
   activate(member: GroupMember): void;
   leave(member: GroupMember): void;
   /** the payload for a held-back key: the latest event, marked as conflated when others were skipped */
-  heldBackPayload(key: string, skipped: boolean): string | undefined;
+  heldBackPayload(key: string, skipped: boolean): SharedPayload | undefined;
 }
 
 type Outcome = { done: true } | { done: false; error: unknown };
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
-/** Where a member's frames go: its operation id, and who hears of each frame. */
+/** Where a member's frames go: its operation id, the tally of its frames, who hears it leave. */
 export interface MemberTarget {
   id: string;
-  onFrame?: () => void;
+  frames?: Tally;
+  onEnd?: () => void;
 }
 
-export class GroupMember implements AsyncIterableIterator<never>, OutboxMember {
+export class GroupMember implements AsyncIterableIterator<never>, OutboxMember, NextAddress {
   private state: 'waiting' | 'active' | 'left' = 'waiting';
   private outcome: Outcome | null = null;
   private waiter: { resolve: (r: IteratorResult<never>) => void; reject: (e: unknown) => void } | null = null;
   /** keys held back while the connection is behind, with how many updates each stands for */
   private heldBack: Map<string, number> | null = null;
-  private readonly prefix: string;
+  /** `{"id":…,"type":"next","payload":` as bytes, made when first needed */
+  private headBytes: Buffer | null = null;
 
   constructor(
     private readonly group: MemberGroup,
     private readonly outbox: Outbox,
     private readonly target: MemberTarget,
-  ) {
-    this.prefix = `{"id":${JSON.stringify(target.id)},"type":"next","payload":`;
+  ) {}
+
+  get id(): string {
+    return this.target.id;
   }
 
-  private send(payload: string): void {
-    this.outbox.send(this.prefix + payload + '}');
-    this.target.onFrame?.();
+  get head(): Buffer {
+    return (this.headBytes ??= nextHead(this.target.id));
+  }
+
+  private send(payload: SharedPayload): void {
+    const tally = this.target.frames;
+    if (this.outbox.sendNext(payload, this) && tally) tally.count++;
   }
 
   get conflatable(): boolean {
@@ -83,7 +92,7 @@ export class GroupMember implements AsyncIterableIterator<never>, OutboxMember {
   }
 
   /** One event of the group, as a shared payload. */
-  deliver(key: string, payload: string): void {
+  deliver(key: string, payload: SharedPayload): void {
     if (this.outbox.behind && this.group.conflatable) {
       this.heldBack ??= new Map();
       const held = this.heldBack.get(key);
@@ -126,6 +135,7 @@ export class GroupMember implements AsyncIterableIterator<never>, OutboxMember {
     this.heldBack = null;
     this.outbox.members.delete(this);
     this.group.leave(this);
+    this.target.onEnd?.();
   }
 
   private finish(outcome: Outcome): void {

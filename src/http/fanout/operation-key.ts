@@ -2,7 +2,8 @@
  * Which subscriptions may share one execution, and under which key.
  *
  * An operation is shareable when it is a subscription with a single root field that registered
- * as a shared stream (src/stream/shared-streams.ts). Two shareable operations get the same key
+ * as a shared stream (src/stream/shared-streams.ts) and sets none of its private arguments (a
+ * resume with `after` replays for one client). Two shareable operations get the same key
  * when they would produce the same events: same field and alias, same arguments after coercion
  * (defaults applied, set arguments such as `symbols` sorted and de-duplicated), same selection
  * below the field (with the values of the variables it uses), and the same visibility key (who
@@ -65,6 +66,7 @@ export function sharedOperation(args: ExecutionArgs, visibilityKey: string): Sha
     return null; // likewise for argument errors
   }
 
+  if (shape.spec.privateArgs?.some((name) => fieldArgs[name] != null)) return null;
   const setArgs = shape.spec.setArgs ?? [];
   const sets: Record<string, unknown> = {};
   const rest: Record<string, unknown> = {};

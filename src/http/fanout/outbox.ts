@@ -16,6 +16,7 @@ import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { countEvicted } from '../../metrics/process-metrics.js';
 import { CloseCode } from '../close-codes.js';
+import type { NextAddress, SharedPayload } from './frame.js';
 
 /** Close code sent to a client evicted for not reading fast enough. */
 export const SLOW_CONSUMER_CLOSE_CODE = CloseCode.SlowConsumer;
@@ -60,6 +61,8 @@ export class Outbox {
   private behindSince = 0;
   private closed = false;
   private corked = false;
+  /** no extension (compression) was negotiated: finished frames may go straight to the TCP socket */
+  private readonly plain: boolean;
 
   constructor(
     readonly socket: WebSocket,
@@ -67,6 +70,7 @@ export class Outbox {
     private readonly tcp: Socket,
     private readonly pool: OutboxPool,
   ) {
+    this.plain = socket.extensions === '';
     socket.once('close', () => {
       this.closed = true;
       this.pool.watcher.forget(this);
@@ -77,16 +81,37 @@ export class Outbox {
     return !this.closed && this.socket.readyState === WebSocket.OPEN;
   }
 
-  /** Queues a text frame; it is written when the current turn ends (never waits). */
-  send(frame: string): void {
+  /** Queues a text message; it is written when the current turn ends (never waits). */
+  send(text: string): void {
     if (!this.open) return;
     fanoutCounters.framesSent++;
-    if (!this.corked) {
-      this.corked = true;
-      this.tcp.cork();
-      this.pool.uncorkAtEndOfTurn(this);
+    this.corkForTurn();
+    this.socket.send(text);
+  }
+
+  /**
+   * Queues a `next` frame of a shared payload, as bytes shared with every socket it goes to
+   * (frame.ts). ws's sender holds nothing back on a connection without extensions, so writing to
+   * the TCP socket keeps the order of everything sent; `bufferedAmount` still counts it.
+   * Returns whether the frame was written (false: the connection is closed or closing).
+   */
+  sendNext(payload: SharedPayload, to: NextAddress): boolean {
+    if (!this.open) return false;
+    fanoutCounters.framesSent++;
+    this.corkForTurn();
+    if (!this.plain) {
+      this.socket.send(`${to.head.toString()}${payload.text}}`);
+      return true;
     }
-    this.socket.send(frame);
+    this.tcp.write(payload.frameFor(to));
+    return true;
+  }
+
+  private corkForTurn(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.tcp.cork();
+    this.pool.uncorkAtEndOfTurn(this);
   }
 
   /** End of the turn: write out what it queued, then see whether the client keeps up. */

@@ -6,6 +6,7 @@
  * queries, mutations, SSE and unshareable operations take the ordinary path untouched.
  */
 import type { Plugin } from 'graphql-yoga';
+import type { Tally } from '../../metrics/process-metrics.js';
 import { sharedOperation } from './operation-key.js';
 import type { DeliveryTarget, FanoutRegistry } from './registry.js';
 
@@ -16,10 +17,17 @@ export function setDeliveryTarget(context: object, target: DeliveryTarget): void
   Object.defineProperty(context, TARGET, { value: target, enumerable: false });
 }
 
-/** Tells `listener` of each frame a grouped subscription writes (graphql-ws `onNext` never sees them). */
-export function onGroupFrame(context: unknown, listener: () => void): void {
+/**
+ * For a subscription that joined a group: counts its frames in `frames` and calls `onEnd` when it
+ * leaves the group (graphql-ws `onNext` never sees grouped frames), and returns true. A grouped
+ * subscription then needs no hook on its stream. False for every other subscription.
+ */
+export function observeGroupedSubscription(context: unknown, frames: Tally, onEnd: () => void): boolean {
   const target = (context as FanoutContext | undefined)?.[TARGET];
-  if (target) target.onFrame = listener;
+  if (!target?.grouped) return false;
+  target.frames = frames;
+  target.onEnd = onEnd;
+  return true;
 }
 
 /** Context fields the plugin reads: operations with different visibility keys never share. */
@@ -35,7 +43,9 @@ export function useSharedSubscriptions(registry: FanoutRegistry): Plugin {
       const target = context?.[TARGET];
       if (!target) return;
       const op = sharedOperation(args, context.visibilityKey ?? '');
-      if (op) setSubscribeFn((finalArgs) => registry.join(finalArgs, op, target));
+      if (!op) return;
+      target.grouped = true;
+      setSubscribeFn((finalArgs) => registry.join(finalArgs, op, target));
     },
   };
 }

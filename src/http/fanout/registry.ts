@@ -8,6 +8,7 @@ import { maskError as yogaMaskError } from 'graphql-yoga';
 import type { IncomingMessage } from 'node:http';
 import type WebSocket from 'ws';
 import { SharedGroup, type GroupHost, type ShapeCache } from './group.js';
+import type { Tally } from '../../metrics/process-metrics.js';
 import { OutboxPool, type SlowConsumerPolicy } from './outbox.js';
 import type { SharedOperation } from './operation-key.js';
 
@@ -26,8 +27,12 @@ export interface DeliveryTarget {
   request: IncomingMessage;
   /** the graphql-ws operation id */
   id: string;
-  /** told of each frame written for this subscription (metrics: events out) */
-  onFrame?: () => void;
+  /** the subscription takes the shared path (set when its operation is shareable) */
+  grouped?: boolean;
+  /** counts the frames written for this subscription (metrics: events out) */
+  frames?: Tally;
+  /** called once when the subscription leaves its group (metrics: active subscriptions) */
+  onEnd?: () => void;
 }
 
 interface GroupEntry {

@@ -44,10 +44,11 @@ export class StaticFile {
   private encode(encoding: Encoding): Promise<Buffer> {
     let body = this.encoded.get(encoding);
     if (!body) {
+      // moderate levels: the first visit of a 9 MB page waits for this
       body =
         encoding === 'br'
-          ? compress.br(this.body, { params: { [constants.BROTLI_PARAM_QUALITY]: 9, [constants.BROTLI_PARAM_SIZE_HINT]: this.body.length } })
-          : compress.gzip(this.body, { level: 9 });
+          ? compress.br(this.body, { params: { [constants.BROTLI_PARAM_QUALITY]: 5, [constants.BROTLI_PARAM_SIZE_HINT]: this.body.length } })
+          : compress.gzip(this.body, { level: 6 });
       this.encoded.set(encoding, body);
       body.catch(() => this.encoded.delete(encoding));
     }

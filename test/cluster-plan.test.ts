@@ -36,7 +36,8 @@ const clients: Client[] = [];
 
 async function startCluster(count: number, sim: SimulatorOptions, env: Record<string, string> = {}): Promise<Cluster> {
   redis ??= new Redis(REDIS_URL);
-  const simulator = await createSimulator({ ticksPerSecond: 2, tokenSpacingMs: 0, ...sim });
+  // 60 + 60 codes are more than the catalogue holds: let the simulator invent the rest
+  const simulator = await createSimulator({ ticksPerSecond: 2, tokenSpacingMs: 0, catalogueOnly: false, ...sim });
   const prefix = `test-plan-${randomBytes(4).toString('hex')}:`;
   const cluster: Cluster = { sim: simulator, prefix, instances: [] };
   clusters.push(cluster);

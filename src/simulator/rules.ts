@@ -20,9 +20,9 @@ export function isKnownCode(code: string): boolean {
   return catalogueEntry(code) !== undefined;
 }
 
-/** A code this endpoint serves and AllTick lists: what REST answers for, else ret 600. */
-export function servesCode(code: string, endpoint: Endpoint): boolean {
-  return codeBelongsTo(code, endpoint) && isKnownCode(code);
+/** A code this endpoint serves (and, with `catalogueOnly`, AllTick lists): what REST answers for, else ret 600. */
+export function servesCode(code: string, { endpoint, catalogueOnly }: { endpoint: Endpoint; catalogueOnly: boolean }): boolean {
+  return codeBelongsTo(code, endpoint) && (!catalogueOnly || isKnownCode(code));
 }
 
 export interface ListRules {

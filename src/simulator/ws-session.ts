@@ -192,7 +192,7 @@ export class WsSession implements Subscriber {
     const forced = this.ctx.failRet(entries.map((e) => e.code));
     if (forced !== undefined) return forced;
     // a well-formed code of this endpoint that AllTick does not list fails the whole list, as there
-    if (entries.some((e) => codeBelongsTo(e.code, this.endpoint) && !isKnownCode(e.code))) return Ret.CodeInvalid;
+    if (this.ctx.options.catalogueOnly && entries.some((e) => codeBelongsTo(e.code, this.endpoint) && !isKnownCode(e.code))) return Ret.CodeInvalid;
     const rules = { endpoint: this.endpoint, cap: this.ctx.options.codesPerSubscription, strict: this.ctx.options.strictCodes };
     if (cmdId === Cmd.SubscribeTrade) {
       const r = acceptTradeList(entries, rules);

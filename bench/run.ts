@@ -124,6 +124,7 @@ async function prime(s: Session, symbols: readonly string[], push: (symbol: stri
     for (;;) {
       await sleep(250);
       const { primed, of } = await s.clients.ask({ type: 'primed-count' });
+      if (process.env['BENCH_DEBUG']) log(`primed ${primed} of ${of}`);
       if (primed === of) return;
       if (Date.now() > deadline) throw new Error(`only ${primed} of ${of} clients ever received an event`);
       if (primed === last) break; // stalled: subscriptions that were not ready yet need another tick
@@ -152,7 +153,9 @@ interface AResult {
 async function workloadA(variant: Variant): Promise<AResult> {
   return session(variant, async (s) => {
     await connect(s, Array.from({ length: P.aClients }, () => [SYMBOL_A]), 'count');
-    let seq = 1_000_000_000; // tick numbers, all of one length (seq order is by length, then text)
+    // tick numbers, all of one length (seq order is by length, then text), above the simulator's
+    // REST snapshot seq (µs since the epoch, 16 digits) that a cold symbol's first event carries
+    let seq = 2_000_000_000_000_000;
     const push = () => s.sim.pushTrade(SYMBOL_A, { seq: String(++seq), tick_time: String(Date.now()) });
     await prime(s, [SYMBOL_A], push);
 

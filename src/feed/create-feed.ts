@@ -19,6 +19,8 @@ import type { FeedStatusSource } from './status.js';
 
 /** Added to every REST gap of the plan, against arrival jitter. */
 const REST_GAP_MARGIN_MS = 200;
+/** With several instances the calls come from several processes, whose delays differ more. */
+const CLUSTER_REST_GAP_MARGIN_MS = 400;
 
 /** How long shutdown waits for the emptied lists to reach upstream before closing the sockets. */
 const SHUTDOWN_SETTLE_MS = 4000;
@@ -64,7 +66,6 @@ export async function startFeed({ config, logger, timings }: FeedOptions): Promi
   }
 
   const plan = PLANS[config.ALLTICK_PLAN];
-  const restLimits = withMargin(rateLimitsOf(plan), REST_GAP_MARGIN_MS);
   const upstreamTimings = timings ?? config.ALLTICK_TIMINGS;
   if (config.REDIS_URL) {
     // several instances, one upstream and one REST budget: see src/cluster/ (imported only then: ioredis costs memory)
@@ -77,8 +78,8 @@ export async function startFeed({ config, logger, timings }: FeedOptions): Promi
       token,
       simulator,
       rest: { status: () => rest.status() },
-      restLimits,
-      restWindowMarginMs: REST_GAP_MARGIN_MS,
+      restLimits: withMargin(rateLimitsOf(plan), CLUSTER_REST_GAP_MARGIN_MS),
+      restWindowMarginMs: CLUSTER_REST_GAP_MARGIN_MS,
       settleMs: SHUTDOWN_SETTLE_MS,
       cluster: clusterTimingsFrom(config.CLUSTER_TIMINGS),
       ...(upstreamTimings && { timings: upstreamTimings }),
@@ -96,7 +97,7 @@ export async function startFeed({ config, logger, timings }: FeedOptions): Promi
   }
 
   let onRestFailure = () => {};
-  const limiter = new RateLimiter({ limits: restLimits });
+  const limiter = new RateLimiter({ limits: withMargin(rateLimitsOf(plan), REST_GAP_MARGIN_MS) });
   const rest = new AllTickRestClient({ baseUrl: apiBaseUrl, token, plan, logger, limiter, maxBodyBytes: config.UPSTREAM_REST_MAX_BYTES, onFailure: () => onRestFailure() });
   const snapshots = new SnapshotService({ rest });
 

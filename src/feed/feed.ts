@@ -45,11 +45,12 @@ export class MarketFeed {
   ) {}
 
   /**
-   * Resolves when a subscribe to `symbols` may go ahead; throws CapacityError when the plan cannot
-   * hold them. One instance checks in `watch`; with several, the cap is the cluster's (in Redis).
+   * Resolves when a subscribe to `symbols` may go ahead, rejects with CapacityError when the plan
+   * cannot hold them; null when there is nothing to wait for (one instance checks in `watch`; with
+   * several, the cap is the cluster's, in Redis).
    */
-  async admit(symbols: readonly string[]): Promise<void> {
-    await this.admission?.admit(symbols);
+  admit(symbols: readonly string[]): Promise<void> | null {
+    return this.admission ? this.admission.admit(symbols) : null;
   }
 
   /** Feed one upstream event in: cache it and publish it unless it is stale. */

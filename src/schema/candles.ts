@@ -3,7 +3,7 @@
  * the bars built live from trades (one per start time, oldest first) — and
  * `Subscription.candles(symbol, interval)` (candle-stream.ts), same Candle shape.
  */
-import { admit } from './feed-errors.js';
+import { admitted } from './feed-errors.js';
 import { GraphQLError } from 'graphql';
 import { z } from 'zod';
 import { isStockMarket, marketOf } from '../feed/alltick/symbols.js';
@@ -125,20 +125,21 @@ builder.subscriptionField('candles', (t) =>
       interval: t.arg({ type: CandleIntervalEnum, required: true }),
       after: t.arg.stringList({ description: AFTER_DESCRIPTION }),
     },
-    subscribe: async (_root, args, ctx) => {
+    subscribe: (_root, args, ctx) => {
       const symbol = parseSymbol(args.symbol, ctx);
       const interval = intervalOf(args.interval);
       checkInterval(symbol, interval);
-      await admit(ctx.feed, [symbol]);
       const from = resumeCursors(args.after, ctx).filter(
         (c): c is CandleCursor => c.kind === 'candle' && c.symbol === symbol && c.interval === interval.name,
       );
       const after = from.reduce<number | undefined>((t, c) => Math.max(t ?? c.time, c.time), undefined);
-      const source = candleStream(ctx.feed, symbol, interval, {
-        seedPrice: async () => (await ctx.loaders.trade.load(symbol))?.price ?? null,
-        ...(after !== undefined && { after }),
+      return admitted(ctx.feed, [symbol], () => {
+        const source = candleStream(ctx.feed, symbol, interval, {
+          seedPrice: async () => (await ctx.loaders.trade.load(symbol))?.price ?? null,
+          ...(after !== undefined && { after }),
+        });
+        return withStreamCursor(ctx, source, from, (c) => (c.final ? candleCursor(c) : null));
       });
-      return withStreamCursor(ctx, source, from, (c) => (c.final ? candleCursor(c) : null));
     },
     resolve: (candle: CandleItem) => candle,
   }),

@@ -5,7 +5,8 @@
  * the book (`seq: null`: a status event is no new book) when the upstream connection drops or
  * comes back. A subscription to a book the server does not know yet reads it from REST first.
  */
-import { admit } from './feed-errors.js';
+import type { Context } from './context.js';
+import { admitted } from './feed-errors.js';
 import type { DepthBook, PriceLevel } from '../feed/alltick/protocol.js';
 import { endpointOf } from '../feed/alltick/symbols.js';
 import { healthOf } from '../feed/health.js';
@@ -77,51 +78,55 @@ builder.subscriptionField('orderBook', (t) =>
     type: OrderBookRef,
     description: 'The order book now (when known), then each time it changes.',
     args: { symbol: t.arg.string({ required: true }), depth: t.arg.int({ defaultValue: 5 }) },
-    subscribe: async (_root, a, ctx) => {
+    subscribe: (_root, a, ctx) => {
       const symbol = parseSymbol(a.symbol, ctx);
       const depth = parseArg(bookDepthSchema, a.depth, 'depth');
-      await admit(ctx.feed, [symbol]);
-      const health = healthOf(ctx.status);
-      const current = () => ctx.feed.snapshot(symbol)?.book;
-      /** whether this subscription has sent a book yet */
-      let sent = false;
-      return feedStream<OrderBookItem>({
-        name: 'orderBook',
-        feed: ctx.feed,
-        symbols: [symbol],
-        depth,
-        conflateKey: (b) => b.symbol,
-        onUpdate: (snapshot, offer) => {
-          if (snapshot.last.kind !== 'depth') return;
-          sent = true;
-          offer(bookItem(snapshot.last, depth, health.isStale(symbol)));
-        },
-        start: (offer, fresh) => {
-          const book = current();
-          let ended = false;
-          // a book upstream did not stream is not live: REST has the current one (the cached one if REST has nothing newer)
-          if (book && !fresh.includes(symbol)) {
-            sent = true;
-            offer(bookItem(book, depth, health.isStale(symbol)));
-          } else {
-            void primeFromRest(ctx, [symbol], { trade: false, book: true }).then(() => {
-              const known = current();
-              if (ended || sent || !known) return;
-              sent = true;
-              offer(bookItem(known, depth, health.isStale(symbol)));
-            });
-          }
-          const stopHealth = health.onChange(({ endpoint, connected }) => {
-            const known = current();
-            if (endpoint === endpointOf(symbol) && known && sent) offer({ ...bookItem(known, depth, !connected), seq: null });
-          });
-          return () => {
-            ended = true;
-            stopHealth();
-          };
-        },
-      });
+      return admitted(ctx.feed, [symbol], () => startBookStream(ctx, symbol, depth));
     },
     resolve: (book: OrderBookItem) => book,
   }),
 );
+
+/** An orderBook subscription's stream, once the symbol cap admitted it. */
+function startBookStream(ctx: Context, symbol: string, depth: number) {
+  const health = healthOf(ctx.status);
+  const current = () => ctx.feed.snapshot(symbol)?.book;
+  /** whether this subscription has sent a book yet */
+  let sent = false;
+  return feedStream<OrderBookItem>({
+    name: 'orderBook',
+    feed: ctx.feed,
+    symbols: [symbol],
+    depth,
+    conflateKey: (b) => b.symbol,
+    onUpdate: (snapshot, offer) => {
+      if (snapshot.last.kind !== 'depth') return;
+      sent = true;
+      offer(bookItem(snapshot.last, depth, health.isStale(symbol)));
+    },
+    start: (offer, fresh) => {
+      const book = current();
+      let ended = false;
+      // a book upstream did not stream is not live: REST has the current one (the cached one if REST has nothing newer)
+      if (book && !fresh.includes(symbol)) {
+        sent = true;
+        offer(bookItem(book, depth, health.isStale(symbol)));
+      } else {
+        void primeFromRest(ctx, [symbol], { trade: false, book: true }).then(() => {
+          const known = current();
+          if (ended || sent || !known) return;
+          sent = true;
+          offer(bookItem(known, depth, health.isStale(symbol)));
+        });
+      }
+      const stopHealth = health.onChange(({ endpoint, connected }) => {
+        const known = current();
+        if (endpoint === endpointOf(symbol) && known && sent) offer({ ...bookItem(known, depth, !connected), seq: null });
+      });
+      return () => {
+        ended = true;
+        stopHealth();
+      };
+    },
+  });
+}

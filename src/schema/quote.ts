@@ -4,7 +4,7 @@
  * `change`, `changePercent`. Queries answer from the last-value cache for symbols upstream
  * streams, and from AllTick REST for the others; they never subscribe upstream.
  */
-import { admit } from './feed-errors.js';
+import { admitted } from './feed-errors.js';
 import type { PriceLevel } from '../feed/alltick/protocol.js';
 import { quoteView } from '../feed/cache.js';
 import { healthOf } from '../feed/health.js';
@@ -153,16 +153,17 @@ builder.subscriptionFields((t) => ({
       throttleMs: t.arg.int({ description: THROTTLE_MS_DESCRIPTION }),
       after: t.arg.stringList({ description: AFTER_DESCRIPTION }),
     },
-    subscribe: async (_root, args, ctx) => {
+    subscribe: (_root, args, ctx) => {
       const symbols = parseSymbols(args.symbols, ctx);
       const depth = parseDepth(args.depth);
       const throttleMs = parseThrottleMs(args.throttleMs);
-      await admit(ctx.feed, symbols);
       const prime = (cold: string[], book: boolean) => primeFromRest(ctx, cold, { trade: true, book });
       const from = resumeCursors(args.after, ctx).filter((c): c is Extract<Cursor, { kind: 'quote' }> => c.kind === 'quote' && symbols.includes(c.symbol));
       const resumeFrom = new Map(from.map((c) => [c.symbol, c]));
-      const source = quoteStream(ctx.feed, symbols, depth, healthOf(ctx.status), { throttleMs, prime, resumeFrom });
-      return withStreamCursor(ctx, source, from, (quote) => quoteCursor(quote));
+      return admitted(ctx.feed, symbols, () => {
+        const source = quoteStream(ctx.feed, symbols, depth, healthOf(ctx.status), { throttleMs, prime, resumeFrom });
+        return withStreamCursor(ctx, source, from, (quote) => quoteCursor(quote));
+      });
     },
     resolve: (quote: QuoteItem) => quote,
   }),

@@ -8,7 +8,7 @@
  * "Slow consumers"); on other transports a client more than the queue bound behind loses trades
  * (counted).
  */
-import { admit } from './feed-errors.js';
+import { admitted } from './feed-errors.js';
 import { z } from 'zod';
 import type { Trade } from '../feed/alltick/protocol.js';
 import { encodeCursor, type Cursor } from '../feed/history/cursor.js';
@@ -80,29 +80,30 @@ builder.subscriptionField('trades', (t) =>
       symbols: t.arg.stringList({ required: true }),
       after: t.arg.stringList({ description: AFTER_DESCRIPTION }),
     },
-    subscribe: async (_root, args, ctx) => {
+    subscribe: (_root, args, ctx) => {
       const symbols = parseSymbols(args.symbols, ctx);
-      await admit(ctx.feed, symbols);
       const history = ctx.feed.history;
       const from = resumeCursors(args.after, ctx).filter((c): c is Extract<Cursor, { kind: 'trade' }> => c.kind === 'trade' && symbols.includes(c.symbol));
       const after = new Map(from.map((c) => [c.symbol, c.epoch === history.epoch ? c.id : null]));
-      const resume = after.size > 0 ? new TradeResume(history, after) : null;
-      const source = feedStream<ResumedTrade>({
-        name: 'trades',
-        feed: ctx.feed,
-        symbols,
-        depth: 0,
-        // a replay may be the whole history of each resumed symbol: room for it on top of the live queue
-        maxQueue: DEFAULT_MAX_QUEUE + after.size * history.limits.maxTrades,
-        onUpdate: (snapshot, offer) => {
-          // a trade without an id is a REST read that primed a cold quote, not a trade of the stream (nor of the history)
-          if (snapshot.last.kind !== 'trade' || snapshot.last.id === undefined) return;
-          if (resume) resume.live(snapshot.last, offer);
-          else offer(snapshot.last);
-        },
-        ...(resume && { start: (offer) => resume.start(offer) }),
+      return admitted(ctx.feed, symbols, () => {
+        const resume = after.size > 0 ? new TradeResume(history, after) : null;
+        const source = feedStream<ResumedTrade>({
+          name: 'trades',
+          feed: ctx.feed,
+          symbols,
+          depth: 0,
+          // a replay may be the whole history of each resumed symbol: room for it on top of the live queue
+          maxQueue: DEFAULT_MAX_QUEUE + after.size * history.limits.maxTrades,
+          onUpdate: (snapshot, offer) => {
+            // a trade without an id is a REST read that primed a cold quote, not a trade of the stream (nor of the history)
+            if (snapshot.last.kind !== 'trade' || snapshot.last.id === undefined) return;
+            if (resume) resume.live(snapshot.last, offer);
+            else offer(snapshot.last);
+          },
+          ...(resume && { start: (offer) => resume.start(offer) }),
+        });
+        return withStreamCursor(ctx, source, from, (trade) => tradeCursor(history.epoch, trade));
       });
-      return withStreamCursor(ctx, source, from, (trade) => tradeCursor(history.epoch, trade));
     },
     resolve: (trade: ResumedTrade) => trade,
   }),

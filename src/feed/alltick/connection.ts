@@ -357,12 +357,15 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }
 
-  /** Exponential backoff with jitter, never below the plan's minimum reconnect gap. */
+  /**
+   * Exponential backoff with jitter, never below the plan's minimum reconnect gap. Upstream sees the
+   * close before we do (or after, by its own clock), so the floor carries the same margin as spacing.
+   */
   private backoffDelay(): number {
     const gap = this.opts.reconnectGapMs;
     const exp = Math.min(this.opts.maxBackoffMs, gap * 2 ** Math.min(this.failedAttempts, 10));
     const jittered = exp * (0.75 + Math.random() * 0.5);
-    return Math.max(gap, Math.round(jittered));
+    return Math.max(gap + jitterMargin(gap), Math.round(jittered));
   }
 
   /** Closes the socket because it misbehaved; the close handler reconnects. */
@@ -481,7 +484,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
 
   /** Upstream measures spacing on arrival; a small margin absorbs network and timer jitter. */
   private get spacingWithMargin(): number {
-    return this.opts.requestSpacingMs + Math.min(100, Math.ceil(this.opts.requestSpacingMs * 0.1));
+    return this.opts.requestSpacingMs + jitterMargin(this.opts.requestSpacingMs);
   }
 
   private pump(): void {
@@ -614,4 +617,9 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
   private emitStatus(): void {
     this.emit('status', this.status);
   }
+}
+
+/** 10 % of an upstream interval, at most 100 ms: what arrival and timer jitter can eat of it. */
+function jitterMargin(intervalMs: number): number {
+  return Math.min(100, Math.ceil(intervalMs * 0.1));
 }

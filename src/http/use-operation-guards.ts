@@ -72,7 +72,7 @@ export function useOperationGuards(guards: ClientGuards): Plugin<Context> {
     onParse({ context, params }) {
       // the initial context: Yoga's node server context on HTTP, the upgrade request on graphql-ws
       const client = guards.identityOf((context as { req?: IncomingMessage }).req);
-      const error = refused(rateLimit(guards, client) ?? checkDocument(typeof params.source === 'string' ? params.source : String(params.source.body), documentLimits));
+      const error = refused(rateLimit(guards, client) ?? checkDocument(typeof params.source === 'string' ? params.source : (params.source as { body: string }).body, documentLimits));
       if (error) throw error;
     },
     onExecute({ args, setResultAndStopExecution }) {

@@ -94,7 +94,7 @@ export function createYogaApp({ config, logger, feed, status, snapshots, isReady
     context: (init) => {
       // node's IncomingMessage: Yoga's server context on HTTP, the upgrade request on graphql-ws
       const client = guards.identityOf(init.req as IncomingMessage | undefined);
-      const sse = sseTrailOf(init.request as Request | undefined);
+      const sse = sseTrailOf(init.request);
       return {
         feed,
         status,

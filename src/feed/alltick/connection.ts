@@ -307,7 +307,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
     this.ledger.reset();
     this.resubscribed = false;
     const gate = this.opts.socketGate;
-    if (gate) ws.once('close', () => (this.closeReported = gate.closed(this.endpoint, this.index)));
+    if (gate) ws.once('close', () => void (this.closeReported = gate.closed(this.endpoint, this.index)));
 
     ws.on('open', () => {
       if (this.ws !== ws) return;

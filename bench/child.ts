@@ -101,7 +101,7 @@ export class Child<In extends { type: string }, Out extends { type: string }> {
 
   /** Sends and awaits the reply of the same type. */
   ask<T extends Out['type'] & In['type']>(message: Extract<In, { type: T }>, timeoutMs?: number): Promise<Extract<Out, { type: T }>> {
-    const reply = this.next(message.type as T, timeoutMs);
+    const reply = this.next(message.type, timeoutMs);
     this.send(message);
     return reply;
   }

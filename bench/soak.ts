@@ -99,6 +99,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
 
   const wsCycle = (client: Client) =>
     new Promise<void>((resolve, reject) => {
+      // eslint-disable-next-line prefer-const -- finish() reads it and may run before it is set
       let timer: NodeJS.Timeout | undefined;
       const finish = () => {
         clearTimeout(timer);
@@ -202,7 +203,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       heapGrowthMiB: Math.round((heapAfter - heapBefore) * 10) / 10,
     };
   } finally {
-    await Promise.all(clients.map((c) => c.dispose()));
+    await Promise.all(clients.map(async (c) => c.dispose()));
     await server.stop();
     await sim.close();
   }

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { PLAN_NAMES } from './feed/alltick/plans.js';
+import { parseTrustProxy } from './trust-proxy.js';
 import { DEFAULT_HISTORY_LIMITS, type HistoryLimits } from './feed/history/trade-history.js';
 import { DEFAULT_TICK_TIME_WINDOW, type TickTimeWindow } from './feed/alltick/protocol.js';
 import { DEFAULT_REST_MAX_BYTES } from './feed/alltick/rest.js';
@@ -72,6 +73,20 @@ const clusterTimings = jsonObject(
     .strict(),
 );
 
+const trustProxy = z.string().transform((text, ctx) => {
+  try {
+    return parseTrustProxy(text);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+/** Browser origins (`https://app.example.com`) allowed to send credentials. */
+const originList = z
+  .string()
+  .transform((s) => s.split(',').map((t) => t.trim()).filter(Boolean))
+  .pipe(z.array(z.string().refine((o) => URL.canParse(o) && new URL(o).origin === o, 'each entry must be an origin such as https://app.example.com')));
+
 const envSchema = z.object({
   PORT: port.default(4000),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -115,6 +130,9 @@ const envSchema = z.object({
   API_KEYS_FILE: z.string().min(1).optional(),
   GRAPHIQL: bool.default(true),
   INTROSPECTION: bool.default(true),
+  /** reverse proxies to believe about X-Forwarded-For: a hop count or their addresses */
+  TRUST_PROXY: trustProxy.optional(),
+  CORS_ORIGINS: originList.optional(),
   /** outgoing bytes a WebSocket connection may have waiting before it counts as a slow consumer */
   SLOW_CONSUMER_BUFFER_BYTES: z.coerce.number().int().min(4096).max(1024 ** 3).default(1024 * 1024),
   /** trade history per symbol (recentTrades, resumed `trades`): at most this many trades… */

@@ -14,9 +14,9 @@ try {
 }
 const logger = createLogger(config.LOG_LEVEL);
 const server = await startServer({ config, logger });
-// Build the dashboard now rather than on its first request (the server would build it then).
+// Load the dashboard now rather than on its first request (from dist/dashboard/, or bundled when run from the sources).
 dashboardAssets().then(
-  (assets) => logger.info({ url: server.url.replace(/graphql$/, ''), buildMs: assets.buildMs }, 'dashboard ready'),
+  () => logger.info({ url: server.url.replace(/graphql$/, '') }, 'dashboard ready'),
   (error: unknown) => logger.error({ err: error }, 'dashboard build failed'),
 );
 

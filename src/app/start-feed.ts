@@ -14,7 +14,7 @@ import { RateLimiter, rateLimitsOf, withMargin } from '../feed/alltick/rate-limi
 import { AllTickRestClient } from '../feed/alltick/rest.js';
 import { SnapshotService } from '../feed/snapshots/snapshot-service.js';
 import type { UpstreamOptions } from '../feed/upstream.js';
-import { clusterTimingsFrom, startClusterFeed, type ClusterFeed } from './cluster-topology.js';
+import type { ClusterFeed } from './cluster-topology.js';
 import { startSingleInstance } from './single-instance.js';
 import type { Topology } from './topology.js';
 
@@ -68,21 +68,24 @@ export async function startFeed({ config, logger, timings }: FeedOptions): Promi
   const upstreamTimings = timings ?? config.ALLTICK_TIMINGS;
 
   // several instances, one upstream and one REST budget through Redis: see src/cluster/
-  const cluster: ClusterFeed | null = config.REDIS_URL
-    ? startClusterFeed({
-        config,
-        redisUrl: config.REDIS_URL,
-        logger,
-        wsBaseUrl,
-        token,
-        rest: { status: () => rest.status() },
-        restLimits: withMargin(rateLimitsOf(plan), CLUSTER_REST_GAP_MARGIN_MS),
-        restWindowMarginMs: CLUSTER_REST_GAP_MARGIN_MS,
-        settleMs: SHUTDOWN_SETTLE_MS,
-        cluster: clusterTimingsFrom(config.CLUSTER_TIMINGS),
-        ...(upstreamTimings && { timings: upstreamTimings }),
-      })
-    : null;
+  // (imported only then: ioredis costs memory)
+  const clusterTopology = config.REDIS_URL ? await import('./cluster-topology.js') : null;
+  const cluster: ClusterFeed | null =
+    config.REDIS_URL && clusterTopology
+      ? clusterTopology.startClusterFeed({
+          config,
+          redisUrl: config.REDIS_URL,
+          logger,
+          wsBaseUrl,
+          token,
+          rest: { status: () => rest.status() },
+          restLimits: withMargin(rateLimitsOf(plan), CLUSTER_REST_GAP_MARGIN_MS),
+          restWindowMarginMs: CLUSTER_REST_GAP_MARGIN_MS,
+          settleMs: SHUTDOWN_SETTLE_MS,
+          cluster: clusterTopology.clusterTimingsFrom(config.CLUSTER_TIMINGS),
+          ...(upstreamTimings && { timings: upstreamTimings }),
+        })
+      : null;
 
   const limiter = cluster?.restLimiter ?? new RateLimiter({ limits: withMargin(rateLimitsOf(plan), REST_GAP_MARGIN_MS) });
   trackRateLimiter(limiter); // REST calls and waits in /metrics

@@ -123,7 +123,7 @@ export class UpstreamOwner {
    * them: what was served stays served, whatever the order of the codes.
    */
   private async takeOverLists(held: HeldLease): Promise<void> {
-    let text: string | null = null;
+    let text: string | null;
     try {
       text = await this.redis.get(this.opts.keys.status);
     } catch {

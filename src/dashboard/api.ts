@@ -135,7 +135,7 @@ function once<T>(client: Client, query: string, variables: Record<string, unknow
 }
 
 function messageOf(error: unknown): string {
-  if (Array.isArray(error)) return error.map((e: { message?: string }) => e.message ?? String(e)).join('; ');
+  if (Array.isArray(error)) return error.map((e: { message?: string }) => e.message ?? JSON.stringify(e)).join('; ');
   if (error instanceof Error) return error.message;
   if (typeof CloseEvent !== 'undefined' && error instanceof CloseEvent) return `connection closed (${error.code})`;
   return String(error);

@@ -5,21 +5,11 @@
  */
 import { GraphQLError } from 'graphql';
 
-export const ClientErrorCode = {
-  Unauthenticated: 'UNAUTHENTICATED',
-  Forbidden: 'FORBIDDEN',
-  RateLimited: 'RATE_LIMITED',
-  TooManyConnections: 'TOO_MANY_CONNECTIONS',
-  TooManySubscriptions: 'TOO_MANY_SUBSCRIPTIONS',
-  QueryTooDeep: 'QUERY_TOO_DEEP',
-  QueryTooComplex: 'QUERY_TOO_COMPLEX',
-  QueryTooLarge: 'QUERY_TOO_LARGE',
-  VariablesTooLarge: 'VARIABLES_TOO_LARGE',
-  PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
-  LengthRequired: 'LENGTH_REQUIRED',
-  BadRequest: 'BAD_REQUEST',
-} as const;
-export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
+import { ErrorCode } from './error-codes.js';
+
+/** The codes of src/http/error-codes.ts (one vocabulary), under the name the guards use. */
+export { ErrorCode as ClientErrorCode };
+type ClientErrorCode = ErrorCode;
 
 export function clientError(code: ClientErrorCode, message: string, status: number, headers?: Record<string, string>, extra: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code, ...extra, http: { status, ...(headers && { headers }) } } });

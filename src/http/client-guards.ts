@@ -11,6 +11,7 @@ import { AddressCounter } from './address-limit.js';
 import { limitsFromConfig, type ClientLimits } from './limits.js';
 import { OperationRateLimiter } from './rate-limit.js';
 import type { ClientErrorCode } from './client-errors.js';
+import { clientAddress, type TrustProxy } from '../trust-proxy.js';
 
 export interface ClientIdentity {
   /** remote address of the TCP connection */
@@ -49,6 +50,10 @@ export class ClientGuards {
     this.connections = new AddressCounter(config.MAX_CONNECTIONS_PER_ADDRESS);
   }
 
+  addressOf(req: IncomingMessage): string {
+    return addressOf(req, this.config.TRUST_PROXY);
+  }
+
   countRefusal(code: ClientErrorCode): void {
     this.refusals.set(code, (this.refusals.get(code) ?? 0) + 1);
   }
@@ -59,7 +64,7 @@ export class ClientGuards {
 
   /** Checks the key a request showed (null: none) and remembers who sent `req`. */
   authenticate(req: IncomingMessage, key: string | null): AuthOutcome {
-    const address = addressOf(req);
+    const address = this.addressOf(req);
     if (!this.keys) return { ok: true, identity: this.remember(req, this.anonymous(address)) };
     if (!key) return { ok: false, reason: 'missing API key: send Authorization: Bearer <key>' };
     const found = this.keys.lookup(key);
@@ -71,7 +76,7 @@ export class ClientGuards {
   identityOf(req: IncomingMessage | undefined): ClientIdentity {
     const known = req && this.identities.get(req);
     if (known) return known;
-    const identity = this.anonymous(req ? addressOf(req) : 'local');
+    const identity = this.anonymous(req ? this.addressOf(req) : 'local');
     // with authentication on, an unauthenticated caller sees no market at all
     return this.keys ? { ...identity, markets: new Set(), visibilityKey: 'none' } : identity;
   }
@@ -97,6 +102,7 @@ export class ClientGuards {
   }
 }
 
-export function addressOf(req: IncomingMessage): string {
-  return req.socket?.remoteAddress ?? 'unknown';
+/** The client's address: the TCP peer, or behind trusted proxies the one they forwarded (TRUST_PROXY). */
+export function addressOf(req: IncomingMessage, trust?: TrustProxy | null): string {
+  return clientAddress(req.socket?.remoteAddress ?? 'unknown', req.headers['x-forwarded-for'], trust);
 }

@@ -1,54 +1,35 @@
 /**
- * Builds the dashboard page with esbuild, in memory: src/dashboard/main.ts and everything it imports
- * (the graphql-ws browser client, lightweight-charts) into one minified script, plus the CSS and
- * the HTML shell. No CDN and no build step to remember: the server builds it once per process on
- * the first request for it (or at start, `npm start` warms it up), in a few hundred milliseconds.
+ * The dashboard page's files. `npm run build` bundles them into dist/dashboard/ (next to the
+ * compiled server, which reads them from there); a server run from the sources (`npm run dev`,
+ * tests) has no bundle next to it and builds one in memory with esbuild, once per process.
  */
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import type { DashboardAssets } from './dashboard-build.js'; // a type only: esbuild is loaded only to build
 
-export interface DashboardAssets {
-  html: string;
-  js: string;
-  css: string;
-  /** how long the build took, ms */
-  buildMs: number;
-}
+export type { DashboardAssets };
 
-const here = (file: string) => fileURLToPath(new URL(`../dashboard/${file}`, import.meta.url));
+/** The files `npm run build` writes, relative to the compiled dist/http/. */
+export const BUNDLE_FILES = { html: 'index.html', js: 'dashboard.js', css: 'dashboard.css' } as const;
 
-export async function buildDashboard(): Promise<DashboardAssets> {
-  const started = performance.now();
-  const [script, css, html] = await Promise.all([
-    build({
-      entryPoints: [here('main.ts')],
-      bundle: true,
-      write: false,
-      minify: true,
-      format: 'esm',
-      platform: 'browser',
-      target: ['es2022'],
-      legalComments: 'eof', // keeps the libraries' license notices
-      logLevel: 'silent',
-    }),
-    build({ entryPoints: [here('dashboard.css')], bundle: true, write: false, minify: true, logLevel: 'silent' }),
-    readFile(here('index.html'), 'utf8'),
-  ]);
-  return {
-    html,
-    js: script.outputFiles[0]?.text ?? '',
-    css: css.outputFiles[0]?.text ?? '',
-    buildMs: Math.round(performance.now() - started),
-  };
+const bundled = (file: string) => new URL(`../dashboard/${file}`, import.meta.url);
+
+async function loadDashboard(): Promise<DashboardAssets> {
+  try {
+    const [html, js, css] = await Promise.all([BUNDLE_FILES.html, BUNDLE_FILES.js, BUNDLE_FILES.css].map((f) => readFile(bundled(f), 'utf8')));
+    return { html: html!, js: js!, css: css! };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    const { buildDashboard } = await import('./dashboard-build.js'); // from the sources: bundle now
+    return buildDashboard();
+  }
 }
 
 let cached: Promise<DashboardAssets> | null = null;
 
-/** The built assets, built at most once per process (a failed build is retried on the next call). */
+/** The assets, loaded or built at most once per process (a failure is retried on the next call). */
 export function dashboardAssets(): Promise<DashboardAssets> {
   if (!cached) {
-    cached = buildDashboard();
+    cached = loadDashboard();
     cached.catch(() => {
       cached = null;
     });

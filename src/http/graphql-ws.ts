@@ -3,17 +3,28 @@
  * validate caches, error masking, plugins) so both transports behave the same. The socket side
  * (operation ids held until their subscription is over, refused frames) is ./ws-transport.ts.
  */
-import type { IncomingMessage, Server } from 'node:http';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
+import type { Server } from 'node:http';
+import { GraphQLError, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import type { OperationResult } from 'graphql-ws';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
+import { ErrorCode } from './error-codes.js';
 import type { YogaServerInstance } from 'graphql-yoga';
+import type { Context } from '../schema/context.js';
+import { publicErrors } from './public-errors.js';
 import type { WsGuards } from './ws-guards.js';
 import { setDeliveryTarget } from './fanout/plugin.js';
 import { serveGraphQLWs, type WsTransportOptions } from './ws-transport.js';
 
 /** Largest client message accepted on the WebSocket, unless `guards` say otherwise. */
 export const WS_MAX_PAYLOAD = 64 * 1024;
+
+/** What Yoga's envelop hands out (typed `any` by envelop). */
+interface Enveloped extends EnvelopedRoot {
+  schema: GraphQLSchema;
+  parse: (source: string) => DocumentNode;
+  validate: (schema: GraphQLSchema, document: DocumentNode) => readonly GraphQLError[];
+  contextFactory: () => unknown;
+}
 
 interface EnvelopedRoot {
   execute: (args: ExecutionArgs) => OperationResult;
@@ -22,7 +33,7 @@ interface EnvelopedRoot {
 
 export function attachGraphQLWs(
   httpServer: Server,
-  yoga: YogaServerInstance<any, any>,
+  yoga: YogaServerInstance<Record<string, unknown>, Context>,
   transport: WsTransportOptions,
   guards?: WsGuards,
 ): { dispose(): void | Promise<void> } {
@@ -37,6 +48,9 @@ export function attachGraphQLWs(
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
       ...(guards && { connectionInitWaitTimeout: guards.connectionInitWaitTimeout, onConnect: (ctx) => guards.onConnect(ctx) }),
+      // execution errors are masked and coded by Yoga's envelop; what is for HTTP only goes here
+      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: publicErrors(result.errors, ErrorCode.Internal) } : undefined),
+      onError: (_ctx, _id, _payload, errors) => publicErrors(errors, ErrorCode.Internal),
       onSubscribe: async (ctx, id, params) => {
         const refused = guards?.checkSubscribe(ctx);
         if (refused) return refused;
@@ -45,7 +59,7 @@ export function attachGraphQLWs(
           req: ctx.extra.request,
           socket: ctx.extra.socket,
           params,
-        });
+        }) as Enveloped;
         const args: ExecutionArgs = {
           schema,
           operationName: params.operationName ?? null,
@@ -54,11 +68,11 @@ export function attachGraphQLWs(
           contextValue: await contextFactory(),
           rootValue: { execute, subscribe } satisfies EnvelopedRoot,
         };
-        if (args.document instanceof GraphQLError) return [args.document];
+        if (args.document instanceof GraphQLError) return publicErrors([args.document], ErrorCode.ParseFailed);
         // shareable subscriptions write their frames straight to this socket (src/http/fanout)
-        setDeliveryTarget(args.contextValue as object, { socket: ctx.extra.socket as WebSocket, request: ctx.extra.request as IncomingMessage, id });
+        setDeliveryTarget(args.contextValue as object, { socket: ctx.extra.socket, request: ctx.extra.request, id });
         const errors = validate(args.schema, args.document);
-        return errors.length > 0 ? errors : args;
+        return errors.length > 0 ? publicErrors(errors, ErrorCode.ValidationFailed) : args;
       },
     },
     wsServer,

@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { bearerKey } from './api-keys.js';
-import { addressOf, type ClientGuards } from './client-guards.js';
+import type { ClientGuards } from './client-guards.js';
 import { ClientErrorCode, errorBody } from './client-errors.js';
 import { canonicalTarget } from './request-target.js';
 
@@ -54,7 +54,7 @@ export function guardHttp(guards: ClientGuards, next: RequestListener, options: 
 
     const { path } = target;
     if (!options.probePaths.includes(path)) {
-      const address = addressOf(req);
+      const address = guards.addressOf(req);
       const release = guards.connections.acquire(address);
       if (!release) {
         return refuse(res, 429, ClientErrorCode.TooManyConnections, `too many connections from ${address}: at most ${guards.config.MAX_CONNECTIONS_PER_ADDRESS}`, { 'retry-after': '1' });
@@ -62,7 +62,8 @@ export function guardHttp(guards: ClientGuards, next: RequestListener, options: 
       res.once('close', release);
     }
 
-    if (guards.authEnabled && (path === options.graphqlPath || path === `${options.graphqlPath}/`) && !(options.graphiql && isGraphiQLPage(req))) {
+    const graphql = path === options.graphqlPath || path === `${options.graphqlPath}/` || path === `${options.graphqlPath}/stream`; // graphql-sse's endpoint
+    if (guards.authEnabled && graphql && !(options.graphiql && isGraphiQLPage(req))) {
       const auth = guards.authenticate(req, bearerKey(req.headers.authorization));
       if (!auth.ok) return refuse(res, 401, ClientErrorCode.Unauthenticated, auth.reason, { 'www-authenticate': 'Bearer' });
     } else {

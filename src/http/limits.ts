@@ -19,15 +19,6 @@ export interface ClientLimits {
   maxQueryComplexity: number;
 }
 
-export type ClientLimitName = keyof ClientLimits;
-export const CLIENT_LIMIT_NAMES = [
-  'maxSymbols',
-  'maxSubscriptionsPerConnection',
-  'operationsPerSecond',
-  'operationsBurst',
-  'maxQueryDepth',
-  'maxQueryComplexity',
-] as const satisfies readonly ClientLimitName[];
 
 export function limitsFromConfig(config: Config): ClientLimits {
   return {
@@ -38,9 +29,4 @@ export function limitsFromConfig(config: Config): ClientLimits {
     maxQueryDepth: config.MAX_QUERY_DEPTH,
     maxQueryComplexity: config.MAX_QUERY_COMPLEXITY,
   };
-}
-
-/** True when `value` exceeds `max`; a max of 0 never does. */
-export function exceeds(value: number, max: number): boolean {
-  return max > 0 && value > max;
 }

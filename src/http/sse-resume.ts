@@ -117,7 +117,7 @@ function sseResponse(result: ExecutionResult | AsyncIterable<ExecutionResult>, f
   if (isAsyncIterable(result)) iterator = result[Symbol.asyncIterator]();
   else {
     let sent = false;
-    iterator = { next: async () => (sent ? { done: true, value: undefined } : ((sent = true), { done: false, value: result })) };
+    iterator = { next: () => Promise.resolve(sent ? { done: true, value: undefined } : ((sent = true), { done: false, value: result })) };
   }
   const stream = new fetchAPI.ReadableStream<Uint8Array>({
     start(controller) {

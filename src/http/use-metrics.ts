@@ -22,7 +22,7 @@ export function useMetrics(metrics: ServerMetrics): Plugin {
       endResponse(new fetchAPI.Response(request.method === 'HEAD' ? null : body, { headers: { 'content-type': metrics.contentType, 'cache-control': 'no-store' } }));
     },
     onSubscribe({ args }) {
-      const field = rootFieldOf(args.document, args.operationName);
+      const field = rootFieldOf(args.document as DocumentNode, args.operationName as string | null | undefined);
       const transport = transportOf(args.contextValue);
       return {
         onSubscribeResult({ result }) {

@@ -24,6 +24,7 @@ import {
   visitWithTypeInfo,
   BREAK,
   type ExecutionArgs,
+  type ExecutionResult,
   type OperationDefinitionNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
@@ -36,6 +37,7 @@ import type { ClientGuards, ClientIdentity } from './client-guards.js';
 import { variablesTooLarge } from './variable-limits.js';
 import { checkDocument, MAX_DOCUMENT_NESTING, type DocumentLimits } from './document-limits.js';
 import { ClientErrorCode, clientError } from './client-errors.js';
+import { GRAPHQL_SSE_PATH } from './paths.js';
 
 /** The operation that will run and its coerced variables; null when execution will refuse it anyway. */
 interface Executed {
@@ -46,7 +48,7 @@ interface Executed {
 function executedOperation(args: ExecutionArgs): Executed | null {
   const operation = getOperationAST(args.document, args.operationName);
   if (!operation) return null;
-  const coerced = getVariableValues(args.schema, operation.variableDefinitions ?? [], (args.variableValues ?? {}) as Record<string, unknown>, { maxErrors: 1 });
+  const coerced = getVariableValues(args.schema, operation.variableDefinitions ?? [], (args.variableValues ?? {}), { maxErrors: 1 });
   return coerced.errors ? null : { operation, variables: coerced.coerced };
 }
 
@@ -70,16 +72,16 @@ export function useOperationGuards(guards: ClientGuards): Plugin<Context> {
     onParse({ context, params }) {
       // the initial context: Yoga's node server context on HTTP, the upgrade request on graphql-ws
       const client = guards.identityOf((context as { req?: IncomingMessage }).req);
-      const error = refused(rateLimit(guards, client) ?? checkDocument(typeof params.source === 'string' ? params.source : String(params.source.body), documentLimits));
+      const error = refused(rateLimit(guards, client) ?? checkDocument(typeof params.source === 'string' ? params.source : (params.source as { body: string }).body, documentLimits));
       if (error) throw error;
     },
     onExecute({ args, setResultAndStopExecution }) {
       const errors = check(args);
-      if (errors.length > 0) setResultAndStopExecution({ errors });
+      if (errors.length > 0) setResultAndStopExecution(refusal(args, errors));
     },
     onSubscribe({ args, setResultAndStopExecution }) {
       const errors = check(args);
-      if (errors.length > 0) setResultAndStopExecution({ errors });
+      if (errors.length > 0) setResultAndStopExecution(refusal(args, errors));
     },
   };
 }
@@ -161,4 +163,13 @@ function tooComplex(args: ExecutionArgs, { operation, variables }: Executed, cli
     );
   }
   return null;
+}
+
+/**
+ * A refusal, as a result with no data. graphql-sse's handler (/graphql/stream) takes a result
+ * without a `data` key for execution arguments, so there it says `data: null`.
+ */
+function refusal(args: ExecutionArgs, errors: readonly GraphQLError[]): ExecutionResult {
+  const request = (args.contextValue as { request?: Request } | undefined)?.request;
+  return request && new URL(request.url).pathname.endsWith(GRAPHQL_SSE_PATH) ? { data: null, errors } : { errors };
 }

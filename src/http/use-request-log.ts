@@ -34,6 +34,8 @@ interface RequestContext {
   socket?: object;
   req?: { headers?: Record<string, string | string[] | undefined> };
   params?: { operationName?: string | null };
+  /** who sent it (src/http/client-guards.ts): the address is the client's, behind TRUST_PROXY too */
+  client?: { address: string };
 }
 
 /** The id for a GraphQL context of either transport, plus the object it is kept on. */
@@ -67,10 +69,12 @@ export function useRequestLog(logger: Logger): Plugin {
     const { id, key, transport } = requestOf(context);
     if (key && transport === 'http') logged.add(key);
     const operationName = (context as RequestContext | undefined)?.params?.operationName ?? undefined;
+    const client = (context as RequestContext | undefined)?.client?.address;
     for (const error of errors) {
       const line = {
         requestId: id,
         transport,
+        ...(client && { client }),
         phase,
         ...(operationName && { operationName }),
         ...(error.path && { path: error.path.join('.') }),
@@ -87,8 +91,9 @@ export function useRequestLog(logger: Logger): Plugin {
       ids.set(request, idFrom(request.headers.get(REQUEST_ID_HEADER)));
     },
     onResponse({ request, response }) {
-      const id = ids.get(request);
-      if (!id) return;
+      // a plugin that answered before this one's onRequest (/health, /ready, GraphiQL) left no id yet
+      let id = ids.get(request);
+      if (!id) ids.set(request, (id = idFrom(request.headers.get(REQUEST_ID_HEADER))));
       try {
         response.headers.set(REQUEST_ID_HEADER, id);
       } catch {

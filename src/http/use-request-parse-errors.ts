@@ -5,10 +5,17 @@
  */
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { ClientErrorCode } from './client-errors.js';
+import { ErrorCode } from './error-codes.js';
 
 export function useRequestParseErrors(): Plugin {
   return {
+    // Yoga answers a request without a query 200 under application/json; it is not a well-formed
+    // GraphQL-over-HTTP request, which the spec answers 400 (runs after persisted queries fill it in)
+    onParams({ params }) {
+      if (params.query == null) {
+        throw new GraphQLError('Must provide query string.', { extensions: { code: ErrorCode.BadRequest, http: { status: 400 } } });
+      }
+    },
     onRequestParse({ requestParser, setRequestParser }) {
       if (!requestParser) return;
       setRequestParser(async (request) => {
@@ -17,7 +24,7 @@ export function useRequestParseErrors(): Plugin {
         } catch (error) {
           if (error instanceof GraphQLError) throw error;
           const reason = error instanceof SyntaxError ? 'a parameter is not valid JSON' : 'malformed request';
-          throw new GraphQLError(`could not read the request: ${reason}`, { extensions: { code: ClientErrorCode.BadRequest, http: { status: 400 } } });
+          throw new GraphQLError(`could not read the request: ${reason}`, { extensions: { code: ErrorCode.BadRequest, http: { status: 400 } } });
         }
       });
     },

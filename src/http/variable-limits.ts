@@ -15,9 +15,9 @@ export function countValues(variables: unknown, max: number): number {
     const value = pending.pop();
     if (Array.isArray(value)) {
       count += value.length;
-      if (count <= max) pending.push(...value);
+      if (count <= max) pending.push(...(value as unknown[]));
     } else if (value !== null && typeof value === 'object') {
-      const values = Object.values(value);
+      const values: unknown[] = Object.values(value);
       count += values.length;
       if (count <= max) pending.push(...values);
     }

@@ -8,14 +8,10 @@ import { GraphQLError } from 'graphql';
 import type { Context as WsContext } from 'graphql-ws';
 import type { WebSocket } from 'ws';
 import { bearerKey, connectionParamsKey } from './api-keys.js';
-import { addressOf, type ClientGuards } from './client-guards.js';
+import type { ClientGuards } from './client-guards.js';
 import { ClientErrorCode } from './client-errors.js';
+import { CloseCode } from './close-codes.js';
 
-/** Close codes of this server beyond graphql-ws's own (4400, 4403, 4408, 4409, 4429, 4500). */
-export const CloseCode = {
-  /** missing or unknown API key */
-  Unauthorized: 4401,
-} as const;
 
 export type WsExtra = { socket: WebSocket; request: IncomingMessage };
 
@@ -36,7 +32,7 @@ export function createWsGuards(guards: ClientGuards): WsGuards {
     maxPayload: config.WS_MAX_PAYLOAD_BYTES,
     connectionInitWaitTimeout: config.CONNECTION_INIT_TIMEOUT_MS,
     verifyClient({ req }, callback) {
-      const address = addressOf(req);
+      const address = guards.addressOf(req);
       const release = guards.connections.acquire(address);
       if (!release) {
         guards.countRefusal(ClientErrorCode.TooManyConnections);

@@ -9,7 +9,7 @@
  * - A frame `ws` refuses (larger than maxPayload, invalid UTF-8, bad framing) closes the socket
  *   with the code `ws` chose (1009, 1007, 1002) and logs one line, no stack trace.
  */
-import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
+import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL, makeServer, type ServerOptions } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { LogSink } from '../logger.js';
 import type { WsExtra } from './ws-guards.js';
@@ -39,7 +39,10 @@ export function serveGraphQLWs<P extends Record<string, unknown> | undefined>(
   { logger, keepAliveMs = 12_000 }: WsTransportOptions,
 ): { dispose(): Promise<void> } {
   const server = makeServer(options);
-  wsServer.options.handleProtocols = handleProtocols;
+  // graphql-ws's own handleProtocols answers a handshake without graphql-transport-ws with no
+  // subprotocol, which clients fail as 1006 before they could see a close code: accept what they
+  // offered, and graphql-ws then closes with 4406 (wrong subprotocol)
+  wsServer.options.handleProtocols = (protocols) => (protocols.has(GRAPHQL_TRANSPORT_WS_PROTOCOL) ? GRAPHQL_TRANSPORT_WS_PROTOCOL : (protocols.values().next().value ?? false));
   wsServer.on('error', (err) => logger.error({ err }, 'WebSocket server error'));
   wsServer.on('connection', (socket, request) => {
     socket.on('error', (err: Error & { code?: string }) => {
@@ -59,8 +62,9 @@ export function serveGraphQLWs<P extends Record<string, unknown> | undefined>(
           }),
         close: (code, reason) => socket.close(code, closeReason(reason ?? '', 'Closed')),
         onMessage: (handle) =>
+          // eslint-disable-next-line @typescript-eslint/no-misused-promises -- the handler catches and reports its own failures
           socket.on('message', async (data) => {
-            const text = String(data);
+            const text = (data as Buffer).toString(); // binaryType 'nodebuffer': one Buffer per message
             const id = subscribeIdOf(text);
             if (id !== undefined) {
               if (taken.has(id)) return socket.close(CloseCode.SubscriberAlreadyExists, closeReason(`Subscriber for ${id} already exists`, 'Subscriber already exists'));

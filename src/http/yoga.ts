@@ -12,11 +12,16 @@ import type { Logger } from '../logger.js';
 import type { Context } from '../schema/context.js';
 import { schema } from '../schema/index.js';
 import type { ServerMetrics } from '../metrics/server-metrics.js';
-import { renderGraphiQLOnDemand } from './graphiql-page.js';
+import { renderGraphiQLOnDemand, useGraphiQLPage } from './graphiql-page.js';
 import { useDashboard } from './use-dashboard.js';
+import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
+import { GRAPHQL_SSE_PATH } from './paths.js';
+import { usePersistedQueries } from './use-persisted-queries.js';
+import { useHttpCaching } from './use-http-caching.js';
+import { maskWithCodes } from './public-errors.js';
 import { sseTrailOf, useResumableSse } from './sse-resume.js';
 import { useMetrics } from './use-metrics.js';
-import { useRequestLog } from './use-request-log.js';
+import { REQUEST_ID_HEADER, useRequestLog } from './use-request-log.js';
 import type { ClientGuards } from './client-guards.js';
 import { useOperationGuards } from './use-operation-guards.js';
 import { useIntrospectionSwitch } from './use-introspection-switch.js';
@@ -42,6 +47,20 @@ subscription LiveQuotes {
 # query Snapshot { quotes(symbols: ["AAPL.US", "700.HK"]) { symbol price time } }
 `;
 
+/**
+ * Any origin may read the API without credentials (it is public market data, and API keys travel
+ * in the Authorization header, not cookies); only CORS_ORIGINS get `Access-Control-Allow-Credentials`.
+ * Browsers may read `x-request-id` to quote it in a bug report.
+ */
+function corsPolicy(credentialedOrigins: readonly string[]) {
+  const allowed = new Set(credentialedOrigins);
+  return (request: Request) => {
+    const origin = request.headers.get('origin');
+    const credentials = origin !== null && allowed.has(origin);
+    return { origin: credentials ? origin : '*', credentials, exposedHeaders: [REQUEST_ID_HEADER], maxAge: 600 };
+  };
+}
+
 export const HEALTH_PATH = '/health';
 export const READY_PATH = '/ready';
 
@@ -66,12 +85,16 @@ export function createYogaApp({ config, logger, feed, status, snapshots, isReady
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: HEALTH_PATH,
     landingPage: false,
+    // Apollo's BatchHttpLink: a JSON array of operations in one POST, at most 10
+    batching: { limit: 10 },
+    maskedErrors: { maskError: maskWithCodes },
+    cors: corsPolicy(config.CORS_ORIGINS ?? []),
     // bounded by estimated heap, not by count (src/http/document-limits.ts)
     parserAndValidationCache: { documentCache: documentCache(config.DOCUMENT_CACHE_BYTES), errorCache: noErrorCache },
     context: (init) => {
       // node's IncomingMessage: Yoga's server context on HTTP, the upgrade request on graphql-ws
       const client = guards.identityOf(init.req as IncomingMessage | undefined);
-      const sse = sseTrailOf(init.request as Request | undefined);
+      const sse = sseTrailOf(init.request);
       return {
         feed,
         status,
@@ -87,12 +110,17 @@ export function createYogaApp({ config, logger, feed, status, snapshots, isReady
     logging: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
     plugins: [
       useReadinessCheck({ endpoint: READY_PATH, check: isReady }),
+      usePersistedQueries(), // before useRequestParseErrors: a hash stands in for the query
       useRequestParseErrors(),
       useIntrospectionSwitch(config.INTROSPECTION),
       useOperationGuards(guards),
       useRequestLog(logger),
       useMetrics(metrics),
       useDashboard(),
+      // graphql-sse's protocol, both modes (single connection and distinct connections), for its client
+      useGraphQLSSE({ endpoint: GRAPHQL_SSE_PATH }),
+      useHttpCaching({ perClient: guards.authEnabled }),
+      useGraphiQLPage('/graphql'),
       useResumableSse(),
       ...(fanout ? [useSharedSubscriptions(fanout)] : []),
     ],

@@ -52,7 +52,7 @@ const evicted = new Counter({
 /** `stream` is the subscription field (quotes, trades…); `reason` a short fixed word. */
 export function countDropped(stream: string, reason: string, n = 1): void {
   let reasons = pendingDrops.get(stream);
-  if (!reasons) pendingDrops.set(stream, (reasons = new Map()));
+  if (!reasons) pendingDrops.set(stream, (reasons = new Map<string, number>()));
   reasons.set(reason, (reasons.get(reason) ?? 0) + n);
 }
 

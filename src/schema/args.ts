@@ -6,6 +6,7 @@ import { GraphQLError } from 'graphql';
 import { z } from 'zod';
 import { isValidSymbol, type Market } from '../feed/alltick/symbols.js';
 import { marketRefusal } from '../http/api-keys.js';
+import { ErrorCode } from '../http/error-codes.js';
 import { echo } from './echo.js';
 
 export const MAX_DEPTH_ARG = 10;
@@ -40,7 +41,7 @@ export function parseArg<T>(schema: z.ZodType<T>, value: unknown, argument: stri
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   throw new GraphQLError(issue?.message ?? `invalid ${argument}`, {
-    extensions: { code: 'BAD_USER_INPUT', argument },
+    extensions: { code: ErrorCode.BadUserInput, argument },
   });
 }
 

@@ -15,6 +15,7 @@ import { builder } from './builder.js';
 import { candleItem, candleStream, type CandleItem } from './candle-stream.js';
 import type { Context } from './context.js';
 import { fromUpstream } from './upstream-errors.js';
+import { ErrorCode } from '../http/error-codes.js';
 import { encodeCursor, type Cursor } from '../feed/history/cursor.js';
 import { AFTER_DESCRIPTION, resumeCursors, withStreamCursor } from './resume.js';
 
@@ -38,7 +39,7 @@ const CandleIntervalEnum = builder.enumType('CandleInterval', {
   description: 'Candle length; AllTick kline_type in brackets. Stocks (US, HK, SH, SZ) have no HOUR_2 and HOUR_4.',
   values: Object.fromEntries(
     INTERVALS.map((i) => [ENUM_NAMES[i.name], { value: i.name, description: `${i.name} (kline_type ${i.klineType})` }]),
-  ) as Record<string, { value: IntervalName; description: string }>,
+  ),
 });
 
 const CandleRef = builder.objectRef<CandleItem>('Candle').implement({
@@ -72,7 +73,7 @@ const limitSchema = z.number().int().min(1, 'limit must be at least 1').max(MAX_
 
 function checkInterval(symbol: string, interval: Interval): void {
   const reason = unsupportedReason(symbol, interval);
-  if (reason) throw new GraphQLError(reason, { extensions: { code: 'BAD_USER_INPUT', argument: 'interval' } });
+  if (reason) throw new GraphQLError(reason, { extensions: { code: ErrorCode.BadUserInput, argument: 'interval' } });
 }
 
 async function candles(ctx: Context, symbol: string, interval: Interval, limit: number, before: number | null): Promise<CandleItem[]> {

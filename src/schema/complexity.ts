@@ -3,11 +3,11 @@
  * costs symbols × depth (an order book of `depth` levels per symbol) and multiplies its selection
  * by the number of symbols; a list with `limit` multiplies by the limit; other lists by 10.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the plugin passes its Context type
 import { getNullableType, isListType, type GraphQLField } from 'graphql';
 
 export const DEFAULT_LIST_MULTIPLIER = 10;
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the plugin passes its own Context type
 export function fieldComplexity(args: Record<string, unknown>, _ctx: unknown, field: GraphQLField<unknown, any>): number | { field: number; multiplier: number } {
   const symbols = Array.isArray(args.symbols) ? args.symbols.length : typeof args.symbol === 'string' ? 1 : 0;
   if (symbols > 0) {

@@ -5,13 +5,14 @@
 import { GraphQLError } from 'graphql';
 import type { MarketFeed } from '../feed/feed.js';
 import { CapacityError, SymbolRejectedError } from '../feed/manager.js';
+import { ErrorCode } from '../http/error-codes.js';
 
 export function feedErrorToGraphQL(error: unknown): unknown {
   if (error instanceof CapacityError) {
-    return new GraphQLError(error.message, { extensions: { code: 'UPSTREAM_CAPACITY', endpoint: error.endpoint } });
+    return new GraphQLError(error.message, { extensions: { code: ErrorCode.UpstreamCapacity, endpoint: error.endpoint } });
   }
   if (error instanceof SymbolRejectedError) {
-    return new GraphQLError(error.message, { extensions: { code: 'UPSTREAM_REJECTED', symbol: error.symbol, ret: error.ret } });
+    return new GraphQLError(error.message, { extensions: { code: ErrorCode.UpstreamRejected, symbol: error.symbol, ret: error.ret } });
   }
   return error;
 }

@@ -80,7 +80,7 @@ export function introspectionCost(schema: GraphQLSchema, document: DocumentNode,
     let depth = 0;
     for (const item of values) {
       if (item === null || typeof item !== 'object' || !isObjectType(type)) continue;
-      const cost = objectCost(selectionSet, type, item);
+      const cost = objectCost(selectionSet, type, item as object);
       complexity += cost.complexity;
       depth = Math.max(depth, cost.depth);
     }
@@ -98,7 +98,7 @@ export function introspectionCost(schema: GraphQLSchema, document: DocumentNode,
       let cost = NONE;
       if (selection.kind === Kind.FIELD) {
         const meta = selection.name.value === '__schema' ? SchemaMetaFieldDef : selection.name.value === '__type' ? TypeMetaFieldDef : null;
-        if (meta && selection.selectionSet) cost = fieldCost(meta as GraphQLField<unknown, unknown>, selection.selectionSet, undefined, selection);
+        if (meta && selection.selectionSet) cost = fieldCost(meta, selection.selectionSet, undefined, selection);
       } else {
         const fragment = selection.kind === Kind.INLINE_FRAGMENT ? selection : fragments.get(selection.name.value);
         if (fragment) cost = rootCost(fragment.selectionSet);

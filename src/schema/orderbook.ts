@@ -19,6 +19,8 @@ import { primeFromRest, readSymbol } from './snapshot-read.js';
 
 interface OrderBookItem {
   symbol: string;
+  /** the depth the client asked for (part of the book's `id`) */
+  depth: number;
   bids: PriceLevel[];
   asks: PriceLevel[];
   time: number;
@@ -29,6 +31,10 @@ interface OrderBookItem {
 const OrderBookRef = builder.objectRef<OrderBookItem>('OrderBook').implement({
   description: 'The order book of one symbol, best levels first.',
   fields: (t) => ({
+    id: t.id({
+      description: 'Identity for client caches (Apollo, urql): the symbol and the depth asked for, `AAPL.US:10`, so books of one symbol at different depths are kept apart.',
+      resolve: (book) => `${book.symbol}:${book.depth}`,
+    }),
     symbol: t.exposeString('symbol'),
     bids: t.expose('bids', { type: [PriceLevelRef], description: 'Best (highest) first, at most `depth` levels.' }),
     asks: t.expose('asks', { type: [PriceLevelRef], description: 'Best (lowest) first, at most `depth` levels.' }),
@@ -49,7 +55,7 @@ const bookDepthSchema = depthSchema.superRefine((d, ctx) => {
 });
 
 function bookItem(book: DepthBook, depth: number, stale: boolean): OrderBookItem {
-  return { symbol: book.symbol, bids: book.bids.slice(0, depth), asks: book.asks.slice(0, depth), time: book.time, seq: book.seq, stale };
+  return { symbol: book.symbol, depth, bids: book.bids.slice(0, depth), asks: book.asks.slice(0, depth), time: book.time, seq: book.seq, stale };
 }
 
 builder.queryField('orderBook', (t) =>

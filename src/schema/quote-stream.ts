@@ -27,6 +27,8 @@ export interface QuoteItem extends QuoteView {
   /** true while the upstream connection of the symbol's endpoint is down (the values may be old) */
   stale: boolean;
   event: QuoteEventKind;
+  /** the depth the client asked for (part of the quote's `id`) */
+  depth: number;
   /** updates of this symbol were skipped before this one (throttleMs, or a slow client) */
   conflated?: boolean;
   [QUOTE_SOURCE]?: SymbolSnapshot;
@@ -81,6 +83,7 @@ export function quoteStream(
   const stale = (symbol: string) => health?.isStale(symbol) ?? false;
   const item = (snapshot: SymbolSnapshot, event: QuoteEventKind): QuoteItem => ({
     ...quoteView(snapshot, depth),
+    depth,
     stale: stale(snapshot.symbol),
     event,
     [QUOTE_SOURCE]: snapshot,
@@ -89,7 +92,7 @@ export function quoteStream(
   const tick = (snapshot: SymbolSnapshot): QuoteItem => {
     const isStale = stale(snapshot.symbol);
     let byDepth = ticks.get(snapshot);
-    if (!byDepth) ticks.set(snapshot, (byDepth = new Map()));
+    if (!byDepth) ticks.set(snapshot, (byDepth = new Map<number, QuoteItem>()));
     const cached = byDepth.get(depth);
     if (cached && cached.stale === isStale) return cached;
     const fresh = item(snapshot, 'tick');
@@ -145,7 +148,7 @@ export function quoteStream(
           if (endpointOf(symbol) !== endpoint || !announced.has(symbol)) continue;
           const snapshot = feed.snapshot(symbol);
           const view = snapshot ? quoteView(snapshot, depth) : emptyQuote(symbol);
-          offer({ ...view, seq: null, stale: !connected, event: connected ? 'feed_up' : 'feed_down', ...(snapshot && { [QUOTE_SOURCE]: snapshot }) });
+          offer({ ...view, depth, seq: null, stale: !connected, event: connected ? 'feed_up' : 'feed_down', ...(snapshot && { [QUOTE_SOURCE]: snapshot }) });
         }
       });
       return () => {

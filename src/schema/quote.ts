@@ -53,6 +53,10 @@ const previousClose = (q: QuoteItem, ctx: Context) => (q.price === null ? null :
 export const QuoteRef = builder.objectRef<QuoteItem>('Quote').implement({
   description: 'The latest known state of one symbol: last trade and top of the order book.',
   fields: (t) => ({
+    id: t.id({
+      description: 'Identity for client caches (Apollo, urql): the symbol and the depth asked for, `AAPL.US:5`, so views of one symbol at different depths are kept apart.',
+      resolve: (quote) => `${quote.symbol}:${quote.depth}`,
+    }),
     symbol: t.exposeString('symbol'),
     price: t.expose('price', { type: 'Decimal', nullable: true, description: 'Last trade price; null until a trade is known.' }),
     volume: t.expose('volume', { type: 'Decimal', nullable: true, description: 'Volume of the last trade.' }),
@@ -101,14 +105,14 @@ export const QuoteRef = builder.objectRef<QuoteItem>('Quote').implement({
     conflated: t.boolean({
       description:
         'True when earlier updates of this symbol were skipped and this event carries the latest value instead: the subscription asked for `throttleMs`, or the client read too slowly (README, "Slow consumers"). Always false in queries.',
-      resolve: (quote) => (quote as QuoteItem).conflated === true,
+      resolve: (quote) => (quote).conflated === true,
     }),
   }),
 });
 
 async function snapshotQuote(ctx: Context, symbol: string, depth: number): Promise<QuoteItem | null> {
   const { snapshot, stale } = await readSymbol(ctx, symbol, { trade: true, bookDepth: depth });
-  return snapshot ? { ...quoteView(snapshot, depth), stale, event: 'snapshot' } : null;
+  return snapshot ? { ...quoteView(snapshot, depth), depth, stale, event: 'snapshot' } : null;
 }
 
 builder.queryFields((t) => ({

@@ -5,6 +5,7 @@ import { isStockMarket, marketOf } from '../feed/alltick/symbols.js';
 import { parseSymbol } from './args.js';
 import { builder } from './builder.js';
 import { fromUpstream } from './upstream-errors.js';
+import { ErrorCode } from '../http/error-codes.js';
 
 const text = (description: string) => ({ nullable: true, description }) as const;
 
@@ -40,7 +41,7 @@ builder.queryField('staticInfo', (t) =>
       const market = marketOf(symbol);
       if (market === null || !isStockMarket(market)) {
         throw new GraphQLError(`staticInfo is only available for stocks (.US, .HK, .SH, .SZ); ${symbol} is a ${market} code`, {
-          extensions: { code: 'BAD_USER_INPUT', argument: 'symbol' },
+          extensions: { code: ErrorCode.BadUserInput, argument: 'symbol' },
         });
       }
       return fromUpstream(ctx.loaders.staticInfo.load(symbol));

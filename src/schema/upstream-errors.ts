@@ -7,19 +7,20 @@ import { GraphQLError } from 'graphql';
 import { AllTickError } from '../feed/alltick/errors.js';
 import { RateLimitedError } from '../feed/alltick/rate-limiter.js';
 import { Ret } from '../feed/alltick/protocol.js';
+import { ErrorCode } from '../http/error-codes.js';
 
 const RATE_LIMIT_CODES = new Set<number>([Ret.RateLimit, Ret.TooManyRequests, Ret.TooManyRequestsClosed]);
 
 export function upstreamError(error: unknown): GraphQLError {
   if (error instanceof GraphQLError) return error;
   if (error instanceof RateLimitedError) {
-    return new GraphQLError(error.message, { extensions: { code: 'RATE_LIMITED', retryAfterMs: Math.ceil(error.retryAfterMs) } });
+    return new GraphQLError(error.message, { extensions: { code: ErrorCode.RateLimited, retryAfterMs: Math.ceil(error.retryAfterMs) } });
   }
   if (error instanceof AllTickError && RATE_LIMIT_CODES.has(error.ret)) {
-    return new GraphQLError(`${error.message}; try again shortly`, { extensions: { code: 'RATE_LIMITED' } });
+    return new GraphQLError(`${error.message}; try again shortly`, { extensions: { code: ErrorCode.RateLimited } });
   }
   const message = error instanceof Error ? error.message : String(error);
-  return new GraphQLError(`AllTick REST request failed: ${message}`, { extensions: { code: 'UPSTREAM_ERROR' } });
+  return new GraphQLError(`AllTick REST request failed: ${message}`, { extensions: { code: ErrorCode.UpstreamError } });
 }
 
 /** Awaits an upstream read, turning its failure into a GraphQL error. */

@@ -1,6 +1,6 @@
 /**
  * What the simulator knows about a symbol: its catalogue entry (or one synthesized for a
- * well-formed code the catalogue lacks, so any valid symbol works) plus the behaviour of its
+ * well-formed code the catalogue lacks, for the model; the protocol refuses those with ret 600) plus the behaviour of its
  * asset class: volatility, whether trades carry a direction, whether book volumes mean anything.
  */
 import { catalogueEntry, type CatalogueEntry } from '../feed/alltick/catalogue.js';

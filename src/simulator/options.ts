@@ -26,6 +26,8 @@ export interface SimulatorOptions {
   badTokenMode?: 'reject-upgrade' | 'frame-then-close';
   /** reject a whole subscribe with ret 600 when it holds a malformed or other-endpoint code; default false = drop them silently */
   strictCodes?: boolean;
+  /** refuse well-formed codes outside the catalogue with ret 600, as AllTick does (default); false = invent prices for them (tests that need many symbols) */
+  catalogueOnly?: boolean;
   /** minimum gap between two requests on one connection; default REQUEST_SPACING_MS (1000) */
   spacingMs?: number;
   /** answer to a request sent too soon: '606-close' (default: ret 606, then close 4006) or '605' (ret 605, request ignored) */
@@ -68,6 +70,7 @@ export function resolveOptions(options: SimulatorOptions = {}): ResolvedOptions 
     numericSeq: options.numericSeq ?? false,
     badTokenMode: options.badTokenMode ?? 'reject-upgrade',
     strictCodes: options.strictCodes ?? false,
+    catalogueOnly: options.catalogueOnly ?? true,
     spacingMs: options.spacingMs ?? REQUEST_SPACING_MS,
     spacingViolation: options.spacingViolation ?? '606-close',
     tokenSpacingMs: options.tokenSpacingMs ?? TOKEN_SUBSCRIBE_SPACING_MS,

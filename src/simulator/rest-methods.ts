@@ -10,13 +10,15 @@ import type { Instrument } from './instruments.js';
 import { KLINE_TYPES, MAX_BATCH_KLINE_NUM, MAX_KLINE_NUM, STOCK_UNSUPPORTED_KLINE_TYPES, klineHistory, type Candle } from './kline.js';
 import type { PriceModel } from './price-model.js';
 import { hashString, hashUnit } from './random.js';
-import { codeBelongsTo } from './rules.js';
+import { servesCode } from './rules.js';
 
 export interface MethodContext {
   endpoint: Endpoint;
   model: PriceModel;
   /** codes per /trade-tick, /depth-tick, /static_info call; null = no limit */
   codesPerCall: number | null;
+  /** refuse codes outside the catalogue (SimulatorOptions.catalogueOnly) */
+  catalogueOnly: boolean;
   /** groups per /batch-kline call; null = no limit */
   batchGroups: number | null;
   now: number;
@@ -48,7 +50,7 @@ function requestedCodes(data: unknown, ctx: MethodContext): string[] | MethodRes
   const parsed = subscribeDataSchema.safeParse(data);
   if (!parsed.success || parsed.data.symbol_list.length === 0) return fail(Ret.ParamInvalid);
   const codes = parsed.data.symbol_list.map((e) => e.code);
-  if (codes.some((c) => !codeBelongsTo(c, ctx.endpoint))) return fail(Ret.CodeInvalid);
+  if (codes.some((c) => !servesCode(c, ctx))) return fail(Ret.CodeInvalid);
   if (ctx.codesPerCall !== null && codes.length > ctx.codesPerCall) return fail(Ret.TokenLevelNotEnough);
   return codes;
 }
@@ -66,7 +68,7 @@ export function depthTick(data: unknown, ctx: MethodContext): MethodResult {
 }
 
 function candlesOf(item: KlineItem, ctx: MethodContext, maxNum: number): Candle[] | MethodResult {
-  if (!codeBelongsTo(item.code, ctx.endpoint)) return fail(Ret.CodeInvalid);
+  if (!servesCode(item.code, ctx)) return fail(Ret.CodeInvalid);
   const inst = ctx.model.instrument(item.code) as Instrument;
   if (inst.assetClass === 'stock' && STOCK_UNSUPPORTED_KLINE_TYPES.includes(item.kline_type)) return fail(Ret.ParamInvalid);
   ctx.model.catchUp(item.code);

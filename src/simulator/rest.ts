@@ -125,6 +125,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: RestContex
     endpoint: target.endpoint,
     model: ctx.model,
     codesPerCall: ctx.options.restRateLimit ? plan.rest.codesPerCall : null,
+    catalogueOnly: ctx.options.catalogueOnly,
     batchGroups: ctx.options.restRateLimit ? plan.rest.batchKlineGroups : null,
     now: at,
   });

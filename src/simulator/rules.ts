@@ -5,10 +5,24 @@
 import { Ret, type SymbolEntry } from '../feed/alltick/protocol.js';
 import { endpointOf, marketOf, maxDepthOf, type Endpoint } from '../feed/alltick/symbols.js';
 import type { DepthEntry } from './subscriptions.js';
+import { catalogueEntry } from '../feed/alltick/catalogue.js';
 
 /** A well-formed code that this endpoint serves (stocks on stock, everything else on quote-b). */
 export function codeBelongsTo(code: string, endpoint: Endpoint): boolean {
   return marketOf(code) !== null && endpointOf(code) === endpoint;
+}
+
+/**
+ * A code AllTick lists: the catalogue (src/feed/alltick/catalogue.ts, README "The simulator").
+ * AllTick refuses anything else with ret 600, so a typo fails offline as it would in production.
+ */
+export function isKnownCode(code: string): boolean {
+  return catalogueEntry(code) !== undefined;
+}
+
+/** A code this endpoint serves (and, with `catalogueOnly`, AllTick lists): what REST answers for, else ret 600. */
+export function servesCode(code: string, { endpoint, catalogueOnly }: { endpoint: Endpoint; catalogueOnly: boolean }): boolean {
+  return codeBelongsTo(code, endpoint) && (!catalogueOnly || isKnownCode(code));
 }
 
 export interface ListRules {

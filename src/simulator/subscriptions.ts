@@ -58,7 +58,7 @@ export class SubscriptionIndex<S extends Subscriber = Subscriber> {
     else this.depthLists.set(sub, entries.map((e) => ({ ...e })));
     for (const { code, depth_level } of entries) {
       let map = this.depthByCode.get(code);
-      if (!map) this.depthByCode.set(code, (map = new Map()));
+      if (!map) this.depthByCode.set(code, (map = new Map<S, number>()));
       map.set(sub, depth_level);
     }
     this.onChange();

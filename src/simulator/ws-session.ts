@@ -12,7 +12,7 @@ import { SIM_CLOSE_REASONS, SimCloseCode } from './close-codes.js';
 import { HEADER_INVALID_FRAME, ackFrame } from './frames.js';
 import type { ResolvedOptions } from './options.js';
 import type { ConnectionRecord, RecordedFrame, SimulatorRecord } from './record.js';
-import { acceptDepthList, acceptTradeList, type TokenSpacing } from './rules.js';
+import { acceptDepthList, acceptTradeList, codeBelongsTo, isKnownCode, type TokenSpacing } from './rules.js';
 import type { DepthEntry, Subscriber, SubscriptionIndex } from './subscriptions.js';
 
 /** How acks (every reply that echoes a request) are sent: normally, never, or late. */
@@ -191,6 +191,8 @@ export class WsSession implements Subscriber {
     const entries = parsed.data.symbol_list;
     const forced = this.ctx.failRet(entries.map((e) => e.code));
     if (forced !== undefined) return forced;
+    // a well-formed code of this endpoint that AllTick does not list fails the whole list, as there
+    if (this.ctx.options.catalogueOnly && entries.some((e) => codeBelongsTo(e.code, this.endpoint) && !isKnownCode(e.code))) return Ret.CodeInvalid;
     const rules = { endpoint: this.endpoint, cap: this.ctx.options.codesPerSubscription, strict: this.ctx.options.strictCodes };
     if (cmdId === Cmd.SubscribeTrade) {
       const r = acceptTradeList(entries, rules);

@@ -32,14 +32,16 @@ export interface SharedStreamSpec<E = unknown> {
   stampOf?(event: E): object | undefined;
 }
 
-const specs = new Map<string, SharedStreamSpec<any>>();
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- one registry for every field's event type
+type AnySpec = SharedStreamSpec<any>;
+const specs = new Map<string, AnySpec>();
 
 /** Declares that the Subscription field `field` produces shareable events. */
 export function registerSharedStream<E>(field: string, spec: SharedStreamSpec<E>): void {
-  specs.set(field, spec as SharedStreamSpec<any>);
+  specs.set(field, spec as AnySpec);
 }
 
-export function sharedStreamSpec(field: string): SharedStreamSpec<any> | undefined {
+export function sharedStreamSpec(field: string): AnySpec | undefined {
   return specs.get(field);
 }
 

@@ -33,8 +33,11 @@ export interface InstanceProcess {
 
 const running = new Set<ChildProcess>();
 
-export async function spawnInstance(env: Record<string, string>, timeoutMs = 30_000): Promise<InstanceProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+/** node's arguments: the sources through tsx, or the build (`['dist/main.js']`, after `npm run build`) */
+const FROM_SOURCES = ['--import', 'tsx', 'src/main.ts'];
+
+export async function spawnInstance(env: Record<string, string>, timeoutMs = 30_000, nodeArgs = FROM_SOURCES): Promise<InstanceProcess> {
+  const child = spawn(process.execPath, nodeArgs, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -49,7 +52,7 @@ export async function spawnInstance(env: Record<string, string>, timeoutMs = 30_
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
   });
-  const lines = createInterface({ input: child.stdout! });
+  const lines = createInterface({ input: child.stdout });
   const ready = new Promise<LogLine>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`instance not ready within ${timeoutMs} ms; stderr: ${stderr}`)), timeoutMs);
     lines.on('line', (line) => {

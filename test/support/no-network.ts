@@ -8,5 +8,5 @@ import net from 'node:net';
 const refuse = (what: string) => () => {
   throw new Error(`unit tests use no network (${what}): move this test to test/e2e/`);
 };
-net.Socket.prototype.connect = refuse('a socket connects') as typeof net.Socket.prototype.connect;
+net.Socket.prototype.connect = refuse('a socket connects');
 net.Server.prototype.listen = refuse('a server listens') as typeof net.Server.prototype.listen;

@@ -307,7 +307,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
     this.ledger.reset();
     this.resubscribed = false;
     const gate = this.opts.socketGate;
-    if (gate) ws.once('close', () => (this.closeReported = gate.closed(this.endpoint, this.index)));
+    if (gate) ws.once('close', () => void (this.closeReported = gate.closed(this.endpoint, this.index)));
 
     ws.on('open', () => {
       if (this.ws !== ws) return;
@@ -320,7 +320,8 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
     });
     ws.on('message', (data, isBinary) => {
       if (this.ws !== ws) return;
-      this.onFrame(isBinary ? '' : data.toString());
+      // binaryType is 'nodebuffer': ws hands over one Buffer per message
+      this.onFrame(isBinary ? '' : (data as Buffer).toString());
     });
     ws.on('unexpected-response', (_req, res) => {
       // Rejected at the upgrade: 401 bad token, 429 too many connections or requests.

@@ -296,17 +296,9 @@ export const requestHeaderSchema = z.object({
   // PHP/Go examples send [] or {symbol_list:null} as heartbeat data (§6): tolerated.
   data: z.union([z.record(z.string(), z.unknown()), z.array(z.unknown())]),
 });
-export type RequestHeader = z.infer<typeof requestHeaderSchema>;
 
 export const subscribeDataSchema = z.object({ symbol_list: z.array(symbolEntrySchema) });
 export const cancelDataSchema = z.object({ cancel_type: z.number().int().min(0).max(3) });
-
-export interface RequestFrame {
-  cmd_id: RequestCmd;
-  seq_id: number;
-  trace: string;
-  data: Record<string, unknown>;
-}
 
 export function describe(error: z.ZodError): string {
   return error.issues

@@ -95,11 +95,15 @@ export class MemoryTradeHistory implements TradeHistory {
     log.push({ trade, at: this.now() }, this.limits);
   }
 
-  async recent(symbol: string, limit: number): Promise<Trade[]> {
-    return this.current(symbol)?.last(limit) ?? [];
+  recent(symbol: string, limit: number): Promise<Trade[]> {
+    return Promise.resolve(this.current(symbol)?.last(limit) ?? []);
   }
 
-  async since(symbol: string, id: string | null): Promise<Replay> {
+  since(symbol: string, id: string | null): Promise<Replay> {
+    return Promise.resolve(this.replay(symbol, id));
+  }
+
+  private replay(symbol: string, id: string | null): Replay {
     const log = this.current(symbol);
     if (!log) return { trades: [], complete: id !== null && Number(id) >= (this.logs.get(symbol)?.counter ?? 0) };
     const trades = log.trades();

@@ -44,6 +44,8 @@ export interface SnapshotLoaders {
 }
 
 const STATIC_INFO_TTL_MS = 3_600_000;
+/** How long a REST tick answer is reused (and GET snapshot queries may be cached: src/http/use-http-caching.ts). */
+export const SNAPSHOT_REUSE_MS = 1_000;
 const DAY_MS = 86_400_000;
 /** /batch-kline gives at most 2 bars per item: enough for "yesterday's close". */
 const BATCH_KLINE_MAX = 2;
@@ -63,7 +65,7 @@ export class SnapshotService {
   constructor(private readonly opts: SnapshotServiceOptions) {
     const { rest } = opts;
     const now = (this.now = opts.now ?? Date.now);
-    const ttlMs = opts.ttlMs ?? 1_000;
+    const ttlMs = opts.ttlMs ?? SNAPSHOT_REUSE_MS;
     const common = { windowMs: opts.windowMs, now };
     this.trade = sharedLoader<string, Trade | null>(async (codes) => byCode(codes, await rest.tradeTicks(codes)), { ttlMs, ...common });
     this.book = sharedLoader<string, DepthBook | null>(async (codes) => byCode(codes, await rest.depthTicks(codes)), { ttlMs, ...common });

@@ -89,6 +89,7 @@ export class SharedGroup implements MemberGroup {
       for (const [key, rendered] of this.latest ?? []) if (replayed.get(key)?.rendered !== rendered) member.deliver(key, rendered.payload);
       this.active.add(member);
     };
+    // eslint-disable-next-line @typescript-eslint/await-thenable -- at run time some payloads are promises (checked just before)
     if (payloads.some((p) => p instanceof Promise)) void Promise.all(payloads).then(join, (error: unknown) => this.finish(error));
     else join(payloads as SharedPayload[]);
     if (!this.started) this.startSource();

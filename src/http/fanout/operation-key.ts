@@ -18,6 +18,7 @@ import {
   getOperationAST,
   getVariableValues,
   Kind,
+  OperationTypeNode,
   print,
   visit,
   type DocumentNode,
@@ -56,7 +57,7 @@ export function sharedOperation(args: ExecutionArgs, visibilityKey: string): Sha
   const shape = operationShape(args);
   if (!shape) return null;
 
-  const variables = getVariableValues(args.schema, shape.variableDefinitions ?? [], (args.variableValues ?? {}) as Record<string, unknown>);
+  const variables = getVariableValues(args.schema, shape.variableDefinitions ?? [], (args.variableValues ?? {}));
   if (!variables.coerced) return null; // the ordinary path reports the variable errors
   let fieldArgs: Record<string, unknown>;
   try {
@@ -103,7 +104,7 @@ function operationShape(args: ExecutionArgs): OperationShape | null {
 
 function computeShape({ schema, document, operationName }: ExecutionArgs): OperationShape | null {
   const operation = getOperationAST(document, operationName);
-  if (!operation || operation.operation !== 'subscription') return null;
+  if (!operation || operation.operation !== OperationTypeNode.SUBSCRIPTION) return null;
   const selections = operation.selectionSet.selections;
   const root = selections[0];
   // one plain root field: no fragments, aliases are fine, directives (@skip/@include) are not

@@ -15,10 +15,11 @@
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { countEvicted } from '../../metrics/process-metrics.js';
+import { CloseCode } from '../close-codes.js';
 import type { NextAddress, SharedPayload } from './frame.js';
 
 /** Close code sent to a client evicted for not reading fast enough. */
-export const SLOW_CONSUMER_CLOSE_CODE = 4008;
+export const SLOW_CONSUMER_CLOSE_CODE = CloseCode.SlowConsumer;
 /** An evicted client that does not read its close frame within this time is dropped. */
 export const EVICT_GRACE_MS = 2000;
 /** Hard cap on a connection's buffer, as a multiple of the budget: past it, eviction is immediate. */

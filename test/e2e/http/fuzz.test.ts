@@ -72,7 +72,7 @@ function randomDocument(rng: Rng): string {
 
 /** One random HTTP request; returns status and parsed body (or null when not JSON). */
 async function randomHttp(stack: Stack, rng: Rng): Promise<{ status: number; body: unknown; kind: string; request: string }> {
-  let request = '';
+  let request: string;
   const kind = pick(rng, ['post', 'post', 'post', 'get', 'raw-body', 'sse']);
   let res: Response;
   if (kind === 'get') {
@@ -101,7 +101,7 @@ async function randomHttp(stack: Stack, rng: Rng): Promise<{ status: number; bod
     }
   }
   const text = await res.text();
-  let body: unknown = null;
+  let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {

@@ -10,7 +10,7 @@ import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { startServer, type RunningServer } from '../src/app/server.js';
+import { startServer, type RunningServer } from '../src/server.js';
 import { createSimulator, type Simulator } from '../src/simulator/server.js';
 
 export const COLD_SYMBOLS = ['AAPL.US', 'MSFT.US', '700.HK', '600519.SH', 'EURUSD', 'GOLD', 'BTCUSDT', 'ETHUSDT'] as const;

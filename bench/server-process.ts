@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { startServer } from '../src/app/server.js';
+import { startServer } from '../src/server.js';
 import { fanoutCounters } from '../src/http/fanout/outbox.js';
 import type { FromServer, ToServer, Variant } from './common.js';
 import { startNaiveServer } from './servers/naive.js';

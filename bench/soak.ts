@@ -14,7 +14,7 @@ import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { startServer } from '../src/app/server.js';
+import { startServer } from '../src/server.js';
 import { createSimulator } from '../src/simulator/server.js';
 import { createRng } from '../src/simulator/random.js';
 import { CATALOGUE } from '../src/feed/alltick/catalogue.js';

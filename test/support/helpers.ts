@@ -8,7 +8,7 @@ import WebSocket from 'ws';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import { createClient as createSseClient } from 'graphql-sse';
 import { loadConfig } from '../../src/config.js';
-import { startServer, type RunningServer, type ServerOptions } from '../../src/app/server.js';
+import { startServer, type RunningServer, type ServerOptions } from '../../src/server.js';
 import { createSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/server.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { loadConfig } from '../../../src/config.js';
 import { createLogger } from '../../../src/logger.js';
-import { startServer, type RunningServer } from '../../../src/app/server.js';
+import { startServer, type RunningServer } from '../../../src/server.js';
 import { launchChromium } from '../../support/browser.js';
 
 let server: RunningServer;

@@ -11,7 +11,7 @@ import { createClient as createWsClient } from 'graphql-ws';
 import { createClient as createSseClient } from 'graphql-sse';
 import { loadConfig } from '../../../src/config.js';
 import { ClientGuards } from '../../../src/http/client-guards.js';
-import { startServer } from '../../../src/app/server.js';
+import { startServer } from '../../../src/server.js';
 import { collect, dispose, QUOTES_SUBSCRIPTION, startStack, type Stack } from '../../support/helpers.js';
 
 afterEach(dispose);

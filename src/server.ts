@@ -70,7 +70,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     guards,
     fanout,
   });
-  const httpServer = createServer(guardHttp(guards, (req, res) => void yoga(req, res), { maxBodyBytes: config.MAX_BODY_BYTES, graphqlPath: '/graphql', graphiql: config.GRAPHIQL, probePaths: [HEALTH_PATH, READY_PATH, METRICS_PATH] }));
+  const httpServer = createServer(
+    guardHttp(guards, (req, res) => void yoga(req, res), {
+      maxBodyBytes: config.MAX_BODY_BYTES,
+      graphqlPath: '/graphql',
+      graphiql: config.GRAPHIQL,
+      probePaths: [HEALTH_PATH, READY_PATH, METRICS_PATH],
+    }),
+  );
   metrics.observeHttpServer(httpServer);
   const ws = attachGraphQLWs(httpServer, yoga, { logger }, createWsGuards(guards));
 

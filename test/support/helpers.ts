@@ -51,7 +51,11 @@ export async function startStack(
     ...options.env,
   });
   const start = async (port: number) => {
-    const server = await startServer({ config: { ...config, PORT: port }, logger: options.logger ?? createLogger('silent'), timings: { ...FAST, ...options.timings } });
+    const server = await startServer({
+      config: { ...config, PORT: port },
+      logger: options.logger ?? createLogger('silent'),
+      timings: { ...FAST, ...options.timings },
+    });
     disposers.push(() => server.stop());
     return server;
   };
@@ -127,7 +131,21 @@ export interface QuoteData {
 
 export const QUOTES_SUBSCRIPTION = /* GraphQL */ `
   subscription Quotes($symbols: [String!]!, $depth: Int) {
-    quotes(symbols: $symbols, depth: $depth) { symbol price volume time seq bids { price volume } asks { price volume } }
+    quotes(symbols: $symbols, depth: $depth) {
+      symbol
+      price
+      volume
+      time
+      seq
+      bids {
+        price
+        volume
+      }
+      asks {
+        price
+        volume
+      }
+    }
   }
 `;
 

@@ -10,7 +10,7 @@ import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { startServer, type RunningServer } from '../src/app/server.js';
+import { startServer, type RunningServer } from '../src/server.js';
 import { createSimulator, type Simulator } from '../src/simulator/server.js';
 
 export const COLD_SYMBOLS = ['AAPL.US', 'MSFT.US', '700.HK', '600519.SH', 'EURUSD', 'GOLD', 'BTCUSDT', 'ETHUSDT'] as const;
@@ -129,14 +129,18 @@ async function main(): Promise<void> {
       const result = await measureFirstData(stack);
       console.log(`run ${run}: time to first event with a price and a non-empty book (subscription of 8 cold symbols, depth 1, Basic rules)`);
       for (const symbol of COLD_SYMBOLS) console.log(`  ${symbol.padEnd(10)} ${(result.perSymbol[symbol] ?? Infinity).toFixed(0).padStart(6)} ms`);
-      console.log(`  median ${result.median.toFixed(0)} ms, max ${result.max.toFixed(0)} ms; upstream list requests at ${result.listRequests.map((t) => `${t} ms`).join(', ')}`);
+      console.log(
+        `  median ${result.median.toFixed(0)} ms, max ${result.max.toFixed(0)} ms; upstream list requests at ${result.listRequests.map((t) => `${t} ms`).join(', ')}`,
+      );
       medians.push(result.median);
       maxima.push(result.max);
     } finally {
       await stack.close();
     }
   }
-  console.log(`over ${runs} runs: median of medians ${[...medians].sort((a, b) => a - b)[Math.floor(runs / 2)]!.toFixed(0)} ms, worst max ${Math.max(...maxima).toFixed(0)} ms (target: median ≤ 1500 ms, max ≤ 3000 ms)`);
+  console.log(
+    `over ${runs} runs: median of medians ${[...medians].sort((a, b) => a - b)[Math.floor(runs / 2)]!.toFixed(0)} ms, worst max ${Math.max(...maxima).toFixed(0)} ms (target: median ≤ 1500 ms, max ≤ 3000 ms)`,
+  );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

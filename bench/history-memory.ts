@@ -34,7 +34,9 @@ for (let s = 0; s < SYMBOLS; s++) for (let i = 0; i < PER_SYMBOL; i++) history.a
 gc();
 const heap = process.memoryUsage().heapUsed - before;
 if ((await history.recent('SYM0USDT', 1)).length !== 1) throw new Error('history lost'); // keeps it alive until measured
-console.log(`memory history: ${SYMBOLS} symbols × ${PER_SYMBOL} trades = ${(heap / 1024 / 1024).toFixed(1)} MiB heap, ${Math.round(heap / (SYMBOLS * PER_SYMBOL))} B per trade`);
+console.log(
+  `memory history: ${SYMBOLS} symbols × ${PER_SYMBOL} trades = ${(heap / 1024 / 1024).toFixed(1)} MiB heap, ${Math.round(heap / (SYMBOLS * PER_SYMBOL))} B per trade`,
+);
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const key = `bench-${randomBytes(4).toString('hex')}:trades:BTCUSDT`;
@@ -44,7 +46,9 @@ try {
     await redis.xadd(key, 'MAXLEN', '~', PER_SYMBOL, '*', 'm', payload);
   }
   const bytes = Number(await redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0'));
-  console.log(`redis history: ${PER_SYMBOL} trades of one symbol = ${(bytes / 1024).toFixed(0)} KiB, ${Math.round(bytes / PER_SYMBOL)} B per trade; ${SYMBOLS} symbols ≈ ${((bytes * SYMBOLS) / 1024 / 1024).toFixed(1)} MiB`);
+  console.log(
+    `redis history: ${PER_SYMBOL} trades of one symbol = ${(bytes / 1024).toFixed(0)} KiB, ${Math.round(bytes / PER_SYMBOL)} B per trade; ${SYMBOLS} symbols ≈ ${((bytes * SYMBOLS) / 1024 / 1024).toFixed(1)} MiB`,
+  );
 } finally {
   await redis.del(key);
   redis.disconnect();

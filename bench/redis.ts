@@ -125,10 +125,13 @@ async function cleanRedis(prefix: string): Promise<void> {
 }
 
 // bounded whatever happens: a stuck run kills its servers and fails
-const deadline = setTimeout(() => {
-  console.error('bench:redis timed out');
-  void killAll().then(() => process.exit(1));
-}, 60_000 + 2 * (SECONDS * 1000 + WARMUP_MS + 60_000));
+const deadline = setTimeout(
+  () => {
+    console.error('bench:redis timed out');
+    void killAll().then(() => process.exit(1));
+  },
+  60_000 + 2 * (SECONDS * 1000 + WARMUP_MS + 60_000),
+);
 
 const sim = await createSimulator({ ticksPerSecond: TICKS, spacingMs: 20, tokenSpacingMs: 0, maxConnections: 4 });
 const prefix = `bench-${randomBytes(4).toString('hex')}:`;

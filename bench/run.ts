@@ -66,14 +66,21 @@ interface Session {
 
 /** A server process of `variant` on the simulator. */
 async function startServerProcess(variant: Variant, sim: Simulator): Promise<Server> {
-  return new Child(await serverEntry, [variant], {
-    ...process.env,
-    ALLTICK_TOKEN: 'bench',
-    ALLTICK_WS_URL: sim.wsUrl,
-    ALLTICK_API_URL: sim.httpUrl,
-    ALLTICK_PLAN: 'basic',
-    NODE_ENV: 'production',
-  }, process.env['BENCH_PROF'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROF_DIR'] ?? '/tmp/bench-prof'}`, ...(process.env['BENCH_PROF_FLAGS']?.split(' ') ?? [])] : []);
+  return new Child(
+    await serverEntry,
+    [variant],
+    {
+      ...process.env,
+      ALLTICK_TOKEN: 'bench',
+      ALLTICK_WS_URL: sim.wsUrl,
+      ALLTICK_API_URL: sim.httpUrl,
+      ALLTICK_PLAN: 'basic',
+      NODE_ENV: 'production',
+    },
+    process.env['BENCH_PROF']
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROF_DIR'] ?? '/tmp/bench-prof'}`, ...(process.env['BENCH_PROF_FLAGS']?.split(' ') ?? [])]
+      : [],
+  );
 }
 
 const newSimulator = () => createSimulator({ ticksPerSecond: 0, spacingMs: 20, tokenSpacingMs: 0, recordLimit: 1000 });
@@ -152,7 +159,11 @@ interface AResult {
 
 async function workloadA(variant: Variant): Promise<AResult> {
   return session(variant, async (s) => {
-    await connect(s, Array.from({ length: P.aClients }, () => [SYMBOL_A]), 'count');
+    await connect(
+      s,
+      Array.from({ length: P.aClients }, () => [SYMBOL_A]),
+      'count',
+    );
     // tick numbers, all of one length (seq order is by length, then text), above the simulator's
     // REST snapshot seq (µs since the epoch, 16 digits) that a cold symbol's first event carries
     let seq = 2_000_000_000_000_000;
@@ -331,7 +342,8 @@ async function workloadC(variant: Variant): Promise<CResult> {
     await prime(s, SYMBOLS_50, (symbol) => s.sim.pushTrade(symbol, { tick_time: String(Date.now()) }));
     const after = await stats(s.server, true);
     // BENCH_HEAP=dir: a heap snapshot of each server with its connections, to see what they hold
-    if (process.env['BENCH_HEAP']) log(`C: ${variant} heap snapshot ${(await s.server.ask({ type: 'heap-snapshot', dir: process.env['BENCH_HEAP'] }, 120_000)).file}`);
+    if (process.env['BENCH_HEAP'])
+      log(`C: ${variant} heap snapshot ${(await s.server.ask({ type: 'heap-snapshot', dir: process.env['BENCH_HEAP'] }, 120_000)).file}`);
     // a few may have been closed by keep-alive on this busy machine: count what is open
     const { open } = await s.clients.ask({ type: 'count' });
     if (open < P.cConnections * 0.95) throw new Error(`only ${open} connections stayed open`);
@@ -387,7 +399,9 @@ async function each<R extends object>(workload: string, run: (v: Variant) => Pro
 }
 
 function rows<R extends object>(results: Map<Variant, R | Failure>, columns: number, cells: (r: R, v: Variant) => string[]): string[][] {
-  return [...results].map(([v, r]) => (failed(r) ? [VARIANT_LABEL[v], `failed: ${r.error}`, ...Array<string>(columns - 2).fill('–')] : [VARIANT_LABEL[v], ...cells(r, v)]));
+  return [...results].map(([v, r]) =>
+    failed(r) ? [VARIANT_LABEL[v], `failed: ${r.error}`, ...Array<string>(columns - 2).fill('–')] : [VARIANT_LABEL[v], ...cells(r, v)],
+  );
 }
 
 async function main() {
@@ -399,13 +413,25 @@ async function main() {
   const started = Date.now();
   const print = (text = '') => console.log(text);
   const os = await import('node:os');
-  print(`# fan-out benchmark${QUICK ? ' (BENCH_QUICK)' : ''} — ${new Date().toISOString()}, Node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  print(
+    `# fan-out benchmark${QUICK ? ' (BENCH_QUICK)' : ''} — ${new Date().toISOString()}, Node ${process.version}, ${os.cpus().length} CPUs, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   let failedTargets = false;
   // idle servers barely use the CPU: all of them settle at once, before any load
   const idle = new Map<Variant, { rss: number } | Failure>();
   if (ONLY.includes('C')) {
     log('idle: every server, settling…');
-    await Promise.all(RUN_VARIANTS.map((v) => idleRss(v).then((rss) => idle.set(v, { rss }), (error: unknown) => idle.set(v, { error: String(error) }))));
+    await Promise.all(
+      RUN_VARIANTS.map((v) =>
+        idleRss(v).then(
+          (rss) => idle.set(v, { rss }),
+          (error: unknown) => idle.set(v, { error: String(error) }),
+        ),
+      ),
+    );
   }
 
   if (ONLY.includes('A')) {
@@ -414,13 +440,7 @@ async function main() {
     print(
       table(
         ['server', 'msgs/s delivered', 'server CPU %', 'server CPU s per M msgs', 'client CPU %', 'conflated away'],
-        rows(results, 6, (r, v) => [
-          fmt(r.msgsPerSec),
-          fmt(r.serverCpu),
-          fmt(cpuPerMillion(r), 1),
-          fmt(r.clientCpu),
-          v === 'ours' ? fmt(r.dropped) : '–',
-        ]),
+        rows(results, 6, (r, v) => [fmt(r.msgsPerSec), fmt(r.serverCpu), fmt(cpuPerMillion(r), 1), fmt(r.clientCpu), v === 'ours' ? fmt(r.dropped) : '–']),
       ),
     );
     const [ours, raw, naive] = [succeeded(results.get('ours')), succeeded(results.get('raw')), succeeded(results.get('naive'))];
@@ -442,7 +462,21 @@ async function main() {
     print(`\n## B: ${fmt(P.bClients)} clients × 5 of 50 symbols, ${P.bRate} ticks/s for ${P.bMeasureMs / 1000} s\n`);
     print(
       table(
-        ['server', 'msgs/s', 'p50 ms', 'p99 ms', 'max ms', 'expected', 'undelivered', 'repeats', 'conflated away', 'server RSS MiB', 'server CPU %', 'server CPU s per M msgs', 'client CPU %'],
+        [
+          'server',
+          'msgs/s',
+          'p50 ms',
+          'p99 ms',
+          'max ms',
+          'expected',
+          'undelivered',
+          'repeats',
+          'conflated away',
+          'server RSS MiB',
+          'server CPU %',
+          'server CPU s per M msgs',
+          'client CPU %',
+        ],
         rows(results, 13, (r, v) => [
           fmt(r.msgsPerSec),
           fmt(r.p50, 2),
@@ -472,7 +506,9 @@ async function main() {
         if (!check('p50 latency, ours / raw', ours.p50 / raw.p50, 2)) failedTargets = true;
         if (!check('server RSS, ours / raw', ours.rssPeak / raw.rssPeak, 1.5)) failedTargets = true;
       }
-      print(`(p99: ours ${fmt(ours.p99, 2)} ms${raw ? `, raw ${fmt(raw.p99, 2)} ms` : ''}; undelivered: events not received 5 s after the last push — lost, or still queued behind a server that fell behind)`);
+      print(
+        `(p99: ours ${fmt(ours.p99, 2)} ms${raw ? `, raw ${fmt(raw.p99, 2)} ms` : ''}; undelivered: events not received 5 s after the last push — lost, or still queued behind a server that fell behind)`,
+      );
     }
   }
 
@@ -505,7 +541,12 @@ async function main() {
     if (oursIdle && !check('idle server RSS, MiB', oursIdle.rss / MiB, 100)) failedTargets = true;
   }
 
-  print(`\n(total ${fmt((Date.now() - started) / 1000)} s, load average now ${os.loadavg().map((l) => l.toFixed(1)).join(' ')})`);
+  print(
+    `\n(total ${fmt((Date.now() - started) / 1000)} s, load average now ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')})`,
+  );
   process.exitCode = failedTargets ? 1 : 0;
 }
 

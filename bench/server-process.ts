@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { startServer } from '../src/app/server.js';
+import { startServer } from '../src/server.js';
 import { fanoutCounters } from '../src/http/fanout/outbox.js';
 import type { FromServer, ToServer, Variant } from './common.js';
 import { startNaiveServer } from './servers/naive.js';
@@ -60,7 +60,16 @@ process.on('message', async (message: ToServer) => {
     }
     const memory = process.memoryUsage();
     const cpu = process.cpuUsage();
-    send({ type: 'stats', rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, external: memory.external, cpuMs: (cpu.user + cpu.system) / 1000, connections: server.connections(), droppedUpdates: fanoutCounters.droppedUpdates });
+    send({
+      type: 'stats',
+      rss: memory.rss,
+      heapUsed: memory.heapUsed,
+      heapTotal: memory.heapTotal,
+      external: memory.external,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      connections: server.connections(),
+      droppedUpdates: fanoutCounters.droppedUpdates,
+    });
   } else if (message.type === 'heap-snapshot') {
     send({ type: 'heap-snapshot', file: writeHeapSnapshot(join(message.dir, `${variant}-${process.pid}.heapsnapshot`)) });
   } else if (message.type === 'exit') {

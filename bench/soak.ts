@@ -14,7 +14,7 @@ import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { startServer } from '../src/app/server.js';
+import { startServer } from '../src/server.js';
 import { createSimulator } from '../src/simulator/server.js';
 import { createRng } from '../src/simulator/random.js';
 import { CATALOGUE } from '../src/feed/alltick/catalogue.js';
@@ -135,7 +135,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       signal: controller.signal,
     });
     const reader = res.body!.getReader();
-    const first = await Promise.race([reader.read().then(() => true, () => false), new Promise<boolean>((r) => setTimeout(() => r(false), holdMs()))]);
+    const first = await Promise.race([
+      reader.read().then(
+        () => true,
+        () => false,
+      ),
+      new Promise<boolean>((r) => setTimeout(() => r(false), holdMs())),
+    ]);
     if (first) events++;
     controller.abort();
     await reader.cancel().catch(() => {});
@@ -159,7 +165,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
             counts.sse++;
           }
           counts.total++;
-          if (counts.total % 5000 === 0) log(`  ${counts.total} cycles, heap ${(process.memoryUsage().heapUsed / 1048576).toFixed(1)} MiB, leases ${server.feed.manager.leaseCount}`);
+          if (counts.total % 5000 === 0)
+            log(`  ${counts.total} cycles, heap ${(process.memoryUsage().heapUsed / 1048576).toFixed(1)} MiB, leases ${server.feed.manager.leaseCount}`);
         }
       }),
     );
@@ -191,7 +198,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       }),
     );
     return {
-      cycles: { ws: counts.ws - atWarmup.ws, wsDropped: counts.wsDropped - atWarmup.wsDropped, sse: counts.sse - atWarmup.sse, total: counts.total - atWarmup.total },
+      cycles: {
+        ws: counts.ws - atWarmup.ws,
+        wsDropped: counts.wsDropped - atWarmup.wsDropped,
+        sse: counts.sse - atWarmup.sse,
+        total: counts.total - atWarmup.total,
+      },
       events,
       seconds,
       cyclesPerSecond: Math.round((counts.total - atWarmup.total) / seconds),
@@ -215,7 +227,11 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   console.log(`soak: ${cycles} subscribe/unsubscribe cycles, ${concurrency} at a time (graphql-ws complete 65%, graphql-ws dropped 5%, SSE abort 30%)`);
   const result = await runSoak({ cycles, concurrency, log: (line) => console.log(line) });
   console.log(JSON.stringify(result, null, 2));
-  const ok = result.leasesAfter === 0 && result.refsAfter === 0 && Object.values(result.upstreamListsAfter).every((l) => l.trades === 0 && l.depth === 0) && result.heapGrowthMiB < 20;
+  const ok =
+    result.leasesAfter === 0 &&
+    result.refsAfter === 0 &&
+    Object.values(result.upstreamListsAfter).every((l) => l.trades === 0 && l.depth === 0) &&
+    result.heapGrowthMiB < 20;
   console.log(ok ? 'soak: OK' : 'soak: FAILED');
   process.exit(ok ? 0 : 1);
 }

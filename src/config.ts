@@ -10,17 +10,27 @@ import { DEFAULT_TICK_TIME_WINDOW, type TickTimeWindow } from './feed/alltick/pr
 import { DEFAULT_REST_MAX_BYTES } from './feed/alltick/rest.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
-const positiveMs = z.coerce.number().int().min(0).max(24 * 3600 * 1000);
+const positiveMs = z.coerce
+  .number()
+  .int()
+  .min(0)
+  .max(24 * 3600 * 1000);
 const url = (protocols: string[]) =>
-  z.string().url().refine((u) => protocols.includes(new URL(u).protocol), `must start with ${protocols.join(' or ')}`);
+  z
+    .string()
+    .url()
+    .refine((u) => protocols.includes(new URL(u).protocol), `must start with ${protocols.join(' or ')}`);
 /** A limit; 0 switches it off. */
 const limit = (max: number) => z.coerce.number().int().min(0).max(max);
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const tokenList = z
   .string()
-  .transform((s) => s.split(',').map((t) => t.trim()).filter(Boolean))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean),
+  )
   .optional();
 
 /** A JSON object in one variable, validated with `schema`. */
@@ -84,7 +94,12 @@ const trustProxy = z.string().transform((text, ctx) => {
 /** Browser origins (`https://app.example.com`) allowed to send credentials. */
 const originList = z
   .string()
-  .transform((s) => s.split(',').map((t) => t.trim()).filter(Boolean))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.string().refine((o) => URL.canParse(o) && new URL(o).origin === o, 'each entry must be an origin such as https://app.example.com')));
 
 const envSchema = z.object({
@@ -103,9 +118,24 @@ const envSchema = z.object({
   CLUSTER_TIMINGS: clusterTimings.optional(),
   // a hostile or broken upstream (README "Operations"): pushes stamped outside this window of now
   // are dropped as invalid frames; REST answers larger than this are aborted while they stream
-  UPSTREAM_TICK_MAX_AGE_MS: z.coerce.number().int().min(1000).max(365 * 24 * 3_600_000).default(DEFAULT_TICK_TIME_WINDOW.maxAgeMs),
-  UPSTREAM_TICK_MAX_AHEAD_MS: z.coerce.number().int().min(0).max(24 * 3_600_000).default(DEFAULT_TICK_TIME_WINDOW.maxAheadMs),
-  UPSTREAM_REST_MAX_BYTES: z.coerce.number().int().min(1024).max(1024 ** 3).default(DEFAULT_REST_MAX_BYTES),
+  UPSTREAM_TICK_MAX_AGE_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(365 * 24 * 3_600_000)
+    .default(DEFAULT_TICK_TIME_WINDOW.maxAgeMs),
+  UPSTREAM_TICK_MAX_AHEAD_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 3_600_000)
+    .default(DEFAULT_TICK_TIME_WINDOW.maxAheadMs),
+  UPSTREAM_REST_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 ** 3)
+    .default(DEFAULT_REST_MAX_BYTES),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SIMULATOR_PORT: port.default(7070),
   SIMULATOR_TOKENS: tokenList,
@@ -116,15 +146,30 @@ const envSchema = z.object({
   OPERATIONS_BURST: z.coerce.number().int().min(1).max(1_000_000).default(100),
   MAX_QUERY_DEPTH: limit(1000).default(10),
   MAX_QUERY_COMPLEXITY: limit(100_000_000).default(10_000),
-  WS_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(64 * 1024),
+  WS_MAX_PAYLOAD_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(64 * 1024),
   // checked before a document is parsed (src/http/document-limits.ts)
   MAX_QUERY_BYTES: limit(64 * 1024 * 1024).default(32 * 1024),
   MAX_QUERY_TOKENS: limit(10_000_000).default(5000),
   /** values (list items, fields, scalars) in one operation's variables; keep it ≥ MAX_SYMBOLS */
   MAX_VARIABLE_VALUES: limit(10_000_000).default(1000),
   /** estimated heap of the parsed-document cache (text + AST) */
-  DOCUMENT_CACHE_BYTES: z.coerce.number().int().min(0).max(1024 ** 3).default(32 * 1024 * 1024),
-  MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(100 * 1024),
+  DOCUMENT_CACHE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1024 ** 3)
+    .default(32 * 1024 * 1024),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(100 * 1024),
   CONNECTION_INIT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(3000),
   // client authentication (off unless API_KEYS_FILE is set)
   API_KEYS_FILE: z.string().min(1).optional(),
@@ -134,11 +179,21 @@ const envSchema = z.object({
   TRUST_PROXY: trustProxy.optional(),
   CORS_ORIGINS: originList.optional(),
   /** outgoing bytes a WebSocket connection may have waiting before it counts as a slow consumer */
-  SLOW_CONSUMER_BUFFER_BYTES: z.coerce.number().int().min(4096).max(1024 ** 3).default(1024 * 1024),
+  SLOW_CONSUMER_BUFFER_BYTES: z.coerce
+    .number()
+    .int()
+    .min(4096)
+    .max(1024 ** 3)
+    .default(1024 * 1024),
   /** trade history per symbol (recentTrades, resumed `trades`): at most this many trades… */
   TRADE_HISTORY_SIZE: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_HISTORY_LIMITS.maxTrades),
   /** …none older than this (ms since they arrived) */
-  TRADE_HISTORY_MAX_AGE_MS: z.coerce.number().int().min(1000).max(7 * 24 * 3600 * 1000).default(DEFAULT_HISTORY_LIMITS.maxAgeMs),
+  TRADE_HISTORY_MAX_AGE_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(7 * 24 * 3600 * 1000)
+    .default(DEFAULT_HISTORY_LIMITS.maxAgeMs),
   /** how long a slow consumer of every-event streams may stay behind before it is closed with 4008 */
   SLOW_CONSUMER_EVICT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
 });

@@ -1,7 +1,7 @@
 // `npm start`: configuration from the environment, then the server until SIGINT/SIGTERM.
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
-import { startServer } from './app/server.js';
+import { startServer } from './server.js';
 import { dashboardAssets } from './http/dashboard-assets.js';
 
 let config;

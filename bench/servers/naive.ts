@@ -33,10 +33,25 @@ export async function startNaiveServer(config: Config, logger: Logger, timings: 
 
   const schema = createSchema({
     typeDefs: /* GraphQL */ `
-      type PriceLevel { price: String! volume: String! }
-      type Quote { symbol: String! price: String volume: String time: String seq: String bids: [PriceLevel!]! asks: [PriceLevel!]! }
-      type Query { ok: Boolean }
-      type Subscription { quotes(symbols: [String!]!, depth: Int = 5): Quote! }
+      type PriceLevel {
+        price: String!
+        volume: String!
+      }
+      type Quote {
+        symbol: String!
+        price: String
+        volume: String
+        time: String
+        seq: String
+        bids: [PriceLevel!]!
+        asks: [PriceLevel!]!
+      }
+      type Query {
+        ok: Boolean
+      }
+      type Subscription {
+        quotes(symbols: [String!]!, depth: Int = 5): Quote!
+      }
     `,
     resolvers: {
       Quote: { time: (q: QuoteView) => (q.time === null ? null : new Date(q.time).toISOString()) },
@@ -59,7 +74,12 @@ export async function startNaiveServer(config: Config, logger: Logger, timings: 
       execute: (args: any) => args.rootValue.execute(args),
       subscribe: (args: any) => args.rootValue.subscribe(args),
       onSubscribe: async (ctx, _id, params) => {
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({ ...ctx, req: ctx.extra.request, socket: ctx.extra.socket, params });
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params,
+        });
         const args: ExecutionArgs = {
           schema,
           operationName: params.operationName ?? null,

@@ -189,9 +189,13 @@ export class UpstreamOwner {
             // the cluster's symbol cap keeps this from happening; were it to, what is held stays held
             const capacity = this.opts.upstream.capacity[endpoint];
             const wanted = demand[endpoint].trades.length;
-            if (wanted > capacity) this.opts.logger.warn({ endpoint, wanted, capacity }, 'demand of all instances exceeds the plan: the newest symbols are left out');
+            if (wanted > capacity)
+              this.opts.logger.warn({ endpoint, wanted, capacity }, 'demand of all instances exceeds the plan: the newest symbols are left out');
           }
-          this.opts.logger.info({ instances, stock: demand.stock.trades.length, quote: demand.quote.trades.length }, 'upstream lists follow the demand of all instances');
+          this.opts.logger.info(
+            { instances, stock: demand.stock.trades.length, quote: demand.quote.trades.length },
+            'upstream lists follow the demand of all instances',
+          );
           void this.publishStatus(); // feedStatus shows the lists
         }
       } while (this.reconcileAgain);

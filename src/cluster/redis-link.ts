@@ -34,7 +34,11 @@ export class RedisLink extends EventEmitter<RedisLinkEvents> {
   private lastError: string | null = null;
   private closing = false;
 
-  constructor(url: string, private readonly logger: Logger, instanceId: string) {
+  constructor(
+    url: string,
+    private readonly logger: Logger,
+    instanceId: string,
+  ) {
     super();
     const common: RedisOptions = { retryStrategy, connectTimeout: 5000, connectionName: redisConnectionName(instanceId) };
     // Commands fail at once while Redis is away (no offline queue): a lease renewal or a publish

@@ -69,7 +69,17 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 return math.max(0, (tonumber(redis.call('GET', KEYS[1])) or 0) - now)`;
 
 interface BudgetScripts {
-  restBookCall(last: string, window: string, pause: string, method: string, gapMs: number, perWindow: number, windowMs: number, maxWaitMs: number, member: string): Promise<[number, number, string, number]>;
+  restBookCall(
+    last: string,
+    window: string,
+    pause: string,
+    method: string,
+    gapMs: number,
+    perWindow: number,
+    windowMs: number,
+    maxWaitMs: number,
+    member: string,
+  ): Promise<[number, number, string, number]>;
   restPause(pause: string, ms: number): Promise<number>;
   restPauseLeft(pause: string): Promise<number>;
 }
@@ -188,7 +198,7 @@ export class SharedRateLimiter implements RestLimiter {
       );
       return [Number(granted), Number(waitMs), String(limit), Number(pausedFor)];
     } catch (error) {
-      this.opts.logger.warn({ err: String(error), method }, 'shared REST budget unavailable: this call uses the instance\'s own limiter');
+      this.opts.logger.warn({ err: String(error), method }, "shared REST budget unavailable: this call uses the instance's own limiter");
       return null;
     }
   }

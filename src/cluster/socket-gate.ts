@@ -82,7 +82,17 @@ if now > closedAt then redis.call('SET', KEYS[2], now, 'PX', 3600000) end
 return now`;
 
 interface GateScripts {
-  socketClaim(owner: string, marker: string, closedAt: string, lease: string, instanceId: string, gapMs: number, spanMs: number, refreshMs: number, deadHolder: string): Promise<[number, number, string]>;
+  socketClaim(
+    owner: string,
+    marker: string,
+    closedAt: string,
+    lease: string,
+    instanceId: string,
+    gapMs: number,
+    spanMs: number,
+    refreshMs: number,
+    deadHolder: string,
+  ): Promise<[number, number, string]>;
   socketRefresh(numberOfKeys: number, ...args: (string | number)[]): Promise<number>;
   socketClosed(marker: string, closedAt: string, instanceId: string): Promise<number>;
 }
@@ -137,7 +147,17 @@ export class ClusterSocketGate implements SocketGate {
       if (!held || cancelled()) return false;
       let answer: [number, number, string];
       try {
-        answer = await this.scripts.socketClaim(keys.owner, marker, keys.closedAt(endpoint), held.value, lease.instanceId, this.opts.reconnectGapMs, this.spanMs, this.opts.refreshMs, dead);
+        answer = await this.scripts.socketClaim(
+          keys.owner,
+          marker,
+          keys.closedAt(endpoint),
+          held.value,
+          lease.instanceId,
+          this.opts.reconnectGapMs,
+          this.spanMs,
+          this.opts.refreshMs,
+          dead,
+        );
       } catch (error) {
         logger.debug({ err: String(error) }, 'socket claim failed; retrying');
         await sleep(250);

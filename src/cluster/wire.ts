@@ -40,7 +40,14 @@ export const marketEventSchema: z.ZodType<MarketEvent> = z.discriminatedUnion('k
  * One upstream event on a symbol's channel, stamped with the fencing token of the owner that sent
  * it; a trade also with its id in the shared history (the stream entry id).
  */
-export const tickMessageSchema = z.object({ id: z.string().regex(/^\d{1,20}-\d{1,20}$/).optional(), fence: z.number().int().positive(), event: marketEventSchema });
+export const tickMessageSchema = z.object({
+  id: z
+    .string()
+    .regex(/^\d{1,20}-\d{1,20}$/)
+    .optional(),
+  fence: z.number().int().positive(),
+  event: marketEventSchema,
+});
 
 /** The event of a tick message, a trade with its history id. */
 export function eventOfMessage(message: TickMessage): MarketEvent {

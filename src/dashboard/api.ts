@@ -46,19 +46,50 @@ export interface FeedStatus {
 
 const SYMBOLS_QUERY = /* GraphQL */ `
   query DashboardSymbols($search: String, $market: Market, $limit: Int) {
-    symbols(search: $search, market: $market, limit: $limit) { symbol name market maxDepth tickSize }
+    symbols(search: $search, market: $market, limit: $limit) {
+      symbol
+      name
+      market
+      maxDepth
+      tickSize
+    }
   }
 `;
 
 const QUOTES_SUBSCRIPTION = /* GraphQL */ `
   subscription DashboardQuotes($symbols: [String!]!, $depth: Int, $after: [String!]) {
-    quotes(symbols: $symbols, depth: $depth, after: $after) { symbol price volume time seq cursor bookKnown bids { price volume } asks { price volume } }
+    quotes(symbols: $symbols, depth: $depth, after: $after) {
+      symbol
+      price
+      volume
+      time
+      seq
+      cursor
+      bookKnown
+      bids {
+        price
+        volume
+      }
+      asks {
+        price
+        volume
+      }
+    }
   }
 `;
 
 const STATUS_SUBSCRIPTION = /* GraphQL */ `
   subscription DashboardFeedStatus {
-    feedStatus { connected connections { endpoint index state reason lastMessageAt } }
+    feedStatus {
+      connected
+      connections {
+        endpoint
+        index
+        state
+        reason
+        lastMessageAt
+      }
+    }
   }
 `;
 

@@ -25,7 +25,11 @@ export class BookLadder {
     const row = (side: 'bid' | 'ask', level: PriceLevel) => {
       const bar = h('span', { class: 'bar' });
       bar.style.width = `${max > 0 ? Math.max(1, (Number(level.volume) / max) * 100) : 0}%`;
-      return h('div', { class: `level ${side}` }, [bar, h('span', { class: 'px', text: formatDecimal(level.price, decimals) }), h('span', { class: 'sz', text: formatDecimal(level.volume) })]);
+      return h('div', { class: `level ${side}` }, [
+        bar,
+        h('span', { class: 'px', text: formatDecimal(level.price, decimals) }),
+        h('span', { class: 'sz', text: formatDecimal(level.volume) }),
+      ]);
     };
     const bestBid = bids[0]?.price;
     const bestAsk = asks[0]?.price;

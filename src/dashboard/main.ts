@@ -125,7 +125,14 @@ async function main(): Promise<void> {
   };
 
   // --- the selected symbol: header and book ----------------------------------------------------
-  const head = { symbol: byId('sel-symbol'), name: byId('sel-name'), price: byId('sel-price'), bid: byId('sel-bid'), ask: byId('sel-ask'), time: byId('sel-time') };
+  const head = {
+    symbol: byId('sel-symbol'),
+    name: byId('sel-name'),
+    price: byId('sel-price'),
+    bid: byId('sel-bid'),
+    ask: byId('sel-ask'),
+    time: byId('sel-time'),
+  };
   let headQuote: Quote | null = null;
   const renderHead = (q: Quote | null, decimals: number) => {
     const prev = headQuote;

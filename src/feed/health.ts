@@ -19,10 +19,7 @@ export interface EndpointChange {
 function endpointUp(status: FeedStatus, endpoint: Endpoint): boolean {
   const connections = status.connections.filter((c) => c.endpoint === endpoint);
   const live = (c: FeedStatus['connections'][number]) => c.state === 'connected' && c.resubscribed;
-  return (
-    connections.some((c) => c.index === 0 && live(c)) &&
-    connections.every((c) => live(c) || c.state === 'idle' || c.state === 'stopped')
-  );
+  return connections.some((c) => c.index === 0 && live(c)) && connections.every((c) => live(c) || c.state === 'idle' || c.state === 'stopped');
 }
 
 export class FeedHealth {

@@ -34,9 +34,7 @@ export class CapacityError extends Error {
     readonly capacity: number,
     readonly symbols: string[],
   ) {
-    super(
-      `upstream capacity reached: the AllTick plan allows ${capacity} symbols on the ${endpoint} endpoint; cannot subscribe ${symbols.join(', ')}`,
-    );
+    super(`upstream capacity reached: the AllTick plan allows ${capacity} symbols on the ${endpoint} endpoint; cannot subscribe ${symbols.join(', ')}`);
   }
 }
 

@@ -177,8 +177,18 @@ export class AllTickUpstream extends EventEmitter<UpstreamEvents> implements Lis
     const cap = this.opts.plan.codesPerSubscription;
     const count = this.opts.plan.connections;
     const current = this.connections[endpoint].map((c) => c.lists);
-    const trades = assign(lists.trades, current.map((l) => l.trades), cap, count);
-    const depthCodes = assign(lists.depth.map((e) => e.code), current.map((l) => l.depth.map((e) => e.code)), cap, count);
+    const trades = assign(
+      lists.trades,
+      current.map((l) => l.trades),
+      cap,
+      count,
+    );
+    const depthCodes = assign(
+      lists.depth.map((e) => e.code),
+      current.map((l) => l.depth.map((e) => e.code)),
+      cap,
+      count,
+    );
     const levels = new Map(lists.depth.map((e) => [e.code, e] as const));
     for (let i = 0; i < count; i++) {
       const share: SubscriptionLists = {

@@ -92,7 +92,13 @@ export function marketRefusal(symbols: Iterable<string>, allowed: ReadonlySet<Ma
     const market = marketOf(symbol);
     if (market && !allowed.has(market)) {
       const list = [...allowed].sort().join(', ') || 'none';
-      return clientError(ClientErrorCode.Forbidden, `symbol ${echo(symbol)} (market ${market}) is not allowed for this API key; allowed markets: ${list}`, 403, undefined, { symbol: clip(symbol), market });
+      return clientError(
+        ClientErrorCode.Forbidden,
+        `symbol ${echo(symbol)} (market ${market}) is not allowed for this API key; allowed markets: ${list}`,
+        403,
+        undefined,
+        { symbol: clip(symbol), market },
+      );
     }
   }
   return null;

@@ -11,7 +11,13 @@ import { ErrorCode } from './error-codes.js';
 export { ErrorCode as ClientErrorCode };
 type ClientErrorCode = ErrorCode;
 
-export function clientError(code: ClientErrorCode, message: string, status: number, headers?: Record<string, string>, extra: Record<string, unknown> = {}): GraphQLError {
+export function clientError(
+  code: ClientErrorCode,
+  message: string,
+  status: number,
+  headers?: Record<string, string>,
+  extra: Record<string, unknown> = {},
+): GraphQLError {
   return new GraphQLError(message, { extensions: { code, ...extra, http: { status, ...(headers && { headers }) } } });
 }
 

@@ -44,7 +44,10 @@ export class ClientGuards {
   /** requests refused per error code, for metrics and logs */
   readonly refusals = new Map<ClientErrorCode, number>();
 
-  constructor(readonly config: Config, keys?: ApiKeyStore | null) {
+  constructor(
+    readonly config: Config,
+    keys?: ApiKeyStore | null,
+  ) {
     this.limits = limitsFromConfig(config);
     this.keys = keys !== undefined ? keys : config.API_KEYS_FILE ? loadApiKeys(config.API_KEYS_FILE) : null;
     this.connections = new AddressCounter(config.MAX_CONNECTIONS_PER_ADDRESS);

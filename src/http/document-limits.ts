@@ -31,7 +31,9 @@ const CLOSING = new Set<string>([TokenKind.BRACE_R, TokenKind.BRACKET_R, TokenKi
 export function checkDocument(source: string, limits: DocumentLimits): GraphQLError | null {
   const bytes = Buffer.byteLength(source);
   if (limits.maxBytes > 0 && bytes > limits.maxBytes) {
-    return clientError(ClientErrorCode.QueryTooLarge, `query too large: ${bytes} bytes, at most ${limits.maxBytes}`, 400, undefined, { limit: limits.maxBytes });
+    return clientError(ClientErrorCode.QueryTooLarge, `query too large: ${bytes} bytes, at most ${limits.maxBytes}`, 400, undefined, {
+      limit: limits.maxBytes,
+    });
   }
   const lexer = new Lexer(new Source(source));
   let tokens = 0;
@@ -42,7 +44,9 @@ export function checkDocument(source: string, limits: DocumentLimits): GraphQLEr
         return clientError(ClientErrorCode.QueryTooLarge, `query too large: more than ${limits.maxTokens} tokens`, 400, undefined, { limit: limits.maxTokens });
       }
       if (OPENING.has(token.kind) && ++nesting > limits.maxNesting) {
-        return clientError(ClientErrorCode.QueryTooDeep, `query too deep: more than ${limits.maxNesting} nested brackets`, 400, undefined, { limit: limits.maxNesting });
+        return clientError(ClientErrorCode.QueryTooDeep, `query too deep: more than ${limits.maxNesting} nested brackets`, 400, undefined, {
+          limit: limits.maxNesting,
+        });
       }
       if (CLOSING.has(token.kind)) nesting--;
     }

@@ -57,7 +57,13 @@ export function guardHttp(guards: ClientGuards, next: RequestListener, options: 
       const address = guards.addressOf(req);
       const release = guards.connections.acquire(address);
       if (!release) {
-        return refuse(res, 429, ClientErrorCode.TooManyConnections, `too many connections from ${address}: at most ${guards.config.MAX_CONNECTIONS_PER_ADDRESS}`, { 'retry-after': '1' });
+        return refuse(
+          res,
+          429,
+          ClientErrorCode.TooManyConnections,
+          `too many connections from ${address}: at most ${guards.config.MAX_CONNECTIONS_PER_ADDRESS}`,
+          { 'retry-after': '1' },
+        );
       }
       res.once('close', release);
     }

@@ -19,7 +19,6 @@ export interface ClientLimits {
   maxQueryComplexity: number;
 }
 
-
 export function limitsFromConfig(config: Config): ClientLimits {
   return {
     maxSymbols: config.MAX_SYMBOLS,

@@ -97,7 +97,8 @@ export function useResumableSse(): Plugin {
       // streams get ids; a single result keeps Yoga's own framing unless a native EventSource asked
       if (!isAsyncIterable(result) && !eventSource) return;
       setResultProcessor(
-        (processed, fetchAPI) => sseResponse(processed as ExecutionResult | AsyncIterable<ExecutionResult>, fetchAPI, () => trails.get(request)?.id ?? null, eventSource),
+        (processed, fetchAPI) =>
+          sseResponse(processed as ExecutionResult | AsyncIterable<ExecutionResult>, fetchAPI, () => trails.get(request)?.id ?? null, eventSource),
         'text/event-stream',
       );
     },
@@ -133,7 +134,9 @@ function sseResponse(result: ExecutionResult | AsyncIterable<ExecutionResult>, f
         const step = await iterator.next();
         if (!step.done) {
           const id = idNow();
-          controller.enqueue(encoder.encode(`${eventSource ? '' : 'event: next\n'}${id ? `id: ${id}\n` : ''}data: ${JSON.stringify(withoutInternals(step.value))}\n\n`));
+          controller.enqueue(
+            encoder.encode(`${eventSource ? '' : 'event: next\n'}${id ? `id: ${id}\n` : ''}data: ${JSON.stringify(withoutInternals(step.value))}\n\n`),
+          );
           return;
         }
         clearInterval(ping);

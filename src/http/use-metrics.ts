@@ -19,7 +19,9 @@ export function useMetrics(metrics: ServerMetrics): Plugin {
         return;
       }
       const body = await metrics.scrape();
-      endResponse(new fetchAPI.Response(request.method === 'HEAD' ? null : body, { headers: { 'content-type': metrics.contentType, 'cache-control': 'no-store' } }));
+      endResponse(
+        new fetchAPI.Response(request.method === 'HEAD' ? null : body, { headers: { 'content-type': metrics.contentType, 'cache-control': 'no-store' } }),
+      );
     },
     onSubscribe({ args }) {
       const field = rootFieldOf(args.document as DocumentNode, args.operationName as string | null | undefined);

@@ -48,12 +48,16 @@ interface Executed {
 function executedOperation(args: ExecutionArgs): Executed | null {
   const operation = getOperationAST(args.document, args.operationName);
   if (!operation) return null;
-  const coerced = getVariableValues(args.schema, operation.variableDefinitions ?? [], (args.variableValues ?? {}), { maxErrors: 1 });
+  const coerced = getVariableValues(args.schema, operation.variableDefinitions ?? [], args.variableValues ?? {}, { maxErrors: 1 });
   return coerced.errors ? null : { operation, variables: coerced.coerced };
 }
 
 export function useOperationGuards(guards: ClientGuards): Plugin<Context> {
-  const documentLimits: DocumentLimits = { maxBytes: guards.config.MAX_QUERY_BYTES, maxTokens: guards.config.MAX_QUERY_TOKENS, maxNesting: MAX_DOCUMENT_NESTING };
+  const documentLimits: DocumentLimits = {
+    maxBytes: guards.config.MAX_QUERY_BYTES,
+    maxTokens: guards.config.MAX_QUERY_TOKENS,
+    maxNesting: MAX_DOCUMENT_NESTING,
+  };
   const refused = (error: GraphQLError | null): GraphQLError | null => {
     if (error) guards.countRefusal(error.extensions.code as ClientErrorCode);
     return error;
@@ -72,7 +76,10 @@ export function useOperationGuards(guards: ClientGuards): Plugin<Context> {
     onParse({ context, params }) {
       // the initial context: Yoga's node server context on HTTP, the upgrade request on graphql-ws
       const client = guards.identityOf((context as { req?: IncomingMessage }).req);
-      const error = refused(rateLimit(guards, client) ?? checkDocument(typeof params.source === 'string' ? params.source : (params.source as { body: string }).body, documentLimits));
+      const error = refused(
+        rateLimit(guards, client) ??
+          checkDocument(typeof params.source === 'string' ? params.source : (params.source as { body: string }).body, documentLimits),
+      );
       if (error) throw error;
     },
     onExecute({ args, setResultAndStopExecution }) {
@@ -151,7 +158,10 @@ function tooComplex(args: ExecutionArgs, { operation, variables }: Executed, cli
   const introspection = introspectionCost(args.schema, args.document, operation.name?.value ?? null, variables);
   const result = { complexity: pothos.complexity + introspection.complexity, depth: Math.max(pothos.depth, introspection.depth) };
   if (maxQueryDepth > 0 && result.depth > maxQueryDepth) {
-    return clientError(ClientErrorCode.QueryTooDeep, `query too deep: depth ${result.depth}, at most ${maxQueryDepth}`, 400, undefined, { depth: result.depth, limit: maxQueryDepth });
+    return clientError(ClientErrorCode.QueryTooDeep, `query too deep: depth ${result.depth}, at most ${maxQueryDepth}`, 400, undefined, {
+      depth: result.depth,
+      limit: maxQueryDepth,
+    });
   }
   if (maxQueryComplexity > 0 && result.complexity > maxQueryComplexity) {
     return clientError(

@@ -28,5 +28,7 @@ export function countValues(variables: unknown, max: number): number {
 /** VARIABLES_TOO_LARGE when `variables` hold more than `maxValues` values (0: no limit), else null. */
 export function variablesTooLarge(variables: unknown, maxValues: number): GraphQLError | null {
   if (maxValues <= 0 || countValues(variables ?? {}, maxValues) <= maxValues) return null;
-  return clientError(ClientErrorCode.VariablesTooLarge, `variables too large: more than ${maxValues} values (list items and fields)`, 400, undefined, { limit: maxValues });
+  return clientError(ClientErrorCode.VariablesTooLarge, `variables too large: more than ${maxValues} values (list items and fields)`, 400, undefined, {
+    limit: maxValues,
+  });
 }

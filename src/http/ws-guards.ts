@@ -12,7 +12,6 @@ import type { ClientGuards } from './client-guards.js';
 import { ClientErrorCode } from './client-errors.js';
 import { CloseCode } from './close-codes.js';
 
-
 export type WsExtra = { socket: WebSocket; request: IncomingMessage };
 
 export interface WsGuards {

@@ -42,7 +42,8 @@ export function serveGraphQLWs<P extends Record<string, unknown> | undefined>(
   // graphql-ws's own handleProtocols answers a handshake without graphql-transport-ws with no
   // subprotocol, which clients fail as 1006 before they could see a close code: accept what they
   // offered, and graphql-ws then closes with 4406 (wrong subprotocol)
-  wsServer.options.handleProtocols = (protocols) => (protocols.has(GRAPHQL_TRANSPORT_WS_PROTOCOL) ? GRAPHQL_TRANSPORT_WS_PROTOCOL : (protocols.values().next().value ?? false));
+  wsServer.options.handleProtocols = (protocols) =>
+    protocols.has(GRAPHQL_TRANSPORT_WS_PROTOCOL) ? GRAPHQL_TRANSPORT_WS_PROTOCOL : (protocols.values().next().value ?? false);
   wsServer.on('error', (err) => logger.error({ err }, 'WebSocket server error'));
   wsServer.on('connection', (socket, request) => {
     socket.on('error', (err: Error & { code?: string }) => {
@@ -67,7 +68,8 @@ export function serveGraphQLWs<P extends Record<string, unknown> | undefined>(
             const text = (data as Buffer).toString(); // binaryType 'nodebuffer': one Buffer per message
             const id = subscribeIdOf(text);
             if (id !== undefined) {
-              if (taken.has(id)) return socket.close(CloseCode.SubscriberAlreadyExists, closeReason(`Subscriber for ${id} already exists`, 'Subscriber already exists'));
+              if (taken.has(id))
+                return socket.close(CloseCode.SubscriberAlreadyExists, closeReason(`Subscriber for ${id} already exists`, 'Subscriber already exists'));
               taken.add(id);
             }
             try {

@@ -78,8 +78,21 @@ export interface YogaAppOptions {
   fanout?: FanoutRegistry;
 }
 
-export function createYogaApp({ config, logger, feed, status, snapshots, isReady, metrics, guards, fanout }: YogaAppOptions): YogaServerInstance<Record<string, unknown>, Context> {
-  const log = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => logger[level](args.map(String).join(' '));
+export function createYogaApp({
+  config,
+  logger,
+  feed,
+  status,
+  snapshots,
+  isReady,
+  metrics,
+  guards,
+  fanout,
+}: YogaAppOptions): YogaServerInstance<Record<string, unknown>, Context> {
+  const log =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (...args: unknown[]) =>
+      logger[level](args.map(String).join(' '));
   return createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',

@@ -167,7 +167,11 @@ function readCounter(name: string, help: string, read: () => number): void {
 
 readCounter('alltick_rest_calls_total', 'AllTick REST calls let through by the rate limiter', () => limiterTotals().calls);
 readCounter('alltick_rest_rate_limit_waits_total', 'AllTick REST calls that had to wait for the rate limiter', () => limiterTotals().waits);
-readCounter('alltick_rest_rate_limit_wait_seconds_total', 'Total time AllTick REST calls waited for the rate limiter', () => limiterTotals().totalWaitMs / 1000);
+readCounter(
+  'alltick_rest_rate_limit_wait_seconds_total',
+  'Total time AllTick REST calls waited for the rate limiter',
+  () => limiterTotals().totalWaitMs / 1000,
+);
 readCounter('alltick_rest_rate_limited_total', 'AllTick REST calls refused because the wait would have been too long', () => limiterTotals().rejected);
 new Gauge({
   name: 'alltick_rest_queued',

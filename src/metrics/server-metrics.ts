@@ -57,7 +57,10 @@ export class ServerMetrics {
     };
     upstream.prependListener('event', onEvent);
     upstream.on('invalidFrame', onInvalid);
-    this.detach.push(() => upstream.off('event', onEvent), () => upstream.off('invalidFrame', onInvalid));
+    this.detach.push(
+      () => upstream.off('event', onEvent),
+      () => upstream.off('invalidFrame', onInvalid),
+    );
 
     // --- upstream -------------------------------------------------------------------------
     new Gauge({
@@ -98,8 +101,14 @@ export class ServerMetrics {
       collect() {
         for (const endpoint of ENDPOINTS) {
           const lists = upstream.lists(endpoint);
-          this.set({ endpoint, list: 'trades' }, lists.reduce((n, l) => n + l.trades.length, 0));
-          this.set({ endpoint, list: 'depth' }, lists.reduce((n, l) => n + l.depth.length, 0));
+          this.set(
+            { endpoint, list: 'trades' },
+            lists.reduce((n, l) => n + l.trades.length, 0),
+          );
+          this.set(
+            { endpoint, list: 'depth' },
+            lists.reduce((n, l) => n + l.depth.length, 0),
+          );
         }
       },
     });
@@ -237,7 +246,10 @@ export class ServerMetrics {
     };
     server.on('upgrade', onUpgrade);
     server.on('request', onRequest);
-    this.detach.push(() => server.off('upgrade', onUpgrade), () => server.off('request', onRequest));
+    this.detach.push(
+      () => server.off('upgrade', onUpgrade),
+      () => server.off('request', onRequest),
+    );
   }
 
   /** Marks a subscription as started; the returned function ends it (safe to call twice). */

@@ -18,22 +18,34 @@ function check<T>(ok: (value: T) => boolean, message: (value: T) => string) {
   };
 }
 
-const symbolSchema = z.string().superRefine(
-  check(isValidSymbol, (value) => `invalid symbol ${echo(value)}: expected an AllTick code such as AAPL.US, 700.HK, 600519.SH, EURUSD, GOLD or BTCUSDT`),
-);
+const symbolSchema = z
+  .string()
+  .superRefine(
+    check(isValidSymbol, (value) => `invalid symbol ${echo(value)}: expected an AllTick code such as AAPL.US, 700.HK, 600519.SH, EURUSD, GOLD or BTCUSDT`),
+  );
 
 export function symbolsSchema(maxSymbols: number) {
   return z
     .array(symbolSchema)
     .min(1, 'symbols must not be empty: give at least one symbol')
     .transform((symbols) => [...new Set(symbols)])
-    .superRefine(check((symbols) => symbols.length <= maxSymbols, (symbols) => `too many symbols: ${symbols.length} given, at most ${maxSymbols} per request`));
+    .superRefine(
+      check(
+        (symbols) => symbols.length <= maxSymbols,
+        (symbols) => `too many symbols: ${symbols.length} given, at most ${maxSymbols} per request`,
+      ),
+    );
 }
 
 export const depthSchema = z
   .number()
   .int()
-  .superRefine(check((d) => d >= 0 && d <= MAX_DEPTH_ARG, (d) => `invalid depth ${d}: must be between 0 and ${MAX_DEPTH_ARG}`));
+  .superRefine(
+    check(
+      (d) => d >= 0 && d <= MAX_DEPTH_ARG,
+      (d) => `invalid depth ${d}: must be between 0 and ${MAX_DEPTH_ARG}`,
+    ),
+  );
 
 /** Parses a value or throws a GraphQLError carrying zod's first message. */
 export function parseArg<T>(schema: z.ZodType<T>, value: unknown, argument: string): T {

@@ -37,9 +37,7 @@ const ENUM_NAMES: Record<IntervalName, string> = {
 
 const CandleIntervalEnum = builder.enumType('CandleInterval', {
   description: 'Candle length; AllTick kline_type in brackets. Stocks (US, HK, SH, SZ) have no HOUR_2 and HOUR_4.',
-  values: Object.fromEntries(
-    INTERVALS.map((i) => [ENUM_NAMES[i.name], { value: i.name, description: `${i.name} (kline_type ${i.klineType})` }]),
-  ),
+  values: Object.fromEntries(INTERVALS.map((i) => [ENUM_NAMES[i.name], { value: i.name, description: `${i.name} (kline_type ${i.klineType})` }])),
 });
 
 const CandleRef = builder.objectRef<CandleItem>('Candle').implement({
@@ -129,9 +127,7 @@ builder.subscriptionField('candles', (t) =>
       const symbol = parseSymbol(args.symbol, ctx);
       const interval = intervalOf(args.interval);
       checkInterval(symbol, interval);
-      const from = resumeCursors(args.after, ctx).filter(
-        (c): c is CandleCursor => c.kind === 'candle' && c.symbol === symbol && c.interval === interval.name,
-      );
+      const from = resumeCursors(args.after, ctx).filter((c): c is CandleCursor => c.kind === 'candle' && c.symbol === symbol && c.interval === interval.name);
       const after = from.reduce<number | undefined>((t, c) => Math.max(t ?? c.time, c.time), undefined);
       return admitted(ctx.feed, [symbol], () => {
         const source = candleStream(ctx.feed, symbol, interval, {

@@ -8,7 +8,11 @@ import { getNullableType, isListType, type GraphQLField } from 'graphql';
 export const DEFAULT_LIST_MULTIPLIER = 10;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the plugin passes its own Context type
-export function fieldComplexity(args: Record<string, unknown>, _ctx: unknown, field: GraphQLField<unknown, any>): number | { field: number; multiplier: number } {
+export function fieldComplexity(
+  args: Record<string, unknown>,
+  _ctx: unknown,
+  field: GraphQLField<unknown, any>,
+): number | { field: number; multiplier: number } {
   const symbols = Array.isArray(args.symbols) ? args.symbols.length : typeof args.symbol === 'string' ? 1 : 0;
   if (symbols > 0) {
     const depth = typeof args.depth === 'number' && Number.isFinite(args.depth) ? Math.max(1, Math.min(args.depth, 1000)) : 1;

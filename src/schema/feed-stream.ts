@@ -122,7 +122,8 @@ export function feedStream<T extends object>(options: FeedStreamOptions<T>): Rep
           // the stand-in keeps the receive time of the oldest update it replaces
           queue[queued] = { item: mark(item), at: queue[queued]!.at ?? at };
           countDropped(name, 'conflated');
-        } else if (key !== undefined) queue.push({ item, at }); // at most one extra per key
+        } else if (key !== undefined)
+          queue.push({ item, at }); // at most one extra per key
         else {
           dropped++;
           countDropped(name, 'queue-full');

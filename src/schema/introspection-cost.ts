@@ -30,7 +30,12 @@ export interface Cost {
 const NONE: Cost = { complexity: 0, depth: 0 };
 
 /** The cost of the root introspection fields of the operation `operationName` (0 when it has none). */
-export function introspectionCost(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown>): Cost {
+export function introspectionCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown>,
+): Cost {
   const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
   const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations[0];
   if (!operation) return NONE;
@@ -66,7 +71,12 @@ export function introspectionCost(schema: GraphQLSchema, document: DocumentNode,
   };
 
   /** 1 for the field, plus each value it returns (every list item) with its selection. */
-  const fieldCost = (field: GraphQLField<unknown, unknown>, selectionSet: SelectionSetNode, source: unknown, node: Parameters<typeof getArgumentValues>[1]): Cost => {
+  const fieldCost = (
+    field: GraphQLField<unknown, unknown>,
+    selectionSet: SelectionSetNode,
+    source: unknown,
+    node: Parameters<typeof getArgumentValues>[1],
+  ): Cost => {
     const type = getNamedType(field.type);
     let value: unknown;
     try {

@@ -32,7 +32,8 @@ const OrderBookRef = builder.objectRef<OrderBookItem>('OrderBook').implement({
   description: 'The order book of one symbol, best levels first.',
   fields: (t) => ({
     id: t.id({
-      description: 'Identity for client caches (Apollo, urql): the symbol and the depth asked for, `AAPL.US:10`, so books of one symbol at different depths are kept apart.',
+      description:
+        'Identity for client caches (Apollo, urql): the symbol and the depth asked for, `AAPL.US:10`, so books of one symbol at different depths are kept apart.',
       resolve: (book) => `${book.symbol}:${book.depth}`,
     }),
     symbol: t.exposeString('symbol'),

@@ -16,7 +16,6 @@ import { endpointOf } from '../feed/alltick/symbols.js';
 import { feedStream } from './feed-stream.js';
 import type { Cursor } from '../feed/history/cursor.js';
 
-
 /** Why a quote event was sent. */
 export type QuoteEventKind = 'snapshot' | 'tick' | 'feed_down' | 'feed_up';
 

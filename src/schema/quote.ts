@@ -34,7 +34,7 @@ const QuoteEventEnum = builder.enumType('QuoteEvent', {
     SNAPSHOT: {
       value: 'snapshot',
       description:
-        "The state known when asked: queries, and the first event of each symbol of a subscription (from the live cache, or from REST for a symbol the server had no live value for, or when joining a running stream). Ticks follow.",
+        'The state known when asked: queries, and the first event of each symbol of a subscription (from the live cache, or from REST for a symbol the server had no live value for, or when joining a running stream). Ticks follow.',
     },
     TICK: { value: 'tick', description: 'A new trade or order book arrived.' },
     FEED_DOWN: {
@@ -43,7 +43,7 @@ const QuoteEventEnum = builder.enumType('QuoteEvent', {
     },
     FEED_UP: {
       value: 'feed_up',
-      description: "The upstream connection is back and has acknowledged the symbol lists again: ticks resume. A status event: its `seq` is null.",
+      description: 'The upstream connection is back and has acknowledged the symbol lists again: ticks resume. A status event: its `seq` is null.',
     },
   } as const,
 });
@@ -54,7 +54,8 @@ export const QuoteRef = builder.objectRef<QuoteItem>('Quote').implement({
   description: 'The latest known state of one symbol: last trade and top of the order book.',
   fields: (t) => ({
     id: t.id({
-      description: 'Identity for client caches (Apollo, urql): the symbol and the depth asked for, `AAPL.US:5`, so views of one symbol at different depths are kept apart.',
+      description:
+        'Identity for client caches (Apollo, urql): the symbol and the depth asked for, `AAPL.US:5`, so views of one symbol at different depths are kept apart.',
       resolve: (quote) => `${quote.symbol}:${quote.depth}`,
     }),
     symbol: t.exposeString('symbol'),
@@ -76,8 +77,18 @@ export const QuoteRef = builder.objectRef<QuoteItem>('Quote').implement({
       description: "True while the upstream connection of the symbol's endpoint is down: the values are the last known, not live.",
     }),
     event: t.expose('event', { type: QuoteEventEnum, description: 'Why this quote was sent (FEED_DOWN / FEED_UP: in-band feed status).' }),
-    spread: t.field({ type: 'Decimal', nullable: true, description: 'Best ask − best bid, exact; null when `depth` is 0 or a side is empty.', resolve: spreadOf }),
-    mid: t.field({ type: 'Decimal', nullable: true, description: '(best bid + best ask) / 2, exact; null when `depth` is 0 or a side is empty.', resolve: midOf }),
+    spread: t.field({
+      type: 'Decimal',
+      nullable: true,
+      description: 'Best ask − best bid, exact; null when `depth` is 0 or a side is empty.',
+      resolve: spreadOf,
+    }),
+    mid: t.field({
+      type: 'Decimal',
+      nullable: true,
+      description: '(best bid + best ask) / 2, exact; null when `depth` is 0 or a side is empty.',
+      resolve: midOf,
+    }),
     previousClose: t.field({
       type: 'Decimal',
       nullable: true,
@@ -105,7 +116,7 @@ export const QuoteRef = builder.objectRef<QuoteItem>('Quote').implement({
     conflated: t.boolean({
       description:
         'True when earlier updates of this symbol were skipped and this event carries the latest value instead: the subscription asked for `throttleMs`, or the client read too slowly (README, "Slow consumers"). Always false in queries.',
-      resolve: (quote) => (quote).conflated === true,
+      resolve: (quote) => quote.conflated === true,
     }),
   }),
 });
@@ -119,8 +130,7 @@ builder.queryFields((t) => ({
   quote: t.field({
     type: QuoteRef,
     nullable: true,
-    description:
-      'The quote of one symbol: from the live cache when upstream streams it, else a REST snapshot; null when AllTick has no data for it.',
+    description: 'The quote of one symbol: from the live cache when upstream streams it, else a REST snapshot; null when AllTick has no data for it.',
     args: { symbol: t.arg.string({ required: true }), depth: t.arg.int({ defaultValue: 5 }) },
     resolve: (_root, args, ctx) => snapshotQuote(ctx, parseSymbol(args.symbol, ctx), parseDepth(args.depth)),
   }),

@@ -32,7 +32,9 @@ const WaitingListRef = builder.objectRef<WaitingListView>('WaitingList').impleme
     "A list of a connection that differs from what AllTick holds and waits for a slot of the token's subscribe budget (one request per ALLTICK_SUBSCRIBE_GAP_MS across the token's connections, the longest-waiting list first).",
   fields: (t) => ({
     list: t.exposeString('list', { description: '`trades` (22004) or `depth` (22002).' }),
-    symbols: t.exposeStringList('symbols', { description: 'Symbols wanted on the list that AllTick does not hold yet (empty when only removals or depths wait).' }),
+    symbols: t.exposeStringList('symbols', {
+      description: 'Symbols wanted on the list that AllTick does not hold yet (empty when only removals or depths wait).',
+    }),
     since: t.expose('since', { type: 'DateTime', description: 'Since when it waits.' }),
     expectedAt: t.expose('expectedAt', {
       type: 'DateTime',
@@ -53,7 +55,11 @@ const UpstreamConnectionRef = builder.objectRef<ConnectionStatusView>('UpstreamC
     reconnects: t.exposeInt('reconnects'),
     resubscribed: t.exposeBoolean('resubscribed', { description: 'True once the current lists are acknowledged after the latest (re)connect.' }),
     lastMessageAt: t.expose('lastMessageAt', { type: 'DateTime', nullable: true, description: 'When the last frame arrived from AllTick.' }),
-    lastError: t.expose('lastError', { type: UpstreamErrorRef, nullable: true, description: 'The latest error AllTick answered on this connection; kept after recovery.' }),
+    lastError: t.expose('lastError', {
+      type: UpstreamErrorRef,
+      nullable: true,
+      description: 'The latest error AllTick answered on this connection; kept after recovery.',
+    }),
     trades: t.exposeStringList('trades', { description: 'Symbols on its trade list.' }),
     depth: t.exposeStringList('depth', { description: 'Symbols on its order-book list.' }),
     waiting: t.field({
@@ -67,7 +73,10 @@ const UpstreamConnectionRef = builder.objectRef<ConnectionStatusView>('UpstreamC
 const RestStatusRef = builder.objectRef<RestStatus>('RestStatus').implement({
   description: 'The health of the AllTick REST side (snapshots, k-lines).',
   fields: (t) => ({
-    paused: t.boolean({ description: 'True while every REST call waits after rate limiting (HTTP 429, ret 605) or server errors (5xx).', resolve: (r) => r.pausedUntil !== null }),
+    paused: t.boolean({
+      description: 'True while every REST call waits after rate limiting (HTTP 429, ret 605) or server errors (5xx).',
+      resolve: (r) => r.pausedUntil !== null,
+    }),
     pausedUntil: t.expose('pausedUntil', { type: 'DateTime', nullable: true }),
     failures: t.exposeInt('failures', { description: 'Rate-limit or server-error answers in a row.' }),
     lastError: t.expose('lastError', { type: UpstreamErrorRef, nullable: true, description: 'The latest failed REST call; kept after recovery.' }),

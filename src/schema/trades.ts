@@ -52,11 +52,7 @@ export const TradeRef = builder.objectRef<ResumedTrade>('Trade').implement({
   }),
 });
 
-const limitSchema = z
-  .number()
-  .int()
-  .min(1, 'limit must be at least 1')
-  .max(MAX_RECENT_TRADES, `limit must be at most ${MAX_RECENT_TRADES}`);
+const limitSchema = z.number().int().min(1, 'limit must be at least 1').max(MAX_RECENT_TRADES, `limit must be at most ${MAX_RECENT_TRADES}`);
 
 builder.queryField('recentTrades', (t) =>
   t.field({

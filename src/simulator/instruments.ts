@@ -57,11 +57,11 @@ const BEHAVIOUR: Record<AssetClass, Pick<Instrument, 'stepVolatility' | 'dailyVo
 /** A plausible made-up entry for a well-formed code missing from the catalogue. */
 function synthesize(code: string, market: Market): CatalogueEntry {
   const h = hashString(code);
-  const pick = (min: number, max: number) => min + (h % 10_000) / 10_000 * (max - min);
+  const pick = (min: number, max: number) => min + ((h % 10_000) / 10_000) * (max - min);
   const base = { code, name: code, market, endpoint: endpointOf(code), maxDepth: MAX_DEPTH[market] };
   const make = (price: number, tickSize: string, decimals: number, lotSize: number, currency: string, exchange?: string) => {
     const tick = toUnits(tickSize, decimals);
-    const units = Math.max(tick, Math.round(price * 10 ** decimals / tick) * tick);
+    const units = Math.max(tick, Math.round((price * 10 ** decimals) / tick) * tick);
     const entry: CatalogueEntry = { ...base, price: formatUnits(units, decimals), tickSize, decimals, lotSize, currency };
     if (exchange !== undefined) entry.exchange = exchange;
     return entry;
@@ -77,9 +77,7 @@ function synthesize(code: string, market: Market): CatalogueEntry {
     case 'SZ':
       return make(pick(5, 100), '0.01', 2, 100, 'CNY', market === 'SH' ? 'SSE' : 'SZSE');
     case 'FOREX':
-      return code.endsWith('JPY')
-        ? make(pick(80, 200), '0.001', 3, 100_000, 'JPY')
-        : make(pick(0.5, 2), '0.00001', 5, 100_000, code.slice(3));
+      return code.endsWith('JPY') ? make(pick(80, 200), '0.001', 3, 100_000, 'JPY') : make(pick(0.5, 2), '0.00001', 5, 100_000, code.slice(3));
     case 'METAL':
       if (code.startsWith('XAG')) return make(pick(25, 35), '0.001', 3, 5000, code.slice(3));
       return make(code.startsWith('XAU') ? pick(2000, 3000) : pick(800, 1200), '0.01', 2, 100, code.slice(3) || 'USD');

@@ -27,14 +27,7 @@ export interface ConnectionRecord {
 }
 
 export type UpgradeOutcome =
-  | 'accepted'
-  | 'not-found'
-  | 'refused'
-  | 'token-missing'
-  | 'token-invalid'
-  | 'token-invalid-frame'
-  | 'connection-limit'
-  | 'connection-limit-429';
+  'accepted' | 'not-found' | 'refused' | 'token-missing' | 'token-invalid' | 'token-invalid-frame' | 'connection-limit' | 'connection-limit-429';
 
 export interface UpgradeAttempt {
   at: number;

@@ -116,8 +116,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: RestContex
   if (ctx.limiter && !ctx.limiter.allow(token as string, url.pathname, target.method, at)) return answer(429, httpErrorBody(429), 429);
 
   const doc = parseDocument(verb === 'GET' ? url.searchParams.get('query') : await readBody(req), spec.verb);
-  const envelope = (ret: number, msg: string, trace: string, data: object) =>
-    answer(200, JSON.stringify({ ret, msg, trace, data }), ret);
+  const envelope = (ret: number, msg: string, trace: string, data: object) => answer(200, JSON.stringify({ ret, msg, trace, data }), ret);
   if ('ret' in doc) return envelope(doc.ret, RET_MESSAGES[doc.ret] ?? 'error', '', {});
 
   const plan = PLANS[ctx.options.plan];

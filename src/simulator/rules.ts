@@ -59,9 +59,7 @@ export function acceptTradeList(entries: readonly SymbolEntry[], rules: ListRule
 /** Depth levels are clamped to min(depth_level || 1, market maximum) (§2.3.2, §3.4). */
 export function acceptDepthList(entries: readonly SymbolEntry[], rules: ListRules): ListOutcome<DepthEntry> {
   const r = acceptList(entries, rules);
-  return r.ok
-    ? { ok: true, list: r.list.map((e) => ({ code: e.code, depth_level: clampDepth(e.code, e.depth_level) })) }
-    : r;
+  return r.ok ? { ok: true, list: r.list.map((e) => ({ code: e.code, depth_level: clampDepth(e.code, e.depth_level) })) } : r;
 }
 
 export function clampDepth(code: string, requested: number | undefined): number {

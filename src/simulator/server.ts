@@ -87,18 +87,16 @@ export interface Simulator {
   /** the next `n` REST calls answer HTTP `status` with `{"msg","ret"}` */
   failNextRest(n: number, status: number): void;
   /** resolves with the first event's first argument that satisfies `predicate`; rejects after `timeoutMs` (5000) */
-  waitFor<E extends keyof SimulatorEvents>(
-    event: E,
-    predicate?: (...args: SimulatorEvents[E]) => boolean,
-    timeoutMs?: number,
-  ): Promise<SimulatorEvents[E][0]>;
+  waitFor<E extends keyof SimulatorEvents>(event: E, predicate?: (...args: SimulatorEvents[E]) => boolean, timeoutMs?: number): Promise<SimulatorEvents[E][0]>;
   /** terminates every socket, clears every timer, closes the server */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
 function matches(s: WsSession, f: SessionFilter | undefined): boolean {
-  return !f || ((f.endpoint === undefined || s.endpoint === f.endpoint) && (f.token === undefined || s.token === f.token) && (f.id === undefined || s.id === f.id));
+  return (
+    !f || ((f.endpoint === undefined || s.endpoint === f.endpoint) && (f.token === undefined || s.token === f.token) && (f.id === undefined || s.id === f.id))
+  );
 }
 
 export async function createSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
@@ -168,7 +166,8 @@ export async function createSimulator(options: SimulatorOptions = {}): Promise<S
       onAttempt: (attempt) => {
         record.upgrades.push(attempt);
         events.emit('upgrade', attempt);
-        if (attempt.status !== 101 || attempt.outcome !== 'accepted') log?.info({ endpoint: attempt.endpoint, outcome: attempt.outcome, status: attempt.status }, 'upgrade refused');
+        if (attempt.status !== 101 || attempt.outcome !== 'accepted')
+          log?.info({ endpoint: attempt.endpoint, outcome: attempt.outcome, status: attempt.status }, 'upgrade refused');
       },
       accept: (ws, endpoint, token) => {
         const session = new WsSession(nextSessionId++, endpoint, token, ws, {

@@ -55,7 +55,11 @@ export class SubscriptionIndex<S extends Subscriber = Subscriber> {
       if (map?.size === 0) this.depthByCode.delete(code);
     }
     if (entries.length === 0) this.depthLists.delete(sub);
-    else this.depthLists.set(sub, entries.map((e) => ({ ...e })));
+    else
+      this.depthLists.set(
+        sub,
+        entries.map((e) => ({ ...e })),
+      );
     for (const { code, depth_level } of entries) {
       let map = this.depthByCode.get(code);
       if (!map) this.depthByCode.set(code, (map = new Map<S, number>()));

@@ -131,7 +131,11 @@ export class WsSession implements Subscriber {
 
   private onMessage(data: RawData, isBinary: boolean): void {
     const at = Date.now();
-    const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
+    const text = Buffer.isBuffer(data)
+      ? data.toString('utf8')
+      : Array.isArray(data)
+        ? Buffer.concat(data).toString('utf8')
+        : Buffer.from(data).toString('utf8');
     let parsed: unknown;
     try {
       parsed = isBinary ? undefined : JSON.parse(text);

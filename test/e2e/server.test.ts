@@ -14,8 +14,7 @@ function subscribeWs(stack: Stack, symbols: string[], depth?: number) {
 }
 
 const stockSession = (stack: Stack) => stack.sim.sessions({ endpoint: 'stock' })[0];
-const subscribeFrames = (stack: Stack) =>
-  stack.sim.record.frames.filter((f) => f.cmd_id === Cmd.SubscribeTrade || f.cmd_id === Cmd.SubscribeDepth);
+const subscribeFrames = (stack: Stack) => stack.sim.record.frames.filter((f) => f.cmd_id === Cmd.SubscribeTrade || f.cmd_id === Cmd.SubscribeDepth);
 
 describe('quotes subscription', () => {
   it('subscribes the stock endpoint to trades and depth of both codes and delivers exact decimals within depth', async () => {
@@ -119,7 +118,9 @@ describe('quotes subscription', () => {
 
   it('delivers over SSE with graphql-sse', async () => {
     const stack = await startStack();
-    const sub = collect<Result>(sseClient(stack).iterate({ query: QUOTES_SUBSCRIPTION, variables: { symbols: ['EURUSD'], depth: 1 } }) as AsyncIterableIterator<Result>);
+    const sub = collect<Result>(
+      sseClient(stack).iterate({ query: QUOTES_SUBSCRIPTION, variables: { symbols: ['EURUSD'], depth: 1 } }) as AsyncIterableIterator<Result>,
+    );
     await vi.waitFor(() => expect(stack.sim.sessions({ endpoint: 'quote' })[0]?.tradeList).toEqual(['EURUSD']));
     stack.sim.pushTrade('EURUSD', { price: '1.08512' });
     await vi.waitFor(() => expect(sub.items.at(-1)?.data?.quotes).toMatchObject({ symbol: 'EURUSD', price: '1.08512' }));
@@ -166,10 +167,13 @@ describe('quotes subscription', () => {
     await vi.waitFor(() => expect(sub.items.map((i) => i.data?.quotes.price)).toContain('190.00'));
 
     stack.sim.killConnections({ endpoint: 'stock' });
-    await vi.waitFor(() => {
-      expect(stack.sim.record.connectionsOf('stock')).toHaveLength(2);
-      expect(stockSession(stack)?.tradeList).toEqual(['AAPL.US']);
-    }, { timeout: 5000 });
+    await vi.waitFor(
+      () => {
+        expect(stack.sim.record.connectionsOf('stock')).toHaveLength(2);
+        expect(stockSession(stack)?.tradeList).toEqual(['AAPL.US']);
+      },
+      { timeout: 5000 },
+    );
     stack.sim.pushTrade('AAPL.US', { price: '191.25' });
     await vi.waitFor(() => expect(sub.items.at(-1)?.data?.quotes.price).toBe('191.25'));
     expect(sub.done).toBe(false);
@@ -200,7 +204,10 @@ describe('snapshot queries', () => {
     await vi.waitFor(() => expect(sub.items.at(-1)?.data?.quotes).toMatchObject({ price: '2650.35', bids: [{ price: '2650.30', volume: '0' }] }));
     const framesBefore = subscribeFrames(stack).length;
 
-    const warm = await gql(stack, '{ quote(symbol: "GOLD", depth: 1) { symbol price volume seq time bids { price } asks { price } } quotes(symbols: ["GOLD", "AAPL.US"]) { symbol price } }');
+    const warm = await gql(
+      stack,
+      '{ quote(symbol: "GOLD", depth: 1) { symbol price volume seq time bids { price } asks { price } } quotes(symbols: ["GOLD", "AAPL.US"]) { symbol price } }',
+    );
     expect(warm.body.data).toMatchObject({
       quote: { symbol: 'GOLD', price: '2650.35', volume: '2', bids: [{ price: '2650.30' }], asks: [{ price: '2650.40' }] },
       quotes: [{ symbol: 'GOLD', price: '2650.35' }, { symbol: 'AAPL.US' }],
@@ -257,7 +264,12 @@ describe('HTTP surface and shutdown', () => {
     expect(stack.server.feed.manager.desired('stock')).toEqual({ trades: [], depth: [] });
     // the lists were emptied upstream before the connections closed
     const cancels = stack.sim.record.framesOf(Cmd.Cancel).map((f) => [f.endpoint, JSON.parse(f.text).data.cancel_type]);
-    expect(cancels).toEqual(expect.arrayContaining([['stock', 0], ['quote', 0]]));
+    expect(cancels).toEqual(
+      expect.arrayContaining([
+        ['stock', 0],
+        ['quote', 0],
+      ]),
+    );
     await vi.waitFor(() => expect(stack.sim.sessions()).toHaveLength(0));
   });
 });

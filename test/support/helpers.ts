@@ -8,7 +8,7 @@ import WebSocket from 'ws';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import { createClient as createSseClient } from 'graphql-sse';
 import { loadConfig } from '../../src/config.js';
-import { startServer, type RunningServer, type ServerOptions } from '../../src/app/server.js';
+import { startServer, type RunningServer, type ServerOptions } from '../../src/server.js';
 import { createSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/server.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 
@@ -51,7 +51,11 @@ export async function startStack(
     ...options.env,
   });
   const start = async (port: number) => {
-    const server = await startServer({ config: { ...config, PORT: port }, logger: options.logger ?? createLogger('silent'), timings: { ...FAST, ...options.timings } });
+    const server = await startServer({
+      config: { ...config, PORT: port },
+      logger: options.logger ?? createLogger('silent'),
+      timings: { ...FAST, ...options.timings },
+    });
     disposers.push(() => server.stop());
     return server;
   };
@@ -127,7 +131,21 @@ export interface QuoteData {
 
 export const QUOTES_SUBSCRIPTION = /* GraphQL */ `
   subscription Quotes($symbols: [String!]!, $depth: Int) {
-    quotes(symbols: $symbols, depth: $depth) { symbol price volume time seq bids { price volume } asks { price volume } }
+    quotes(symbols: $symbols, depth: $depth) {
+      symbol
+      price
+      volume
+      time
+      seq
+      bids {
+        price
+        volume
+      }
+      asks {
+        price
+        volume
+      }
+    }
   }
 `;
 

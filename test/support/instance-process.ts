@@ -43,10 +43,12 @@ export async function spawnInstance(env: Record<string, string>, timeoutMs = 30_
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
-    running.delete(child);
-    resolve(code);
-  }));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      running.delete(child);
+      resolve(code);
+    }),
+  );
   const logs: LogLine[] = [];
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {

@@ -26,10 +26,11 @@ export function subscribeTrades(wsUrl: string, symbols: string[], after?: string
   return collector;
 }
 
-export const tradesOf = (c: Collector<Result>): TradeEvent[] => c.items.map((r) => {
-  expect(r.errors).toBeUndefined();
-  return r.data!.trades;
-});
+export const tradesOf = (c: Collector<Result>): TradeEvent[] =>
+  c.items.map((r) => {
+    expect(r.errors).toBeUndefined();
+    return r.data!.trades;
+  });
 
 /** A raw graphql-transport-ws subscription, so the test can cut its socket like a dropped network. */
 export async function rawTrades(wsUrl: string, symbols: string[]): Promise<{ socket: WebSocket; trades: TradeEvent[] }> {
@@ -103,7 +104,10 @@ export async function cutAndResume(opts: { cutUrl: string; resumeUrl: string; re
   });
   const target = tradesOf(reference).length;
   const missed = symbols.reduce((sum, symbol) => {
-    const ref = tradesOf(reference).slice(0, target).filter((t) => t.symbol === symbol).map((t) => t.seq);
+    const ref = tradesOf(reference)
+      .slice(0, target)
+      .filter((t) => t.symbol === symbol)
+      .map((t) => t.seq);
     return sum + ref.length - 1 - ref.indexOf(lastBefore(symbol));
   }, 0);
   await vi.waitFor(

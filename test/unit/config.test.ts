@@ -44,7 +44,10 @@ describe('loadConfig', () => {
   });
 
   it('parses upstream timing overrides (tests and benchmarks run servers as processes)', () => {
-    expect(loadConfig({ ALLTICK_TIMINGS: '{"requestSpacingMs":50,"reconnectGapMs":200}' }).ALLTICK_TIMINGS).toEqual({ requestSpacingMs: 50, reconnectGapMs: 200 });
+    expect(loadConfig({ ALLTICK_TIMINGS: '{"requestSpacingMs":50,"reconnectGapMs":200}' }).ALLTICK_TIMINGS).toEqual({
+      requestSpacingMs: 50,
+      reconnectGapMs: 200,
+    });
     expect(loadConfig({}).ALLTICK_TIMINGS).toBeUndefined();
   });
 

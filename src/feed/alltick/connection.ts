@@ -146,8 +146,7 @@ const sameDepth = (a: SymbolEntry[], b: SymbolEntry[]) =>
 export class AllTickConnection extends EventEmitter<ConnectionEvents> {
   readonly endpoint: Endpoint;
   readonly index: number;
-  private readonly opts: Required<Omit<ConnectionOptions, 'scheduler' | 'socketGate' | 'logger' | 'index'>> &
-    Pick<ConnectionOptions, 'socketGate' | 'logger'>;
+  private readonly opts: Required<Omit<ConnectionOptions, 'scheduler' | 'socketGate' | 'logger' | 'index'>> & Pick<ConnectionOptions, 'socketGate' | 'logger'>;
   private readonly scheduler: SubscribeScheduler;
 
   private ws: WebSocket | null = null;
@@ -248,8 +247,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
    * the connection is down, or `timeoutMs` passed. Used to empty the lists politely on shutdown.
    */
   async settle(timeoutMs: number): Promise<void> {
-    const settled = () =>
-      !this.socketOpen || (this.inSync && ![...this.pending.values()].some((p) => p.cmd !== Cmd.Heartbeat));
+    const settled = () => !this.socketOpen || (this.inSync && ![...this.pending.values()].some((p) => p.cmd !== Cmd.Heartbeat));
     const deadline = Date.now() + timeoutMs;
     while (!settled() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   }
@@ -430,7 +428,10 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
     this.counters.rejected++;
     this.reason = error.message;
     this.lastError = { ret: error.ret, message: error.message, at: Date.now(), operation: error.operation ?? 'connection', codes };
-    this.opts.logger?.warn({ endpoint: this.endpoint, index: this.index, ret: error.ret, msg: error.message, codes: codes.length }, 'upstream rejected a request');
+    this.opts.logger?.warn(
+      { endpoint: this.endpoint, index: this.index, ret: error.ret, msg: error.message, codes: codes.length },
+      'upstream rejected a request',
+    );
     this.emit('rejected', { error, codes, channel });
   }
 
@@ -565,7 +566,13 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
       const depth = desired.depth;
       if (depth.length === 0) return this.sendCancel(CancelType.Depth);
       this.sent.depth = depth;
-      this.send(Cmd.SubscribeDepth, { symbol_list: depth }, depth.map((e) => e.code), 'depth', { ...this.ledger.acked, depth });
+      this.send(
+        Cmd.SubscribeDepth,
+        { symbol_list: depth },
+        depth.map((e) => e.code),
+        'depth',
+        { ...this.ledger.acked, depth },
+      );
     }
   }
 

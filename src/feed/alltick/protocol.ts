@@ -91,7 +91,11 @@ export function plainDecimal(text: string): string | null {
   const digits = int + frac;
   const point = int.length + shift;
   const plain =
-    point <= 0 ? `0.${'0'.repeat(-point)}${digits}` : point >= digits.length ? digits + '0'.repeat(point - digits.length) : `${digits.slice(0, point)}.${digits.slice(point)}`;
+    point <= 0
+      ? `0.${'0'.repeat(-point)}${digits}`
+      : point >= digits.length
+        ? digits + '0'.repeat(point - digits.length)
+        : `${digits.slice(0, point)}.${digits.slice(point)}`;
   const result = sign + plain.replace(/^0+(?=\d)/, '');
   return result.length <= MAX_DECIMAL_LENGTH ? result : null;
 }
@@ -100,16 +104,29 @@ export function plainDecimal(text: string): string | null {
  * A decimal kept exactly as received, in plain form ("651.12"); a number becomes its JSON text.
  * Exponent forms are expanded when short enough, anything longer is refused.
  */
-export const decimalString = z.union([z.string(), z.number().finite().transform((n) => String(n))]).transform((text, ctx) => {
-  const plain = plainDecimal(text);
-  if (plain === null) ctx.addIssue({ code: 'custom', message: `not a plain decimal of at most ${MAX_DECIMAL_LENGTH} characters` });
-  return plain ?? z.NEVER;
-});
+export const decimalString = z
+  .union([
+    z.string(),
+    z
+      .number()
+      .finite()
+      .transform((n) => String(n)),
+  ])
+  .transform((text, ctx) => {
+    const plain = plainDecimal(text);
+    if (plain === null) ctx.addIssue({ code: 'custom', message: `not a plain decimal of at most ${MAX_DECIMAL_LENGTH} characters` });
+    return plain ?? z.NEVER;
+  });
 
 /** seq: string or integer on the wire (§2.3.4 conflict); kept as a string of at most 20 digits. */
 export const seqValue = z.union([
   z.string().regex(new RegExp(`^\\d{1,${MAX_SEQ_DIGITS}}$`), 'not an integer sequence of at most 20 digits'),
-  z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).transform((n) => String(n)),
+  z
+    .number()
+    .int()
+    .nonnegative()
+    .max(Number.MAX_SAFE_INTEGER)
+    .transform((n) => String(n)),
 ]);
 
 /** tick_time: string or integer, seconds (10 digits) or milliseconds (13 digits); normalized to ms. */
@@ -160,15 +177,24 @@ export const tradePushDataSchema = z.object({
   // FX/metal ticks may come without a meaningful volume (protocol open question 7)
   volume: decimalString.optional().default('0'),
   turnover: decimalString.optional(),
-  trade_direction: z.union([z.number().int(), z.string().regex(/^\d$/).transform(Number)]).optional().default(0),
+  trade_direction: z
+    .union([z.number().int(), z.string().regex(/^\d$/).transform(Number)])
+    .optional()
+    .default(0),
 });
 
 export const depthPushDataSchema = z.object({
   code: z.string().min(1),
   seq: seqValue,
   tick_time: tickTimeValue,
-  bids: z.array(priceLevel).nullish().transform((v) => v ?? []),
-  asks: z.array(priceLevel).nullish().transform((v) => v ?? []),
+  bids: z
+    .array(priceLevel)
+    .nullish()
+    .transform((v) => v ?? []),
+  asks: z
+    .array(priceLevel)
+    .nullish()
+    .transform((v) => v ?? []),
 });
 
 export const tradePushSchema = z.object({ cmd_id: z.literal(Cmd.TradePush), data: tradePushDataSchema });
@@ -243,10 +269,7 @@ export function toDepthBook(d: z.infer<typeof depthPushDataSchema>): DepthBook {
   };
 }
 
-export type ServerFrame =
-  | { type: 'push'; event: MarketEvent }
-  | { type: 'ack'; ack: AckFrame }
-  | { type: 'invalid'; reason: string };
+export type ServerFrame = { type: 'push'; event: MarketEvent } | { type: 'ack'; ack: AckFrame } | { type: 'invalid'; reason: string };
 
 /**
  * Parses and validates one text frame from the AllTick server. Never throws. With `window`, a

@@ -68,10 +68,7 @@ export class RateLimitedError extends Error {
     detail: string,
     maxWaitMs: number,
   ) {
-    super(
-      `AllTick REST ${method} rate-limited by ${detail}: would wait at least ${Math.ceil(retryAfterMs)} ms more ` +
-        `(maxWaitMs ${maxWaitMs})`,
-    );
+    super(`AllTick REST ${method} rate-limited by ${detail}: would wait at least ${Math.ceil(retryAfterMs)} ms more ` + `(maxWaitMs ${maxWaitMs})`);
   }
 }
 
@@ -231,11 +228,14 @@ export class RateLimiter implements RestLimiter {
     this.timer = undefined;
     this.timerAt = at;
     if (at === Infinity) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.timerAt = Infinity;
-      this.pump();
-    }, Math.min(MAX_TIMER_MS, Math.max(0, at - this.now())));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.timerAt = Infinity;
+        this.pump();
+      },
+      Math.min(MAX_TIMER_MS, Math.max(0, at - this.now())),
+    );
   }
 }
 

@@ -35,8 +35,18 @@ export type RestMethod = '/trade-tick' | '/depth-tick' | '/kline' | '/batch-klin
 /** The wire scalars of the tick schemas: decimals kept as exact strings, times in ms. */
 const decimal = decimalString;
 const epochMs = tickTimeValue;
-const intValue = z.union([z.number().int(), z.string().regex(/^-?\d{1,9}$/).transform(Number)]);
-const list = <T extends z.ZodType>(item: T) => z.array(item).nullish().transform((v) => v ?? []);
+const intValue = z.union([
+  z.number().int(),
+  z
+    .string()
+    .regex(/^-?\d{1,9}$/)
+    .transform(Number),
+]);
+const list = <T extends z.ZodType>(item: T) =>
+  z
+    .array(item)
+    .nullish()
+    .transform((v) => v ?? []);
 
 export const restEnvelopeSchema = z.object({
   ret: intValue,
@@ -63,17 +73,15 @@ export const candleWireSchema = z
     volume: decimal.optional().default('0'),
     turnover: decimal.optional().default('0'),
   })
-  .transform(
-    (c): Candle => ({
-      time: c.timestamp,
-      open: c.open_price,
-      high: c.high_price,
-      low: c.low_price,
-      close: c.close_price,
-      volume: c.volume,
-      turnover: c.turnover,
-    }),
-  );
+  .transform((c): Candle => ({
+    time: c.timestamp,
+    open: c.open_price,
+    high: c.high_price,
+    low: c.low_price,
+    close: c.close_price,
+    volume: c.volume,
+    turnover: c.turnover,
+  }));
 
 export const klineDataSchema = z.object({
   code: z.string().optional(),
@@ -108,25 +116,23 @@ export const staticInfoWireSchema = z
     bps: infoText,
     dividend_yield: infoText,
   })
-  .transform(
-    (s): StaticInfo => ({
-      symbol: s.symbol,
-      nameEn: s.name_en,
-      nameCn: s.name_cn,
-      nameHk: s.name_hk,
-      board: s.board,
-      exchange: s.exchange,
-      currency: s.currency,
-      lotSize: s.lot_size,
-      totalShares: s.total_shares,
-      circulatingShares: s.circulating_shares,
-      hkShares: s.hk_shares,
-      eps: s.eps,
-      epsTtm: s.eps_ttm,
-      bps: s.bps,
-      dividendYield: s.dividend_yield,
-    }),
-  );
+  .transform((s): StaticInfo => ({
+    symbol: s.symbol,
+    nameEn: s.name_en,
+    nameCn: s.name_cn,
+    nameHk: s.name_hk,
+    board: s.board,
+    exchange: s.exchange,
+    currency: s.currency,
+    lotSize: s.lot_size,
+    totalShares: s.total_shares,
+    circulatingShares: s.circulating_shares,
+    hkShares: s.hk_shares,
+    eps: s.eps,
+    epsTtm: s.eps_ttm,
+    bps: s.bps,
+    dividendYield: s.dividend_yield,
+  }));
 
 export const staticInfoDataSchema = z.object({ static_info_list: list(staticInfoWireSchema) });
 
@@ -373,9 +379,7 @@ export class AllTickRestClient {
     const unique = [...new Set(codes)];
     for (const code of unique) checkCode(code);
     const calls = [...groupByEndpoint(unique, (c) => c)].flatMap(([endpoint, group]) =>
-      chunk(group, this.plan.rest.codesPerCall).map((part) =>
-        this.call(method, endpoint, { symbol_list: part.map((code) => ({ code })) }, schema),
-      ),
+      chunk(group, this.plan.rest.codesPerCall).map((part) => this.call(method, endpoint, { symbol_list: part.map((code) => ({ code })) }, schema)),
     );
     return Promise.all(calls);
   }

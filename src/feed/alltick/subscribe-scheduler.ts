@@ -97,11 +97,14 @@ export class SubscribeScheduler {
     this.clear();
     if (at === Infinity) return; // nothing waits, or no waiting list's connection can send
     this.timerAt = at;
-    this.timer = this.clock.setTimeout(() => {
-      this.timer = undefined;
-      this.timerAt = Infinity;
-      this.serve();
-    }, Math.max(0, at - this.clock.now()));
+    this.timer = this.clock.setTimeout(
+      () => {
+        this.timer = undefined;
+        this.timerAt = Infinity;
+        this.serve();
+      },
+      Math.max(0, at - this.clock.now()),
+    );
   }
 
   private clear(): void {

@@ -26,8 +26,22 @@ const QUOTE_PATTERN = /^[A-Za-z][A-Za-z0-9]{1,19}$/;
 const METALS = new Set(['GOLD', 'Silver', 'Platinum', 'Palladium', 'COPPER', 'Aluminum', 'Nickel', 'Lead', 'Zinc']);
 const ENERGY = new Set(['USOIL', 'UKOIL', 'NGAS']);
 const INDICES = new Set([
-  'US500', 'US30', 'NAS100', 'UK100', 'GER30', 'FRA40', 'JPN225', 'HK50', 'CHA50', 'AUS200', 'ESP35', 'EUSTX50',
-  'SMI', 'ND25', 'TWRIC', 'SG20',
+  'US500',
+  'US30',
+  'NAS100',
+  'UK100',
+  'GER30',
+  'FRA40',
+  'JPN225',
+  'HK50',
+  'CHA50',
+  'AUS200',
+  'ESP35',
+  'EUSTX50',
+  'SMI',
+  'ND25',
+  'TWRIC',
+  'SG20',
 ]);
 
 /** Deepest book per market (§3.4): FX/metals/energy/CFD 1, crypto 5, HK 10, US 1, A-shares 5. */

@@ -56,8 +56,17 @@ function parseTrade(trade: Trade): ParsedTrade {
 
 function openBar(start: number, t: ParsedTrade): WorkingBar {
   return {
-    time: start, open: t.price, high: t.p, highText: t.price, low: t.p, lowText: t.price, close: t.price,
-    volume: t.volume, turnover: t.turnover, trades: 1, lastTradeAt: t.time,
+    time: start,
+    open: t.price,
+    high: t.p,
+    highText: t.price,
+    low: t.p,
+    lowText: t.price,
+    close: t.price,
+    volume: t.volume,
+    turnover: t.turnover,
+    trades: 1,
+    lastTradeAt: t.time,
   };
 }
 
@@ -76,8 +85,15 @@ function extendBar(bar: WorkingBar, t: ParsedTrade): void {
 
 function liveBar(b: WorkingBar): LiveBar {
   return {
-    time: b.time, open: b.open, high: b.highText, low: b.lowText, close: b.close,
-    volume: format(b.volume), turnover: format(b.turnover), trades: b.trades, lastTradeAt: b.lastTradeAt,
+    time: b.time,
+    open: b.open,
+    high: b.highText,
+    low: b.lowText,
+    close: b.close,
+    volume: format(b.volume),
+    turnover: format(b.turnover),
+    trades: b.trades,
+    lastTradeAt: b.lastTradeAt,
   };
 }
 

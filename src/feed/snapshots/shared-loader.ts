@@ -57,10 +57,7 @@ export class TtlCache<V> {
   }
 }
 
-export function sharedLoader<K, V>(
-  batch: (keys: readonly K[]) => Promise<readonly (V | Error)[]>,
-  options: SharedLoaderOptions<K>,
-): DataLoader<K, V, string> {
+export function sharedLoader<K, V>(batch: (keys: readonly K[]) => Promise<readonly (V | Error)[]>, options: SharedLoaderOptions<K>): DataLoader<K, V, string> {
   const windowMs = options.windowMs ?? 5;
   let inFlight: Promise<unknown> = Promise.resolve();
   return new DataLoader<K, V, string>(

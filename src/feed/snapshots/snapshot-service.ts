@@ -94,7 +94,6 @@ export class SnapshotService {
     return new RequestLoaders(this);
   }
 
-
   /** The key of a previous close: symbol and UTC day. */
   previousCloseKey = (symbol: string): string => `${symbol}|${barStart(DAILY, this.now())}`;
 

@@ -57,7 +57,7 @@ export function sharedOperation(args: ExecutionArgs, visibilityKey: string): Sha
   const shape = operationShape(args);
   if (!shape) return null;
 
-  const variables = getVariableValues(args.schema, shape.variableDefinitions ?? [], (args.variableValues ?? {}));
+  const variables = getVariableValues(args.schema, shape.variableDefinitions ?? [], args.variableValues ?? {});
   if (!variables.coerced) return null; // the ordinary path reports the variable errors
   let fieldArgs: Record<string, unknown>;
   try {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { loadConfig } from '../../../src/config.js';
 import { createLogger } from '../../../src/logger.js';
-import { startServer, type RunningServer } from '../../../src/app/server.js';
+import { startServer, type RunningServer } from '../../../src/server.js';
 import { launchChromium } from '../../support/browser.js';
 
 let server: RunningServer;
@@ -26,19 +26,28 @@ it('GraphiQL loads offline and the default subscription shows live prices', asyn
   const page = await browser.newPage();
   const external: string[] = [];
   page.on('request', (r) => {
-    if (!r.url().startsWith(`http://127.0.0.1:${server.port}`) && !r.url().startsWith('ws://127.0.0.1') && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) external.push(r.url());
+    if (
+      !r.url().startsWith(`http://127.0.0.1:${server.port}`) &&
+      !r.url().startsWith('ws://127.0.0.1') &&
+      !r.url().startsWith('data:') &&
+      !r.url().startsWith('blob:')
+    )
+      external.push(r.url());
   });
   await page.goto(`http://127.0.0.1:${server.port}/graphql`);
   await page.locator('.graphiql-execute-button').click();
 
   const response = page.locator('.graphiql-response');
   const seqs = new Set<string>();
-  await vi.waitFor(async () => {
-    const text = (await response.textContent()) ?? '';
-    const seq = /"seq":\s*"(\d+)"/.exec(text)?.[1];
-    if (seq) seqs.add(seq);
-    expect(text).toMatch(/"price":\s*"\d+(\.\d+)?"/);
-    expect(seqs.size).toBeGreaterThanOrEqual(3); // the result keeps changing: live
-  }, { timeout: 15_000, interval: 200 });
+  await vi.waitFor(
+    async () => {
+      const text = (await response.textContent()) ?? '';
+      const seq = /"seq":\s*"(\d+)"/.exec(text)?.[1];
+      if (seq) seqs.add(seq);
+      expect(text).toMatch(/"price":\s*"\d+(\.\d+)?"/);
+      expect(seqs.size).toBeGreaterThanOrEqual(3); // the result keeps changing: live
+    },
+    { timeout: 15_000, interval: 200 },
+  );
   expect(external).toEqual([]);
 });

@@ -65,14 +65,26 @@ describe('SSE ids and Last-Event-ID', () => {
   it('a multi-symbol stream id names every symbol, so one Last-Event-ID resumes them all', async () => {
     const stack = await startStack({ sim: { ticksPerSecond: 50 } });
     const query = 'subscription { trades(symbols: ["BTCUSDT", "ETHUSDT"]) { symbol seq } }';
-    const first = await readEvents(await sseRequest(stack, query), (events) => new Set(events.map((e) => JSON.parse(e.data!).data.trades.symbol)).size === 2 && events.length >= 10);
+    const first = await readEvents(
+      await sseRequest(stack, query),
+      (events) => new Set(events.map((e) => JSON.parse(e.data!).data.trades.symbol)).size === 2 && events.length >= 10,
+    );
     const lastId = first.at(-1)!.id!;
     expect(lastId.split('.')).toHaveLength(2);
     const seqs = (events: Record<string, string>[], symbol: string) =>
-      events.map((e) => JSON.parse(e.data!).data.trades).filter((t: { symbol: string }) => t.symbol === symbol).map((t: { seq: string }) => t.seq);
-    const resumed = await readEvents(await sseRequest(stack, query, { 'last-event-id': lastId }), (events) => seqs(events, 'BTCUSDT').length >= 1 && seqs(events, 'ETHUSDT').length >= 1);
+      events
+        .map((e) => JSON.parse(e.data!).data.trades)
+        .filter((t: { symbol: string }) => t.symbol === symbol)
+        .map((t: { seq: string }) => t.seq);
+    const resumed = await readEvents(
+      await sseRequest(stack, query, { 'last-event-id': lastId }),
+      (events) => seqs(events, 'BTCUSDT').length >= 1 && seqs(events, 'ETHUSDT').length >= 1,
+    );
     const { body } = await gql(stack, '{ b: recentTrades(symbol: "BTCUSDT", limit: 500) { seq } e: recentTrades(symbol: "ETHUSDT", limit: 500) { seq } }');
-    for (const [symbol, key] of [['BTCUSDT', 'b'], ['ETHUSDT', 'e']] as const) {
+    for (const [symbol, key] of [
+      ['BTCUSDT', 'b'],
+      ['ETHUSDT', 'e'],
+    ] as const) {
       const history = (body.data?.[key] as { seq: string }[]).map((t) => t.seq);
       const before = seqs(first, symbol);
       const next = history[history.indexOf(before.at(-1)!) + 1];
@@ -136,10 +148,13 @@ describe('native EventSource in Chromium', () => {
 
     stack.server.httpServer.closeAllConnections(); // the server drops the stream (a proxy timeout, a restart…)
     const atDrop = (await pageTrades()).length;
-    await vi.waitFor(async () => {
-      expect(await opens()).toBe(2);
-      expect((await pageTrades()).length).toBeGreaterThan(atDrop + 40);
-    }, { timeout: 15_000 });
+    await vi.waitFor(
+      async () => {
+        expect(await opens()).toBe(2);
+        expect((await pageTrades()).length).toBeGreaterThan(atDrop + 40);
+      },
+      { timeout: 15_000 },
+    );
     await vi.waitFor(() => expect(lastEventIds).toHaveLength(1)); // the browser sent the last id by itself
 
     const got = await pageTrades();
@@ -170,7 +185,9 @@ describe('native EventSource in Chromium', () => {
       w.source = new EventSource(url);
       w.source.onmessage = (event) => w.results.push(JSON.parse(event.data));
     });
-    await vi.waitFor(async () => expect(await page.evaluate(() => (window as unknown as { source: EventSource }).source.readyState)).toBe(2), { timeout: 10_000 });
+    await vi.waitFor(async () => expect(await page.evaluate(() => (window as unknown as { source: EventSource }).source.readyState)).toBe(2), {
+      timeout: 10_000,
+    });
     expect(await page.evaluate(() => (window as unknown as { results: unknown[] }).results)).toEqual([{ data: { feedStatus: { connected: true } } }]);
     expect(graphqlRequests).toBe(2); // the operation, then the reconnect that got 204: no loop
     await page.close();

@@ -37,17 +37,24 @@ describe('fault: upstream sockets killed repeatedly under 200 subscriptions', ()
       for (let i = 0; i < PER_CONNECTION; i++) {
         const symbols = [...new Set(Array.from({ length: 1 + Math.floor(rng() * 3) }, () => pool[Math.floor(rng() * pool.length)] as string))];
         const depth = Math.floor(rng() * 4);
-        subs.push({ symbols, depth, sub: collect<Result>(client.iterate({ query: QUOTES_SUBSCRIPTION, variables: { symbols, depth } }) as AsyncIterableIterator<Result>) });
+        subs.push({
+          symbols,
+          depth,
+          sub: collect<Result>(client.iterate({ query: QUOTES_SUBSCRIPTION, variables: { symbols, depth } }) as AsyncIterableIterator<Result>),
+        });
       }
     }
     const manager = stack.server.feed.manager;
     // graphql-ws subscriptions of one (symbols as a set, depth) share one group and one lease (src/http/fanout)
     const groupKey = (s: { symbols: string[]; depth: number }) => `${[...s.symbols].sort().join(',')}|${s.depth}`;
     const groups = [...new Map(subs.map((s) => [groupKey(s), s] as const)).values()];
-    await vi.waitFor(() => {
-      expect(stack.server.fanout.stats().members).toBe(200);
-      expect(manager.leaseCount).toBe(groups.length);
-    }, { timeout: 10_000 });
+    await vi.waitFor(
+      () => {
+        expect(stack.server.fanout.stats().members).toBe(200);
+        expect(manager.leaseCount).toBe(groups.length);
+      },
+      { timeout: 10_000 },
+    );
 
     // the faults: kill both upstream sockets every 1.5 s, with ticks flowing in between
     const wanted = [...new Set(subs.flatMap((s) => s.symbols))];
@@ -110,8 +117,11 @@ describe('fault: upstream sockets killed repeatedly under 200 subscriptions', ()
     // everyone leaves: refs go to 0 and the upstream lists empty
     await Promise.all(subs.map((s) => s.sub.stop()));
     await vi.waitFor(() => expect(manager.totalRefs).toBe(0));
-    await vi.waitFor(() => {
-      for (const endpoint of ENDPOINTS) expect(stack.sim.sessions({ endpoint })[0]?.tradeList).toEqual([]);
-    }, { timeout: 5000 });
+    await vi.waitFor(
+      () => {
+        for (const endpoint of ENDPOINTS) expect(stack.sim.sessions({ endpoint })[0]?.tradeList).toEqual([]);
+      },
+      { timeout: 5000 },
+    );
   });
 });

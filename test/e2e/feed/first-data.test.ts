@@ -67,9 +67,13 @@ describe('cold symbols: first data from REST', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query: '{ feedStatus { connections { endpoint waiting { list symbols since expectedAt } } } }' }),
     });
-    const { data } = (await res.json()) as { data: { feedStatus: { connections: { endpoint: string; waiting: { list: string; symbols: string[]; since: string; expectedAt: string }[] }[] } } };
+    const { data } = (await res.json()) as {
+      data: { feedStatus: { connections: { endpoint: string; waiting: { list: string; symbols: string[]; since: string; expectedAt: string }[] }[] } };
+    };
     const waiting = data.feedStatus.connections.flatMap((c) => c.waiting.map((w) => ({ ...w, endpoint: c.endpoint })));
-    const sentSince = basic.sim.record.frames.filter((f) => (f.cmd_id === 22002 || f.cmd_id === 22004) && f.at - result.startedAt > (result.listRequests.at(-1) ?? -1)).length;
+    const sentSince = basic.sim.record.frames.filter(
+      (f) => (f.cmd_id === 22002 || f.cmd_id === 22004) && f.at - result.startedAt > (result.listRequests.at(-1) ?? -1),
+    ).length;
     expect(waiting.length).toBe(4 - result.listRequests.length - sentSince); // one may have gone meanwhile
     const expected = waiting.map((w) => Date.parse(w.expectedAt)).sort((a, b) => a - b);
     for (let i = 1; i < expected.length; i++) expect(expected[i]! - expected[i - 1]!).toBeGreaterThanOrEqual(3000);
@@ -92,7 +96,7 @@ describe('cold symbols: first data from REST', () => {
     await vi.waitFor(() => expect(stack.sim.sessions({ endpoint: 'quote' })[0]?.tradeList).toEqual([])); // after the linger
     expect(stack.server.feed.snapshot('ETHUSDT')?.trade?.price).toBe('3000.00'); // the cache still has the old value
 
-    await elapse(1100, 'REST answers are reused for 1 s: the first read\'s expires');
+    await elapse(1100, "REST answers are reused for 1 s: the first read's expires");
     const now = stack.sim.pushTrade('ETHUSDT', { price: '3100.00' }).data; // nobody streams it: only REST knows
     const second = collect<R>(wsClient(stack).iterate({ query: QUOTES, variables: { symbols: ['ETHUSDT'], depth: 1 } }) as AsyncIterableIterator<R>);
     await vi.waitFor(() => expect(second.items.length).toBeGreaterThan(0), { timeout: 5000 });
@@ -101,7 +105,7 @@ describe('cold symbols: first data from REST', () => {
     await vi.waitFor(() => expect(stack.sim.sessions({ endpoint: 'quote' })[0]?.depthList).toEqual([]));
 
     // the same for an order-book subscription: the current book from REST, or the cached one when REST has nothing newer
-    await elapse(1100, 'REST answers are reused for 1 s: the last read\'s expires');
+    await elapse(1100, "REST answers are reused for 1 s: the last read's expires");
     const book = stack.sim.pushDepth('ETHUSDT').data;
     type B = { data?: { orderBook: { seq: string } } };
     const books = collect<B>(wsClient(stack).iterate({ query: 'subscription { orderBook(symbol: "ETHUSDT", depth: 1) { seq } }' }) as AsyncIterableIterator<B>);
@@ -120,7 +124,10 @@ describe('cold symbols: first data from REST', () => {
       const events = quotes.filter((q) => q.symbol === symbol).map((q) => q.event);
       expect(events[0], symbol).toBe('SNAPSHOT');
       // a FEED_UP may come when the stream began before the upstream was resubscribed; no second SNAPSHOT
-      expect(events.slice(1).every((e) => e === 'TICK' || e === 'FEED_UP'), `${symbol} ${events.join()}`).toBe(true);
+      expect(
+        events.slice(1).every((e) => e === 'TICK' || e === 'FEED_UP'),
+        `${symbol} ${events.join()}`,
+      ).toBe(true);
     }
     expectSeqsNeverRepeat(quotes);
   });
@@ -159,7 +166,10 @@ describe('snapshot reads honour depth', () => {
     const pushed = stack.sim.pushDepth('700.HK').data;
     await vi.waitFor(() => expect(sub.items.at(-1)?.data?.quotes.seq).toBe(pushed.seq));
 
-    const deep = await gql(stack, '{ quote(symbol: "700.HK", depth: 10) { bids { price } asks { price } } orderBook(symbol: "700.HK", depth: 10) { bids { price } asks { price } } }');
+    const deep = await gql(
+      stack,
+      '{ quote(symbol: "700.HK", depth: 10) { bids { price } asks { price } } orderBook(symbol: "700.HK", depth: 10) { bids { price } asks { price } } }',
+    );
     expect(deep.body.errors).toBeUndefined();
     const data = deep.body.data as { quote: { bids: unknown[]; asks: unknown[] }; orderBook: { bids: unknown[]; asks: unknown[] } };
     expect(data.quote.bids).toHaveLength(10);
@@ -188,7 +198,12 @@ describe('late joiners and status events', () => {
     stack.sim.pushTrade('BTCUSDT', { price: '97000.1' });
     const last = stack.sim.pushTrade('ETHUSDT', { price: '3500.1' }).data;
     await vi.waitFor(() => expect(first.quotes('1')).toHaveLength(base + 2));
-    expect(first.quotes('1').slice(base).map((q) => q.event)).toEqual(['TICK', 'TICK']);
+    expect(
+      first
+        .quotes('1')
+        .slice(base)
+        .map((q) => q.event),
+    ).toEqual(['TICK', 'TICK']);
 
     const joiner = await GqlWsClient.connect(stack.wsUrl);
     joiner.subscribe('j', query, { symbols: ['ETHUSDT', 'BTCUSDT'], depth: 1 });
@@ -212,10 +227,13 @@ describe('late joiners and status events', () => {
     stack.sim.killConnections({ endpoint: 'stock' });
     await vi.waitFor(() => expect(sub.items.at(-1)?.data?.quotes).toMatchObject({ event: 'FEED_DOWN', stale: true }));
     // the new socket is open and the lists are sent again, but not acknowledged yet
-    await vi.waitFor(() => {
-      expect(stack.sim.sessions({ endpoint: 'stock' })[0]?.depthList).toEqual([{ code: 'AAPL.US', depth_level: 1 }]);
-      expect(stack.server.upstream.statuses.find((s) => s.endpoint === 'stock')?.state).toBe('connected');
-    }, { timeout: 5000 });
+    await vi.waitFor(
+      () => {
+        expect(stack.sim.sessions({ endpoint: 'stock' })[0]?.depthList).toEqual([{ code: 'AAPL.US', depth_level: 1 }]);
+        expect(stack.server.upstream.statuses.find((s) => s.endpoint === 'stock')?.state).toBe('connected');
+      },
+      { timeout: 5000 },
+    );
     expect(sub.items.at(-1)?.data?.quotes.event).toBe('FEED_DOWN');
     const query = await gql(stack, '{ quote(symbol: "AAPL.US", depth: 1) { stale } feedStatus { connections { endpoint resubscribed } } }');
     expect(query.body.data).toMatchObject({ quote: { stale: true } });

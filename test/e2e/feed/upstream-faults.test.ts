@@ -22,10 +22,16 @@ function errorsOf(sub: { items: Result[]; errors: unknown[] }) {
   return [...fromItems, ...fromThrow];
 }
 
-const tradeLists = (stack: Stack) => stack.sim.record.framesOf(Cmd.SubscribeTrade, 'stock').map((f) => (JSON.parse(f.text).data.symbol_list as { code: string }[]).map((e) => e.code));
+const tradeLists = (stack: Stack) =>
+  stack.sim.record.framesOf(Cmd.SubscribeTrade, 'stock').map((f) => (JSON.parse(f.text).data.symbol_list as { code: string }[]).map((e) => e.code));
 const ready = async (stack: Stack) => (await fetch(stack.url.replace('/graphql', '/ready'))).status;
 const STATUS_QUERY = '{ feedStatus { connected connections { endpoint state reason lastError { ret message operation codes at } } } }';
-type StatusConnection = { endpoint: string; state: string; reason: string | null; lastError: { ret: number; message: string; operation: string; codes: string[] } | null };
+type StatusConnection = {
+  endpoint: string;
+  state: string;
+  reason: string | null;
+  lastError: { ret: number; message: string; operation: string; codes: string[] } | null;
+};
 async function stockStatus(stack: Stack): Promise<StatusConnection> {
   const { body } = await gql(stack, STATUS_QUERY);
   return (body.data?.feedStatus as { connections: StatusConnection[] }).connections.find((c) => c.endpoint === 'STOCK') as StatusConnection;
@@ -44,16 +50,21 @@ describe('a code upstream rejects', () => {
     const c = subscribe(stack, ['ZZZZ.US']);
     const d = subscribe(stack, ['TSLA.US', 'NVDA.US', 'AMZN.US']);
 
-    await vi.waitFor(() => {
-      expect(b.done && c.done).toBe(true);
-    }, { timeout: 8000 });
+    await vi.waitFor(
+      () => {
+        expect(b.done && c.done).toBe(true);
+      },
+      { timeout: 8000 },
+    );
     for (const sub of [b, c]) {
       const [error] = errorsOf(sub);
       expect(error?.message).toMatch(/ZZZZ\.US.*604/);
       expect(error?.extensions).toMatchObject({ code: 'UPSTREAM_REJECTED', symbol: 'ZZZZ.US', ret: 604 });
     }
     // the others are subscribed upstream and receive data
-    await vi.waitFor(() => expect(stack.sim.sessions({ endpoint: 'stock' })[0]?.tradeList).toEqual(expect.arrayContaining(['AAPL.US', 'AMZN.US', 'NVDA.US', 'TSLA.US'])));
+    await vi.waitFor(() =>
+      expect(stack.sim.sessions({ endpoint: 'stock' })[0]?.tradeList).toEqual(expect.arrayContaining(['AAPL.US', 'AMZN.US', 'NVDA.US', 'TSLA.US'])),
+    );
     for (const symbol of ['AAPL.US', 'TSLA.US']) stack.sim.pushTrade(symbol, { price: '123.45' });
     await vi.waitFor(() => {
       expect(a.items.some((r) => r.data?.quotes.symbol === 'AAPL.US')).toBe(true);
@@ -111,12 +122,15 @@ describe('connection-level faults', () => {
 
     stack.sim.refuseConnections(2500, 401);
     stack.sim.killConnections({ endpoint: 'stock' });
-    await vi.waitFor(async () => {
-      expect(await ready(stack)).toBe(503);
-      const status = await stockStatus(stack);
-      expect(status.state).not.toBe('CONNECTED');
-      expect(status.lastError).toMatchObject({ ret: 401, operation: 'connect' });
-    }, { timeout: 5000 });
+    await vi.waitFor(
+      async () => {
+        expect(await ready(stack)).toBe(503);
+        const status = await stockStatus(stack);
+        expect(status.state).not.toBe('CONNECTED');
+        expect(status.lastError).toMatchObject({ ret: 401, operation: 'connect' });
+      },
+      { timeout: 5000 },
+    );
     // a bad token is not retried at the minimum gap: far fewer attempts than 2.5 s / 200 ms
     await vi.waitFor(async () => expect(await ready(stack)).toBe(200), { timeout: 10_000 });
     const refused = stack.sim.record.upgrades.filter((u) => u.outcome === 'refused' && u.endpoint === 'stock');
@@ -134,16 +148,22 @@ describe('connection-level faults', () => {
     const sub = subscribe(stack, ['EURUSD'], 1);
     await vi.waitFor(() => expect(stack.sim.sessions({ endpoint: 'quote' })[0]?.tradeList).toEqual(['EURUSD']));
     stack.sim.setAckMode('withhold');
-    await vi.waitFor(async () => {
-      const { body } = await gql(stack, STATUS_QUERY);
-      const quote = (body.data?.feedStatus as { connections: StatusConnection[] }).connections.find((c) => c.endpoint === 'QUOTE');
-      expect(quote?.reason).toMatch(/no ack for (heartbeat|trade|depth) within 600 ms/);
-    }, { timeout: 5000 });
+    await vi.waitFor(
+      async () => {
+        const { body } = await gql(stack, STATUS_QUERY);
+        const quote = (body.data?.feedStatus as { connections: StatusConnection[] }).connections.find((c) => c.endpoint === 'QUOTE');
+        expect(quote?.reason).toMatch(/no ack for (heartbeat|trade|depth) within 600 ms/);
+      },
+      { timeout: 5000 },
+    );
     stack.sim.setAckMode('normal');
-    await vi.waitFor(async () => {
-      expect(await ready(stack)).toBe(200);
-      expect(stack.sim.sessions({ endpoint: 'quote' })[0]?.tradeList).toEqual(['EURUSD']);
-    }, { timeout: 8000 });
+    await vi.waitFor(
+      async () => {
+        expect(await ready(stack)).toBe(200);
+        expect(stack.sim.sessions({ endpoint: 'quote' })[0]?.tradeList).toEqual(['EURUSD']);
+      },
+      { timeout: 8000 },
+    );
     stack.sim.pushTrade('EURUSD', { price: '1.10101' });
     await vi.waitFor(() => expect(sub.items.at(-1)?.data?.quotes.price).toBe('1.10101'));
   });
@@ -170,7 +190,11 @@ describe('REST faults', () => {
     const stack = await startStack();
     const restStatus = async () => {
       const { body } = await gql(stack, '{ feedStatus { rest { paused pausedUntil failures lastError { ret message operation } } } }');
-      return (body.data?.feedStatus as { rest: { paused: boolean; pausedUntil: string | null; failures: number; lastError: { ret: number; message: string; operation: string } | null } }).rest;
+      return (
+        body.data?.feedStatus as {
+          rest: { paused: boolean; pausedUntil: string | null; failures: number; lastError: { ret: number; message: string; operation: string } | null };
+        }
+      ).rest;
     };
     expect(await restStatus()).toEqual({ paused: false, pausedUntil: null, failures: 0, lastError: null });
 

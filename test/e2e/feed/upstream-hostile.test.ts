@@ -31,13 +31,18 @@ async function parseFailures(stack: Stack): Promise<number> {
 }
 
 const hostileTrade = (data: Record<string, unknown>) =>
-  JSON.stringify({ cmd_id: Cmd.TradePush, data: { code: 'BTCUSDT', seq: '1', tick_time: String(Date.now()), price: '1', volume: '1', trade_direction: 1, ...data } });
+  JSON.stringify({
+    cmd_id: Cmd.TradePush,
+    data: { code: 'BTCUSDT', seq: '1', tick_time: String(Date.now()), price: '1', volume: '1', trade_direction: 1, ...data },
+  });
 
 describe('hostile upstream pushes', () => {
   it('far-future and microsecond tick_time, exponent prices and 24-digit seq are dropped and counted; the server stays responsive and nothing freezes', async () => {
     const stack = await startStack();
     const quotes = collect<Result<{ quotes: QuoteData }>>(
-      wsClient(stack).iterate({ query: QUOTES_SUBSCRIPTION, variables: { symbols: ['BTCUSDT', 'ETHUSDT'], depth: 0 } }) as AsyncIterableIterator<Result<{ quotes: QuoteData }>>,
+      wsClient(stack).iterate({ query: QUOTES_SUBSCRIPTION, variables: { symbols: ['BTCUSDT', 'ETHUSDT'], depth: 0 } }) as AsyncIterableIterator<
+        Result<{ quotes: QuoteData }>
+      >,
     );
     const candles = collect<Result<{ candles: { time: string; close: string; final: boolean } }>>(
       wsClient(stack).iterate({ query: 'subscription { candles(symbol: "BTCUSDT", interval: MINUTE_1) { time close final } }' }) as AsyncIterableIterator<

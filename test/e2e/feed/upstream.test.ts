@@ -51,13 +51,16 @@ describe('AllTickUpstream', () => {
     upstream.start();
     await vi.waitFor(() => expect(upstream.connected).toBe(true));
     manager.acquire(['AAPL.US', 'EURUSD'], 1);
-    await vi.waitFor(() => {
-      for (const endpoint of ['stock', 'quote'] as const) {
-        const [session] = sim.sessions({ endpoint });
-        expect(session?.tradeList.length).toBe(1);
-        expect(session?.depthList.length).toBe(1);
-      }
-    }, { timeout: 5000 });
+    await vi.waitFor(
+      () => {
+        for (const endpoint of ['stock', 'quote'] as const) {
+          const [session] = sim.sessions({ endpoint });
+          expect(session?.tradeList.length).toBe(1);
+          expect(session?.depthList.length).toBe(1);
+        }
+      },
+      { timeout: 5000 },
+    );
     const requests = [...sim.record.framesOf(22004), ...sim.record.framesOf(22002)].sort((a, b) => a.at - b.at);
     expect(requests).toHaveLength(4);
     for (let i = 1; i < requests.length; i++) expect(requests[i]!.at - requests[i - 1]!.at).toBeGreaterThanOrEqual(gap - 20);

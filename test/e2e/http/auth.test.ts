@@ -11,7 +11,7 @@ import { createClient as createWsClient } from 'graphql-ws';
 import { createClient as createSseClient } from 'graphql-sse';
 import { loadConfig } from '../../../src/config.js';
 import { ClientGuards } from '../../../src/http/client-guards.js';
-import { startServer } from '../../../src/app/server.js';
+import { startServer } from '../../../src/server.js';
 import { collect, dispose, QUOTES_SUBSCRIPTION, startStack, type Stack } from '../../support/helpers.js';
 
 afterEach(dispose);
@@ -82,7 +82,9 @@ describe('API keys', () => {
     const stack = await startStack({ env: { API_KEYS_FILE: keysFile(KEYS) } });
     for (const params of [undefined, { authorization: 'Bearer nope-nope-nope-nope' }]) {
       const { client, closes } = ws(stack, params);
-      const sub = collect<Result>(client.iterate({ query: QUOTES_SUBSCRIPTION, variables: { symbols: ['AAPL.US'], depth: 0 } }) as AsyncIterableIterator<Result>);
+      const sub = collect<Result>(
+        client.iterate({ query: QUOTES_SUBSCRIPTION, variables: { symbols: ['AAPL.US'], depth: 0 } }) as AsyncIterableIterator<Result>,
+      );
       await vi.waitFor(() => expect(sub.done).toBe(true));
       expect(closes[0]?.code).toBe(4401);
       expect(closes[0]?.reason).toMatch(/^Unauthorized: (missing|unknown) API key/);
@@ -93,7 +95,9 @@ describe('API keys', () => {
 
     for (const params of [{ authorization: `Bearer ${FULL_KEY}` }, { apiKey: FULL_KEY }]) {
       const { client } = ws(stack, params);
-      const sub = collect<Result>(client.iterate({ query: QUOTES_SUBSCRIPTION, variables: { symbols: ['AAPL.US'], depth: 0 } }) as AsyncIterableIterator<Result>);
+      const sub = collect<Result>(
+        client.iterate({ query: QUOTES_SUBSCRIPTION, variables: { symbols: ['AAPL.US'], depth: 0 } }) as AsyncIterableIterator<Result>,
+      );
       await vi.waitFor(() => expect(stack.server.feed.manager.leaseCount).toBe(1));
       expect(sub.done).toBe(false);
       await sub.stop();
@@ -134,7 +138,9 @@ describe('API keys', () => {
     expect(tooMany.body.errors?.[0]?.message).toBe('too many symbols: 3 given, at most 2 per request');
 
     const { client } = ws(stack, { apiKey: CRYPTO_KEY });
-    const sub = collect<Result>(client.iterate({ query: QUOTES_SUBSCRIPTION, variables: { symbols: ['BTCUSDT', 'TSLA.US'], depth: 1 } }) as AsyncIterableIterator<Result>);
+    const sub = collect<Result>(
+      client.iterate({ query: QUOTES_SUBSCRIPTION, variables: { symbols: ['BTCUSDT', 'TSLA.US'], depth: 1 } }) as AsyncIterableIterator<Result>,
+    );
     await vi.waitFor(() => expect(sub.done).toBe(true));
     expect(errorsOf(sub)[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', symbol: 'TSLA.US' });
     expect(stack.server.feed.manager.leaseCount).toBe(0);
@@ -166,7 +172,9 @@ describe('API keys', () => {
   });
 
   it('visibilityKey: equal for clients with the same markets, different otherwise', () => {
-    const config = loadConfig({ API_KEYS_FILE: keysFile({ keys: [...KEYS.keys, { name: 'other-crypto', key: 'other-crypto-key-000000', markets: ['FOREX', 'CRYPTO'] }] }) });
+    const config = loadConfig({
+      API_KEYS_FILE: keysFile({ keys: [...KEYS.keys, { name: 'other-crypto', key: 'other-crypto-key-000000', markets: ['FOREX', 'CRYPTO'] }] }),
+    });
     const guards = new ClientGuards(config);
     const req = (key: string) => {
       const r = { socket: { remoteAddress: '127.0.0.1' }, headers: {} } as never;

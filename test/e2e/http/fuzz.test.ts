@@ -29,9 +29,53 @@ const VALID = [
   '{ __typename }',
   'fragment F on Quote { symbol price } query { quote(symbol: "EURUSD") { ...F } }',
 ];
-const TOKENS = ['{', '}', '(', ')', '[', ']', ':', '!', '$', '@', '...', '"', 'query', 'subscription', 'mutation', 'fragment', 'on', 'quote', 'quotes',
-  'symbols', 'symbol', 'depth', 'price', 'bids', 'feedStatus', '__schema', '__type', 'Quote', 'String', 'Int', '#', ',', '\n', '"""', '\\u0000', '1e999',
-  '-1', '99999999999', 'null', 'true', 'AAPL.US', '"aapl.us"', '"00700.HK"', '\u{1F600}', 'query'.repeat(50)];
+const TOKENS = [
+  '{',
+  '}',
+  '(',
+  ')',
+  '[',
+  ']',
+  ':',
+  '!',
+  '$',
+  '@',
+  '...',
+  '"',
+  'query',
+  'subscription',
+  'mutation',
+  'fragment',
+  'on',
+  'quote',
+  'quotes',
+  'symbols',
+  'symbol',
+  'depth',
+  'price',
+  'bids',
+  'feedStatus',
+  '__schema',
+  '__type',
+  'Quote',
+  'String',
+  'Int',
+  '#',
+  ',',
+  '\n',
+  '"""',
+  '\\u0000',
+  '1e999',
+  '-1',
+  '99999999999',
+  'null',
+  'true',
+  'AAPL.US',
+  '"aapl.us"',
+  '"00700.HK"',
+  '\u{1F600}',
+  'query'.repeat(50),
+];
 
 function pick<T>(rng: Rng, items: readonly T[]): T {
   return items[rng.int(0, items.length - 1)] as T;
@@ -39,14 +83,24 @@ function pick<T>(rng: Rng, items: readonly T[]): T {
 
 function randomValue(rng: Rng, depth = 0): unknown {
   switch (rng.int(0, depth > 2 ? 5 : 8)) {
-    case 0: return null;
-    case 1: return rng.int(-1e6, 1e6);
-    case 2: return rng.next() * 1e20;
-    case 3: return pick(rng, ['AAPL.US', '700.HK', 'GOLD', 'aapl', '', 'X'.repeat(300), '00700.HK', 'BTCUSDT', '\u0000']);
-    case 4: return rng.chance(0.5);
-    case 5: return pick(rng, [Number.MAX_SAFE_INTEGER, -0, 1.5, 10, 11]);
-    case 6: return Array.from({ length: rng.int(0, rng.chance(0.1) ? 150 : 5) }, () => randomValue(rng, depth + 1));
-    default: return Object.fromEntries(Array.from({ length: rng.int(0, 4) }, () => [pick(rng, ['s', 'd', 'symbols', 'depth', '__proto__', 'x']), randomValue(rng, depth + 1)]));
+    case 0:
+      return null;
+    case 1:
+      return rng.int(-1e6, 1e6);
+    case 2:
+      return rng.next() * 1e20;
+    case 3:
+      return pick(rng, ['AAPL.US', '700.HK', 'GOLD', 'aapl', '', 'X'.repeat(300), '00700.HK', 'BTCUSDT', '\u0000']);
+    case 4:
+      return rng.chance(0.5);
+    case 5:
+      return pick(rng, [Number.MAX_SAFE_INTEGER, -0, 1.5, 10, 11]);
+    case 6:
+      return Array.from({ length: rng.int(0, rng.chance(0.1) ? 150 : 5) }, () => randomValue(rng, depth + 1));
+    default:
+      return Object.fromEntries(
+        Array.from({ length: rng.int(0, 4) }, () => [pick(rng, ['s', 'd', 'symbols', 'depth', '__proto__', 'x']), randomValue(rng, depth + 1)]),
+      );
   }
 }
 
@@ -55,10 +109,17 @@ function mutate(rng: Rng, text: string): string {
   for (let i = rng.int(1, 6); i > 0; i--) {
     const at = rng.int(0, out.length);
     switch (rng.int(0, 3)) {
-      case 0: out = out.slice(0, at) + out.slice(at + rng.int(1, 8)); break;
-      case 1: out = out.slice(0, at) + pick(rng, TOKENS) + out.slice(at); break;
-      case 2: out = out.slice(0, at) + String.fromCharCode(rng.int(0, 0x2fff)) + out.slice(at); break;
-      default: out = out + out.slice(0, rng.int(0, 40));
+      case 0:
+        out = out.slice(0, at) + out.slice(at + rng.int(1, 8));
+        break;
+      case 1:
+        out = out.slice(0, at) + pick(rng, TOKENS) + out.slice(at);
+        break;
+      case 2:
+        out = out.slice(0, at) + String.fromCharCode(rng.int(0, 0x2fff)) + out.slice(at);
+        break;
+      default:
+        out = out + out.slice(0, rng.int(0, 40));
     }
   }
   return out;
@@ -81,16 +142,33 @@ async function randomHttp(stack: Stack, rng: Rng): Promise<{ status: number; bod
     request = params.toString();
     res = await fetch(`${stack.url}?${params}`, { headers: { accept: 'application/json' } });
   } else if (kind === 'raw-body') {
-    const body = pick(rng, ['', '{', 'null', '[]', '{"query": 5}', '{"query": "{ __typename }", "variables": "x"}', mutate(rng, JSON.stringify({ query: pick(rng, VALID) }))]);
+    const body = pick(rng, [
+      '',
+      '{',
+      'null',
+      '[]',
+      '{"query": 5}',
+      '{"query": "{ __typename }", "variables": "x"}',
+      mutate(rng, JSON.stringify({ query: pick(rng, VALID) })),
+    ]);
     const contentType = pick(rng, ['application/json', 'text/plain', 'application/graphql', 'multipart/form-data']);
     request = `${contentType} ${body}`;
     res = await fetch(stack.url, { method: 'POST', headers: { 'content-type': contentType }, body });
   } else {
-    const body = JSON.stringify({ query: randomDocument(rng), variables: rng.chance(0.7) ? randomValue(rng) : undefined, operationName: rng.chance(0.2) ? pick(rng, ['Q', 'Quotes', '', 'nope']) : undefined });
+    const body = JSON.stringify({
+      query: randomDocument(rng),
+      variables: rng.chance(0.7) ? randomValue(rng) : undefined,
+      operationName: rng.chance(0.2) ? pick(rng, ['Q', 'Quotes', '', 'nope']) : undefined,
+    });
     const sse = kind === 'sse';
     request = body;
     const controller = new AbortController();
-    res = await fetch(stack.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: sse ? 'text/event-stream' : 'application/json' }, body, signal: controller.signal });
+    res = await fetch(stack.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: sse ? 'text/event-stream' : 'application/json' },
+      body,
+      signal: controller.signal,
+    });
     if (sse && res.headers.get('content-type')?.includes('text/event-stream')) {
       // read the first event (data or an error), then hang up
       const reader = res.body!.getReader();
@@ -167,7 +245,12 @@ describe(`fuzz (seed ${SEED})`, () => {
           const id = pick(rng, ['1', '2', '3', '', 'x'.repeat(100)]);
           const message = pick(rng, [
             () => JSON.stringify({ id, type: 'subscribe', payload: { query: randomDocument(rng), variables: rng.chance(0.6) ? randomValue(rng) : undefined } }),
-            () => JSON.stringify({ id, type: 'subscribe', payload: { query: QUOTES_SUBSCRIPTION, variables: { symbols: randomValue(rng), depth: randomValue(rng) } } }),
+            () =>
+              JSON.stringify({
+                id,
+                type: 'subscribe',
+                payload: { query: QUOTES_SUBSCRIPTION, variables: { symbols: randomValue(rng), depth: randomValue(rng) } },
+              }),
             () => JSON.stringify({ id, type: 'complete' }),
             () => JSON.stringify({ type: pick(rng, ['ping', 'pong', 'connection_init', 'next', 'error', 'bogus']), payload: randomValue(rng) }),
             () => JSON.stringify(randomValue(rng)),
@@ -192,12 +275,41 @@ describe(`fuzz (seed ${SEED})`, () => {
   it('1,000 random upstream frames are counted and dropped; the feed keeps delivering', { timeout: 60_000 }, async () => {
     const stack = await startStack({ env: FUZZ_ENV });
     const rng = createRng(SEED ^ 0x85ebca6b);
-    const sub = collect<{ data?: { quotes: QuoteData } }>(wsClient(stack).iterate({ query: QUOTES_SUBSCRIPTION, variables: { symbols: ['AAPL.US', 'BTCUSDT'], depth: 2 } }) as AsyncIterableIterator<{ data?: { quotes: QuoteData } }>);
+    const sub = collect<{ data?: { quotes: QuoteData } }>(
+      wsClient(stack).iterate({ query: QUOTES_SUBSCRIPTION, variables: { symbols: ['AAPL.US', 'BTCUSDT'], depth: 2 } }) as AsyncIterableIterator<{
+        data?: { quotes: QuoteData };
+      }>,
+    );
     await vi.waitFor(() => expect(stack.sim.sessions().map((s) => s.tradeList.length)).toEqual([1, 1]), { timeout: 5000 });
     const pushes = [
-      () => ({ cmd_id: 22998, data: { code: pick(rng, ['AAPL.US', 'BTCUSDT', 'NOPE']), seq: randomValue(rng), tick_time: randomValue(rng), price: randomValue(rng), volume: randomValue(rng), trade_direction: randomValue(rng) } }),
-      () => ({ cmd_id: 22999, data: { code: pick(rng, ['AAPL.US', 'BTCUSDT']), seq: randomValue(rng), tick_time: randomValue(rng), bids: randomValue(rng), asks: [{ price: randomValue(rng), volume: '1' }] } }),
-      () => ({ cmd_id: rng.int(0, 30000), seq_id: randomValue(rng), ret: pick(rng, [200, 400, 600, 605, 999, 'x']), msg: randomValue(rng), data: randomValue(rng) }),
+      () => ({
+        cmd_id: 22998,
+        data: {
+          code: pick(rng, ['AAPL.US', 'BTCUSDT', 'NOPE']),
+          seq: randomValue(rng),
+          tick_time: randomValue(rng),
+          price: randomValue(rng),
+          volume: randomValue(rng),
+          trade_direction: randomValue(rng),
+        },
+      }),
+      () => ({
+        cmd_id: 22999,
+        data: {
+          code: pick(rng, ['AAPL.US', 'BTCUSDT']),
+          seq: randomValue(rng),
+          tick_time: randomValue(rng),
+          bids: randomValue(rng),
+          asks: [{ price: randomValue(rng), volume: '1' }],
+        },
+      }),
+      () => ({
+        cmd_id: rng.int(0, 30000),
+        seq_id: randomValue(rng),
+        ret: pick(rng, [200, 400, 600, 605, 999, 'x']),
+        msg: randomValue(rng),
+        data: randomValue(rng),
+      }),
       () => randomValue(rng),
     ];
     for (let i = 0; i < 1000; i++) {
@@ -209,10 +321,13 @@ describe(`fuzz (seed ${SEED})`, () => {
     expect(stack.server.upstream.counters.invalidFrames).toBeGreaterThan(100);
     stack.sim.pushTrade('AAPL.US', { price: '321.09' });
     stack.sim.pushTrade('BTCUSDT', { price: '65432.1' });
-    await vi.waitFor(() => {
-      expect(sub.items.some((r) => r.data?.quotes.price === '321.09')).toBe(true);
-      expect(sub.items.some((r) => r.data?.quotes.price === '65432.1')).toBe(true);
-    }, { timeout: 5000 });
+    await vi.waitFor(
+      () => {
+        expect(sub.items.some((r) => r.data?.quotes.price === '321.09')).toBe(true);
+        expect(sub.items.some((r) => r.data?.quotes.price === '65432.1')).toBe(true);
+      },
+      { timeout: 5000 },
+    );
     // whatever got through validation is well-formed
     for (const item of sub.items) {
       const q = item.data?.quotes;

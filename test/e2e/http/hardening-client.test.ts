@@ -31,17 +31,28 @@ interface Answer {
 
 /** One operation over plain HTTP (POST, JSON). */
 async function overHttp(stack: Stack, query: string, variables?: unknown): Promise<Answer> {
-  const res = await fetch(stack.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ query, variables }) });
+  const res = await fetch(stack.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
   const text = await res.text();
   return { status: res.status, errors: (JSON.parse(text) as { errors?: GqlError[] }).errors ?? [], text };
 }
 
 /** One operation as a graphql-sse request (Accept: text/event-stream): errors arrive as an event or a JSON body. */
 async function overSse(stack: Stack, query: string, variables?: unknown): Promise<Answer> {
-  const res = await fetch(stack.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' }, body: JSON.stringify({ query, variables }) });
+  const res = await fetch(stack.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+    body: JSON.stringify({ query, variables }),
+  });
   const text = await res.text();
   const payloads = res.headers.get('content-type')?.includes('text/event-stream')
-    ? text.split('\n').filter((l) => l.startsWith('data:') && l.length > 6).map((l) => JSON.parse(l.slice(5)) as { errors?: GqlError[] })
+    ? text
+        .split('\n')
+        .filter((l) => l.startsWith('data:') && l.length > 6)
+        .map((l) => JSON.parse(l.slice(5)) as { errors?: GqlError[] })
     : [JSON.parse(text) as { errors?: GqlError[] }];
   return { status: res.status, errors: payloads.flatMap((p) => p.errors ?? []), text };
 }
@@ -144,9 +155,15 @@ describe('documents are bounded before they are parsed (findings 4 and 7)', () =
     const manyBytes = `{ feedStatus { connected } } # ${'x'.repeat(9000)}`;
     for (const [name, send] of Object.entries(TRANSPORTS)) {
       const tokens = await send(stack, manyTokens);
-      expect({ name, error: tokens.errors[0] }).toMatchObject({ name, error: { message: 'query too large: more than 1000 tokens', extensions: { code: 'QUERY_TOO_LARGE' } } });
+      expect({ name, error: tokens.errors[0] }).toMatchObject({
+        name,
+        error: { message: 'query too large: more than 1000 tokens', extensions: { code: 'QUERY_TOO_LARGE' } },
+      });
       const bytes = await send(stack, manyBytes);
-      expect({ name, error: bytes.errors[0] }).toMatchObject({ name, error: { message: /^query too large: 90\d\d bytes, at most 8192$/, extensions: { code: 'QUERY_TOO_LARGE' } } });
+      expect({ name, error: bytes.errors[0] }).toMatchObject({
+        name,
+        error: { message: /^query too large: 90\d\d bytes, at most 8192$/, extensions: { code: 'QUERY_TOO_LARGE' } },
+      });
       if (name === 'http') expect([tokens.status, bytes.status]).toEqual([400, 400]);
     }
     expect((await overHttp(stack, '{ feedStatus { connected } }')).errors).toEqual([]);
@@ -157,7 +174,10 @@ describe('documents are bounded before they are parsed (findings 4 and 7)', () =
     const deep = `{ ${'a { '.repeat(3000)}b${' }'.repeat(3000)} }`; // 15 KB: overflows graphql-js's recursive parser
     for (const [name, send] of Object.entries(TRANSPORTS)) {
       const answer = await send(stack, deep);
-      expect({ name, error: answer.errors[0] }).toMatchObject({ name, error: { message: 'query too deep: more than 256 nested brackets', extensions: { code: 'QUERY_TOO_DEEP' } } });
+      expect({ name, error: answer.errors[0] }).toMatchObject({
+        name,
+        error: { message: 'query too deep: more than 256 nested brackets', extensions: { code: 'QUERY_TOO_DEEP' } },
+      });
       if (name === 'http') expect(answer.status).toBe(400);
     }
     const deepList = `query { quotes(symbols: ${'['.repeat(3000)}"A"${']'.repeat(3000)}) { price } }`;
@@ -230,13 +250,17 @@ describe('variables are bounded before coercion (finding 5)', () => {
 });
 
 describe('introspection is costed by what it returns (finding 6)', () => {
-  const bomb = (copies: number) => `{ ${Array.from({ length: copies }, (_, i) => `a${i}: __schema { ...S }`).join(' ')} } fragment S on __Schema { types { fields { name type { name } } } }`;
+  const bomb = (copies: number) =>
+    `{ ${Array.from({ length: copies }, (_, i) => `a${i}: __schema { ...S }`).join(' ')} } fragment S on __Schema { types { fields { name type { name } } } }`;
 
   it('aliased copies of __schema add up and are refused with QUERY_TOO_COMPLEX on HTTP, SSE and graphql-ws; the standard introspection query fits the defaults', async () => {
     const stack = await startStack();
     for (const [name, send] of Object.entries(TRANSPORTS)) {
       const answer = await send(stack, bomb(500)); // 14 KB of aliases: ~200 MB of answer before
-      expect({ name, error: answer.errors[0] }).toMatchObject({ name, error: { message: /^query too complex: cost \d+, at most 10000 /, extensions: { code: 'QUERY_TOO_COMPLEX' } } });
+      expect({ name, error: answer.errors[0] }).toMatchObject({
+        name,
+        error: { message: /^query too complex: cost \d+, at most 10000 /, extensions: { code: 'QUERY_TOO_COMPLEX' } },
+      });
       expect(answer.text.length).toBeLessThan(2000);
       if (name === 'http') expect(answer.status).toBe(400);
     }
@@ -308,7 +332,10 @@ describe('echoed client input is cut short (finding 7)', () => {
     for (const [name, query, length] of cases) {
       const bad = 'Z'.repeat(length);
       const answer = await TRANSPORTS[name](stack, query, { s: name === 'http' ? bad : [bad] });
-      expect({ name, message: answer.errors[0]?.message }).toEqual({ name, message: `invalid symbol "${'Z'.repeat(63)}…: expected an AllTick code such as AAPL.US, 700.HK, 600519.SH, EURUSD, GOLD or BTCUSDT` });
+      expect({ name, message: answer.errors[0]?.message }).toEqual({
+        name,
+        message: `invalid symbol "${'Z'.repeat(63)}…: expected an AllTick code such as AAPL.US, 700.HK, 600519.SH, EURUSD, GOLD or BTCUSDT`,
+      });
       expect(answer.text.length).toBeLessThan(1000);
     }
     await vi.waitFor(() => expect(lines.filter((l) => l.includes('invalid symbol'))).toHaveLength(3));
@@ -321,7 +348,17 @@ describe('quotes answers one item per symbol asked (finding 7)', () => {
     const stack = await startStack();
     for (const [name, send] of Object.entries(TRANSPORTS)) {
       const answer = await send(stack, '{ quotes(symbols: ["AAPL.US", "EURUSD", "AAPL.US"], depth: 0) { symbol } }');
-      const payload = name === 'graphql-ws' ? (JSON.parse(answer.text) as { payload: unknown }).payload : JSON.parse(name === 'sse' ? answer.text.split('\n').find((l) => l.startsWith('data:') && l.length > 6)!.slice(5) : answer.text);
+      const payload =
+        name === 'graphql-ws'
+          ? (JSON.parse(answer.text) as { payload: unknown }).payload
+          : JSON.parse(
+              name === 'sse'
+                ? answer.text
+                    .split('\n')
+                    .find((l) => l.startsWith('data:') && l.length > 6)!
+                    .slice(5)
+                : answer.text,
+            );
       expect({ name, payload }).toEqual({ name, payload: { data: { quotes: [{ symbol: 'AAPL.US' }, { symbol: 'EURUSD' }, { symbol: 'AAPL.US' }] } } });
     }
   });
@@ -351,7 +388,9 @@ describe('no schema hints with introspection off (finding 7)', () => {
     }
     const on = await startStack();
     expect((await overHttp(on, probes[0]!)).errors[0]?.message).toMatch(/Did you mean "feedStatus"\?/);
-    expect((await overHttp(on, 'query($m: Market) { symbols(market: $m) { currency } }', { m: 'USS' })).errors[0]?.message).toMatch(/Did you mean the enum value "US"/);
+    expect((await overHttp(on, 'query($m: Market) { symbols(market: $m) { currency } }', { m: 'USS' })).errors[0]?.message).toMatch(
+      /Did you mean the enum value "US"/,
+    );
   });
 });
 
@@ -359,7 +398,14 @@ describe('token redaction matches every spelling (finding 7)', () => {
   it('redactToken removes the token in any letter case and URL-encoded once or twice', async () => {
     const { redactToken } = await import('../../../src/feed/alltick/errors.js');
     const token = 'Tok/en+9f3a-SECRET';
-    const spellings = [token, token.toUpperCase(), token.toLowerCase(), encodeURIComponent(token), encodeURIComponent(token).toLowerCase(), encodeURIComponent(encodeURIComponent(token))];
+    const spellings = [
+      token,
+      token.toUpperCase(),
+      token.toLowerCase(),
+      encodeURIComponent(token),
+      encodeURIComponent(token).toLowerCase(),
+      encodeURIComponent(encodeURIComponent(token)),
+    ];
     for (const spelling of spellings) {
       const out = redactToken(`upstream said: bad ${spelling}, see /x?TOKEN=${spelling}&a=1`, token);
       expect({ spelling, out }).toEqual({ spelling, out: 'upstream said: bad ***, see /x?TOKEN=***&a=1' });

@@ -18,7 +18,10 @@ const errorsOf = (sub: { items: Result[]; errors: unknown[] }) => [
 const subscribeFrames = (stack: Stack) => stack.sim.record.frames.filter((f) => f.cmd_id === Cmd.SubscribeTrade || f.cmd_id === Cmd.SubscribeDepth);
 
 /** Opens a raw graphql-transport-ws socket (acknowledged unless `init` is false). */
-async function rawSocket(stack: Stack, init = true): Promise<{ ws: WebSocket; messages: Record<string, unknown>[]; closed: Promise<{ code: number; reason: string }> }> {
+async function rawSocket(
+  stack: Stack,
+  init = true,
+): Promise<{ ws: WebSocket; messages: Record<string, unknown>[]; closed: Promise<{ code: number; reason: string }> }> {
   const ws = new WebSocket(stack.wsUrl, 'graphql-transport-ws');
   const messages: Record<string, unknown>[] = [];
   const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
@@ -55,13 +58,17 @@ describe('limits', () => {
   it('subscriptions per connection: the one too many gets TOO_MANY_SUBSCRIPTIONS; completing one makes room', async () => {
     const stack = await startStack({ env: { MAX_SUBSCRIPTIONS_PER_CONNECTION: '2' } });
     const client = wsClient(stack);
-    const iterate = (symbols: string[]) => collect<Result>(client.iterate({ query: QUOTES_SUBSCRIPTION, variables: { symbols, depth: 0 } }) as AsyncIterableIterator<Result>);
+    const iterate = (symbols: string[]) =>
+      collect<Result>(client.iterate({ query: QUOTES_SUBSCRIPTION, variables: { symbols, depth: 0 } }) as AsyncIterableIterator<Result>);
     const first = iterate(['AAPL.US']);
     iterate(['MSFT.US']);
     await vi.waitFor(() => expect(stack.server.feed.manager.leaseCount).toBe(2));
     const third = iterate(['TSLA.US']);
     await vi.waitFor(() => expect(third.done).toBe(true));
-    expect(errorsOf(third)[0]).toMatchObject({ message: expect.stringMatching(/too many subscriptions on this connection: at most 2/), extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } });
+    expect(errorsOf(third)[0]).toMatchObject({
+      message: expect.stringMatching(/too many subscriptions on this connection: at most 2/),
+      extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' },
+    });
     expect(stack.server.feed.manager.refCount('TSLA.US')).toBe(0);
 
     await first.stop();
@@ -78,7 +85,10 @@ describe('limits', () => {
     expect(refused.status).toBe(429);
     const http = await gql(stack, '{ feedStatus { connected } }');
     expect(http.status).toBe(429);
-    expect(http.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/too many connections from .*: at most 2/), extensions: { code: 'TOO_MANY_CONNECTIONS' } });
+    expect(http.body.errors?.[0]).toMatchObject({
+      message: expect.stringMatching(/too many connections from .*: at most 2/),
+      extensions: { code: 'TOO_MANY_CONNECTIONS' },
+    });
 
     a.ws.close();
     await a.closed;
@@ -91,7 +101,11 @@ describe('limits', () => {
     const statuses: number[] = [];
     let limited: Response | undefined;
     for (let i = 0; i < 4; i++) {
-      const res = await fetch(stack.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ feedStatus { connected } }' }) });
+      const res = await fetch(stack.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ feedStatus { connected } }' }),
+      });
       statuses.push(res.status);
       if (res.status === 429) limited = res;
       else await res.arrayBuffer();
@@ -100,10 +114,15 @@ describe('limits', () => {
     expect(statuses[3]).toBe(429);
     expect(Number(limited?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     const body = (await limited?.json()) as Result;
-    expect(body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/too many operations: at most 1 per second/), extensions: { code: 'RATE_LIMITED' } });
+    expect(body.errors?.[0]).toMatchObject({
+      message: expect.stringMatching(/too many operations: at most 1 per second/),
+      extensions: { code: 'RATE_LIMITED' },
+    });
     expect(JSON.stringify(body)).not.toContain('"http"'); // Yoga keeps the status out of the body
 
-    const sub = collect<Result>(wsClient(stack).iterate({ query: QUOTES_SUBSCRIPTION, variables: { symbols: ['AAPL.US'], depth: 0 } }) as AsyncIterableIterator<Result>);
+    const sub = collect<Result>(
+      wsClient(stack).iterate({ query: QUOTES_SUBSCRIPTION, variables: { symbols: ['AAPL.US'], depth: 0 } }) as AsyncIterableIterator<Result>,
+    );
     await vi.waitFor(() => expect(sub.done).toBe(true));
     expect(errorsOf(sub)[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
     expect(subscribeFrames(stack)).toHaveLength(0);
@@ -121,7 +140,10 @@ describe('limits', () => {
     const fits = await gql(stack, 'query($s: [String!]!) { quotes(symbols: $s, depth: 5) { symbol price } }', { s: symbols });
     expect(fits.body.errors).toBeUndefined();
     const costly = await gql(stack, 'query($s: [String!]!) { quotes(symbols: $s, depth: 10) { symbol price } }', { s: symbols });
-    expect(costly.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/^query too complex: cost 60, at most 50 /), extensions: { code: 'QUERY_TOO_COMPLEX' } });
+    expect(costly.body.errors?.[0]).toMatchObject({
+      message: expect.stringMatching(/^query too complex: cost 60, at most 50 /),
+      extensions: { code: 'QUERY_TOO_COMPLEX' },
+    });
 
     const sub = collect<Result>(wsClient(stack).iterate({ query: QUOTES_SUBSCRIPTION, variables: { symbols, depth: 10 } }) as AsyncIterableIterator<Result>);
     await vi.waitFor(() => expect(sub.done).toBe(true));
@@ -133,9 +155,16 @@ describe('limits', () => {
   it('HTTP body size: 413 over MAX_BODY_BYTES; WebSocket messages over WS_MAX_PAYLOAD_BYTES close with 1009', async () => {
     const stack = await startStack({ env: { MAX_BODY_BYTES: '2048', WS_MAX_PAYLOAD_BYTES: '2048' } });
     const padding = ' '.repeat(4096);
-    const res = await fetch(stack.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ feedStatus { connected } }${padding}` }) });
+    const res = await fetch(stack.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `{ feedStatus { connected } }${padding}` }),
+    });
     expect(res.status).toBe(413);
-    expect(((await res.json()) as Result).errors?.[0]).toMatchObject({ message: 'request body too large: at most 2048 bytes', extensions: { code: 'PAYLOAD_TOO_LARGE' } });
+    expect(((await res.json()) as Result).errors?.[0]).toMatchObject({
+      message: 'request body too large: at most 2048 bytes',
+      extensions: { code: 'PAYLOAD_TOO_LARGE' },
+    });
     expect((await gql(stack, '{ feedStatus { connected } }')).status).toBe(200);
 
     const socket = await rawSocket(stack);

@@ -49,7 +49,9 @@ it('writes one line per upstream state change, with endpoint, state and reason',
   await vi.waitFor(() => expect(stack.server.upstream.connected).toBe(true), { timeout: 8000 });
   await vi.waitFor(() => expect(stack.server.upstream.statuses.every((s) => s.resubscribed)).toBe(true));
 
-  const status = lines().slice(from).filter((l) => l.msg === 'upstream status');
+  const status = lines()
+    .slice(from)
+    .filter((l) => l.msg === 'upstream status');
   expect(status.every((l) => l.endpoint === 'quote' && l.index === 0)).toBe(true); // the stock connection never changed
   const states = status.map((l) => l.state);
   expect(states[0]).toBe('disconnected');
@@ -62,7 +64,11 @@ it('writes one line per upstream state change, with endpoint, state and reason',
     expect(a.state !== b.state || a.resubscribed !== b.resubscribed).toBe(true);
   }
   // the refused reconnect (HTTP 429 at the upgrade) is visible too
-  expect(lines().slice(from).some((l) => l.msg === 'upstream rejected a request' && l.ret === 429)).toBe(true);
+  expect(
+    lines()
+      .slice(from)
+      .some((l) => l.msg === 'upstream rejected a request' && l.ret === 429),
+  ).toBe(true);
 });
 
 it('logs request errors with the request id the response carries', async () => {
@@ -92,24 +98,53 @@ it('logs request errors with the request id the response carries', async () => {
 
   await vi.waitFor(() => {
     const errors = lines().slice(from);
-    expect(errors).toContainEqual(expect.objectContaining({ msg: 'request error', requestId: 'req-42', transport: 'http', error: expect.stringContaining('invalid symbol "aapl.us"') }));
-    expect(errors).toContainEqual(expect.objectContaining({ msg: 'request error', requestId: generated, phase: 'validate', error: expect.stringContaining('nope') }));
+    expect(errors).toContainEqual(
+      expect.objectContaining({ msg: 'request error', requestId: 'req-42', transport: 'http', error: expect.stringContaining('invalid symbol "aapl.us"') }),
+    );
+    expect(errors).toContainEqual(
+      expect.objectContaining({ msg: 'request error', requestId: generated, phase: 'validate', error: expect.stringContaining('nope') }),
+    );
     expect(errors).toContainEqual(expect.objectContaining({ msg: 'request failed', requestId: brokenId, status: 400 }));
-    expect(errors).toContainEqual(expect.objectContaining({ msg: 'request error', transport: 'graphql-ws', requestId: expect.any(String), error: expect.stringContaining('invalid depth 11') }));
+    expect(errors).toContainEqual(
+      expect.objectContaining({
+        msg: 'request error',
+        transport: 'graphql-ws',
+        requestId: expect.any(String),
+        error: expect.stringContaining('invalid depth 11'),
+      }),
+    );
   });
   // client mistakes are info, not error
-  expect(lines().slice(from).filter((l) => l.msg === 'request error').every((l) => l.level === 30)).toBe(true);
+  expect(
+    lines()
+      .slice(from)
+      .filter((l) => l.msg === 'request error')
+      .every((l) => l.level === 30),
+  ).toBe(true);
 });
 
 it('logs an unexpected error at error level with its stack, while the client sees it masked', async () => {
   const own: string[] = [];
   const logger = createLogger('info', 'test', new Writable({ write: (c: Buffer, _e, done) => (own.push(c.toString()), done()) }));
   const yoga = createYoga({
-    schema: createSchema({ typeDefs: 'type Query { boom: String }', resolvers: { Query: { boom: () => { throw new Error('kaput'); } } } }),
+    schema: createSchema({
+      typeDefs: 'type Query { boom: String }',
+      resolvers: {
+        Query: {
+          boom: () => {
+            throw new Error('kaput');
+          },
+        },
+      },
+    }),
     plugins: [useRequestLog(logger)],
     logging: false,
   });
-  const res = await yoga.fetch('http://test/graphql', { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'boom-1' }, body: JSON.stringify({ query: '{ boom }' }) });
+  const res = await yoga.fetch('http://test/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-request-id': 'boom-1' },
+    body: JSON.stringify({ query: '{ boom }' }),
+  });
   const body = (await res.json()) as { errors: { message: string }[] };
   expect(body.errors[0]?.message).toBe('Unexpected error.');
   expect(res.headers.get('x-request-id')).toBe('boom-1');

@@ -29,13 +29,20 @@ describe('refused WebSocket frames', () => {
     [
       'a text frame that is not UTF-8',
       1007,
-      (client: GqlWsClient) => (client.ws as unknown as { _socket: { write(b: Buffer): void } })._socket.write(textFrame(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]))),
+      (client: GqlWsClient) =>
+        (client.ws as unknown as { _socket: { write(b: Buffer): void } })._socket.write(textFrame(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]))),
     ],
   ])('%s closes with %i, logs one line and prints no stack trace', async (_name, code, send) => {
     const lines: Record<string, unknown>[] = [];
     const sink = new Writable({
       write(chunk: Buffer, _encoding, done) {
-        lines.push(...chunk.toString().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>));
+        lines.push(
+          ...chunk
+            .toString()
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as Record<string, unknown>),
+        );
         done();
       },
     });

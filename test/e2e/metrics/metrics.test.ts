@@ -61,8 +61,12 @@ describe('/metrics on a running server', () => {
     expect(before.sum('alltick_feed_leases')).toBe(0);
     expect(before.sum('alltick_client_connections')).toBe(0);
 
-    const ws = collect(wsClient(stack).iterate<{ quotes: { symbol: string } }>({ query: QUOTES_SUBSCRIPTION, variables: { symbols: ['BTCUSDT', 'EURUSD'], depth: 1 } }));
-    const sse = collect(sseClient(stack).iterate<{ quotes: { symbol: string } }>({ query: QUOTES_SUBSCRIPTION, variables: { symbols: ['AAPL.US'], depth: 0 } }));
+    const ws = collect(
+      wsClient(stack).iterate<{ quotes: { symbol: string } }>({ query: QUOTES_SUBSCRIPTION, variables: { symbols: ['BTCUSDT', 'EURUSD'], depth: 1 } }),
+    );
+    const sse = collect(
+      sseClient(stack).iterate<{ quotes: { symbol: string } }>({ query: QUOTES_SUBSCRIPTION, variables: { symbols: ['AAPL.US'], depth: 0 } }),
+    );
 
     let during = before;
     await vi.waitFor(
@@ -86,11 +90,15 @@ describe('/metrics on a running server', () => {
         expect(m.sum('alltick_cache_symbols')).toBe(3);
         expect(m.sum('alltick_events_out_total', { field: 'quotes', transport: 'graphql-ws' })).toBeGreaterThanOrEqual(Math.max(3, ws.items.length));
         expect(m.sum('alltick_events_out_total', { field: 'quotes', transport: 'sse' })).toBeGreaterThanOrEqual(Math.max(3, sse.items.length));
-        expect(m.sum('alltick_delivery_latency_seconds_count', { stream: 'quotes' })).toBeGreaterThan(before.sum('alltick_delivery_latency_seconds_count', { stream: 'quotes' }));
+        expect(m.sum('alltick_delivery_latency_seconds_count', { stream: 'quotes' })).toBeGreaterThan(
+          before.sum('alltick_delivery_latency_seconds_count', { stream: 'quotes' }),
+        );
       },
       { timeout: 10_000, interval: 100 },
     );
-    expect(during.sum('alltick_subscriptions_started_total', { field: 'quotes' })).toBe(before.sum('alltick_subscriptions_started_total', { field: 'quotes' }) + 2);
+    expect(during.sum('alltick_subscriptions_started_total', { field: 'quotes' })).toBe(
+      before.sum('alltick_subscriptions_started_total', { field: 'quotes' }) + 2,
+    );
     expect(during.sum('alltick_upstream_last_message_age_seconds')).toBeGreaterThanOrEqual(0);
     expect(during.has('alltick_upstream_last_message_age_seconds')).toBe(true);
     // live ticks are delivered within a second here: the histogram's +Inf bucket equals its 1 s bucket or nearly
@@ -117,8 +125,12 @@ describe('/metrics on a running server', () => {
     expect(stack.sim.sendRaw('{"cmd_id": 22998, "data": ')).toBe(2); // one garbage frame per endpoint
     await vi.waitFor(async () => {
       const m = await scrape(stack);
-      expect(m.sum('alltick_upstream_parse_failures_total', { endpoint: 'stock' })).toBe(before.sum('alltick_upstream_parse_failures_total', { endpoint: 'stock' }) + 1);
-      expect(m.sum('alltick_upstream_parse_failures_total', { endpoint: 'quote' })).toBe(before.sum('alltick_upstream_parse_failures_total', { endpoint: 'quote' }) + 1);
+      expect(m.sum('alltick_upstream_parse_failures_total', { endpoint: 'stock' })).toBe(
+        before.sum('alltick_upstream_parse_failures_total', { endpoint: 'stock' }) + 1,
+      );
+      expect(m.sum('alltick_upstream_parse_failures_total', { endpoint: 'quote' })).toBe(
+        before.sum('alltick_upstream_parse_failures_total', { endpoint: 'quote' }) + 1,
+      );
       expect(m.sum('alltick_upstream_frames_total', { type: 'invalid' })).toBe(before.sum('alltick_upstream_frames_total', { type: 'invalid' }) + 2);
     });
 
@@ -166,7 +178,16 @@ describe('/metrics on a running server', () => {
 });
 
 describe('quote stream accounting', () => {
-  const trade = (seq: number): Trade => ({ kind: 'trade', symbol: 'BTCUSDT', seq: String(seq), time: Date.now(), price: `100.${seq}`, volume: '1', turnover: null, side: 'BUY' });
+  const trade = (seq: number): Trade => ({
+    kind: 'trade',
+    symbol: 'BTCUSDT',
+    seq: String(seq),
+    time: Date.now(),
+    price: `100.${seq}`,
+    volume: '1',
+    turnover: null,
+    side: 'BUY',
+  });
   const metric = async (name: string) => parse(await processRegistry.metrics()).sum(name, { stream: 'quotes' });
 
   it('counts events conflated in a full queue as dropped and observes the latency of those delivered', async () => {

@@ -101,7 +101,10 @@ describe('market restrictions apply to the operation as executed', () => {
         const sub = collect<Result>(ws.iterate({ query }) as AsyncIterableIterator<Result>);
         await vi.waitFor(() => expect(sub.done, name).toBe(true));
         expectForbidden(sub.items.flatMap((r) => r.errors ?? []));
-        expect(sub.items.some((r) => r.data), name).toBe(false);
+        expect(
+          sub.items.some((r) => r.data),
+          name,
+        ).toBe(false);
       }
       expect(stack.server.feed.manager.totalRefs).toBe(0);
       expect(stack.sim.sessions({ endpoint: 'stock' }).flatMap((s) => s.tradeList)).toEqual([]);

@@ -16,7 +16,13 @@ const FAST_SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'EURUSD'];
 describe('trades resume', () => {
   it('a client cut off for 5 s at ~500 trades/s resumes with `after` and has every trade exactly once, in order', async () => {
     const stack = await startStack({ sim: { ticksPerSecond: 170 }, env: { TRADE_HISTORY_SIZE: '5000' } });
-    const { missed, resumed } = await cutAndResume({ cutUrl: stack.wsUrl, resumeUrl: stack.wsUrl, referenceUrl: stack.wsUrl, symbols: FAST_SYMBOLS, outageMs: 5000 });
+    const { missed, resumed } = await cutAndResume({
+      cutUrl: stack.wsUrl,
+      resumeUrl: stack.wsUrl,
+      referenceUrl: stack.wsUrl,
+      symbols: FAST_SYMBOLS,
+      outageMs: 5000,
+    });
     expect(missed).toBeGreaterThan(1500); // the outage really cost trades, at a rate near 500/s
     expect(resumed).toBeGreaterThanOrEqual(missed);
   }, 60_000);
@@ -28,20 +34,27 @@ describe('trades resume', () => {
     const old = tradesOf(first).find((t) => t.symbol === 'ETHUSDT')!;
     // the history keeps 50 trades per symbol: wait until 60 more went by
     await vi.waitFor(() => expect(tradesOf(first).filter((t) => t.symbol === 'ETHUSDT').length).toBeGreaterThan(61), { timeout: 10_000 });
-    const recent = tradesOf(first).filter((t) => t.symbol === 'BTCUSDT').at(-1)!;
+    const recent = tradesOf(first)
+      .filter((t) => t.symbol === 'BTCUSDT')
+      .at(-1)!;
 
     const resumed = subscribeTrades(stack.wsUrl, ['BTCUSDT', 'ETHUSDT'], [old.cursor, recent.cursor]);
-    await vi.waitFor(() => {
-      const got = tradesOf(resumed);
-      expect(got.filter((t) => t.symbol === 'ETHUSDT').length).toBeGreaterThan(5);
-      expect(got.filter((t) => t.symbol === 'BTCUSDT').length).toBeGreaterThan(5);
-    }, { timeout: 10_000 });
+    await vi.waitFor(
+      () => {
+        const got = tradesOf(resumed);
+        expect(got.filter((t) => t.symbol === 'ETHUSDT').length).toBeGreaterThan(5);
+        expect(got.filter((t) => t.symbol === 'BTCUSDT').length).toBeGreaterThan(5);
+      },
+      { timeout: 10_000 },
+    );
     const eth = tradesOf(resumed).filter((t) => t.symbol === 'ETHUSDT');
     const btc = tradesOf(resumed).filter((t) => t.symbol === 'BTCUSDT');
     expect(eth[0]!.gap).toBe(true); // told before it continues
     expect(eth.slice(1).some((t) => t.gap)).toBe(false);
     expect(btc.some((t) => t.gap)).toBe(false); // this cursor is still in reach: no marker
-    const reference = tradesOf(first).filter((t) => t.symbol === 'BTCUSDT').map((t) => t.seq);
+    const reference = tradesOf(first)
+      .filter((t) => t.symbol === 'BTCUSDT')
+      .map((t) => t.seq);
     expect(reference.slice(reference.indexOf(recent.seq) + 1, reference.indexOf(recent.seq) + 1 + 5)).toEqual(btc.slice(0, 5).map((t) => t.seq));
   }, 30_000);
 
@@ -53,7 +66,12 @@ describe('trades resume', () => {
     const after = await startStack({ sim: { ticksPerSecond: 50 } });
     const resumed = subscribeTrades(after.wsUrl, ['BTCUSDT'], [cursor]);
     await vi.waitFor(() => expect(resumed.items.length).toBeGreaterThan(3), { timeout: 10_000 });
-    expect(tradesOf(resumed).map((t) => t.gap)).toEqual([true, ...tradesOf(resumed).slice(1).map(() => false)]);
+    expect(tradesOf(resumed).map((t) => t.gap)).toEqual([
+      true,
+      ...tradesOf(resumed)
+        .slice(1)
+        .map(() => false),
+    ]);
   }, 30_000);
 
   it('recentTrades carries cursors: a stream resumed from the last one continues without a gap', async () => {
@@ -99,7 +117,11 @@ describe('quotes resume', () => {
       stack.sim.pushTrade(s);
       return stack.sim.pushDepth(s).data.seq;
     });
-    const lastOf = (sub: typeof first, symbol: string) => sub.items.map((i) => i.data!.quotes).filter((q) => q.symbol === symbol).at(-1);
+    const lastOf = (sub: typeof first, symbol: string) =>
+      sub.items
+        .map((i) => i.data!.quotes)
+        .filter((q) => q.symbol === symbol)
+        .at(-1);
     await vi.waitFor(() => symbols.forEach((s, i) => expect(lastOf(first, s)?.seq).toBe(books[i])));
     const last = new Map(symbols.map((s) => [s, lastOf(first, s)!.cursor]));
     await first.stop();

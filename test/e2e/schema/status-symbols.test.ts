@@ -6,7 +6,10 @@ afterEach(dispose);
 describe('symbols', () => {
   it('lists the catalogue by market and search', async () => {
     const stack = await startStack();
-    const { body } = await gql(stack, '{ hk: symbols(market: HK, limit: 3) { symbol market endpoint maxDepth } gold: symbols(search: "gold") { symbol name market } }');
+    const { body } = await gql(
+      stack,
+      '{ hk: symbols(market: HK, limit: 3) { symbol market endpoint maxDepth } gold: symbols(search: "gold") { symbol name market } }',
+    );
     expect(body.data?.hk).toHaveLength(3);
     for (const s of body.data?.hk as { symbol: string; market: string; endpoint: string; maxDepth: number }[]) {
       expect(s).toMatchObject({ market: 'HK', endpoint: 'STOCK', maxDepth: 10 });
@@ -28,16 +31,21 @@ describe('feedStatus', () => {
       expect((body.data?.feedStatus as Status).connected).toBe(true);
     });
     const sub = collect<{ data?: { feedStatus: Status } }>(
-      wsClient(stack).iterate({ query: 'subscription { feedStatus { connected connections { endpoint state reconnects trades } } }' }) as AsyncIterableIterator<{ data?: { feedStatus: Status } }>,
+      wsClient(stack).iterate({
+        query: 'subscription { feedStatus { connected connections { endpoint state reconnects trades } } }',
+      }) as AsyncIterableIterator<{ data?: { feedStatus: Status } }>,
     );
     await vi.waitFor(() => expect(sub.items[0]?.data?.feedStatus.connected).toBe(true));
 
     stack.sim.killConnections({ endpoint: 'stock' });
-    await vi.waitFor(() => {
-      const stock = sub.items.map((i) => i.data?.feedStatus.connections.find((c) => c.endpoint === 'STOCK'));
-      expect(stock.some((c) => c?.state === 'DISCONNECTED')).toBe(true);
-      expect(sub.items.at(-1)?.data?.feedStatus.connected).toBe(true);
-      expect(stock.at(-1)).toMatchObject({ state: 'CONNECTED', reconnects: 1 });
-    }, { timeout: 5000 });
+    await vi.waitFor(
+      () => {
+        const stock = sub.items.map((i) => i.data?.feedStatus.connections.find((c) => c.endpoint === 'STOCK'));
+        expect(stock.some((c) => c?.state === 'DISCONNECTED')).toBe(true);
+        expect(sub.items.at(-1)?.data?.feedStatus.connected).toBe(true);
+        expect(stock.at(-1)).toMatchObject({ state: 'CONNECTED', reconnects: 1 });
+      },
+      { timeout: 5000 },
+    );
   });
 });

@@ -32,9 +32,7 @@ describe('trades', () => {
     ];
     await vi.waitFor(() => expect(sub.items).toHaveLength(4));
     const got = sub.items.map((i) => i.data!.trades);
-    expect(got.map((t) => [t.symbol, t.price, t.side, t.seq])).toEqual(
-      pushed.map((p, i) => [p.code, p.price, ['BUY', 'SELL', 'NEUTRAL', 'BUY'][i], p.seq]),
-    );
+    expect(got.map((t) => [t.symbol, t.price, t.side, t.seq])).toEqual(pushed.map((p, i) => [p.code, p.price, ['BUY', 'SELL', 'NEUTRAL', 'BUY'][i], p.seq]));
 
     const { body } = await gql(stack, `{ recentTrades(symbol: "BTCUSDT", limit: 2) { ${TRADE_FIELDS} } }`);
     expect(body.data?.recentTrades).toEqual(got.filter((t) => t.symbol === 'BTCUSDT').slice(-2));
@@ -80,7 +78,10 @@ describe('candles subscription', () => {
   it('pushes the forming bar as trades change it', async () => {
     const stack = await startStack();
     type C = { time: string; open: string; high: string; low: string; close: string; volume: string; final: boolean; interval: string };
-    const sub = subscribe<{ candles: C }>(stack, 'subscription { candles(symbol: "EURUSD", interval: MINUTE_1) { time open high low close volume final interval } }');
+    const sub = subscribe<{ candles: C }>(
+      stack,
+      'subscription { candles(symbol: "EURUSD", interval: MINUTE_1) { time open high low close volume final interval } }',
+    );
     await vi.waitFor(() => expect(session(stack, 'quote')?.tradeList).toEqual(['EURUSD']));
     const now = Date.now();
     stack.sim.pushTrade('EURUSD', { price: '1.08500', volume: '2', tick_time: String(now) });

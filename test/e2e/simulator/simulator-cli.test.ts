@@ -29,12 +29,28 @@ function runMain(env: Record<string, string>, until: (out: string) => boolean = 
 describe('simulator environment', () => {
   it('parses defaults and values', () => {
     expect(parseSimulatorEnv({})).toEqual({ ok: true, env: { options: { host: '127.0.0.1', port: 7070, plan: 'basic' }, logLevel: 'info' } });
-    const r = parseSimulatorEnv({ SIMULATOR_PORT: '0', SIMULATOR_HOST: '0.0.0.0', SIMULATOR_TOKENS: 'a, b', SIMULATOR_PLAN: 'free', SIMULATOR_SEED: '5', SIMULATOR_TICKS_PER_SECOND: '0.5' });
-    expect(r).toEqual({ ok: true, env: { options: { host: '0.0.0.0', port: 0, plan: 'free', tokens: ['a', 'b'], seed: 5, ticksPerSecond: 0.5 }, logLevel: 'info' } });
+    const r = parseSimulatorEnv({
+      SIMULATOR_PORT: '0',
+      SIMULATOR_HOST: '0.0.0.0',
+      SIMULATOR_TOKENS: 'a, b',
+      SIMULATOR_PLAN: 'free',
+      SIMULATOR_SEED: '5',
+      SIMULATOR_TICKS_PER_SECOND: '0.5',
+    });
+    expect(r).toEqual({
+      ok: true,
+      env: { options: { host: '0.0.0.0', port: 0, plan: 'free', tokens: ['a', 'b'], seed: 5, ticksPerSecond: 0.5 }, logLevel: 'info' },
+    });
   });
 
   it('names the bad variable', () => {
-    for (const [name, value] of [['SIMULATOR_PORT', '70000'], ['SIMULATOR_PORT', 'x'], ['SIMULATOR_TOKENS', 'a,,b'], ['SIMULATOR_PLAN', 'gold'], ['LOG_LEVEL', 'loud']]) {
+    for (const [name, value] of [
+      ['SIMULATOR_PORT', '70000'],
+      ['SIMULATOR_PORT', 'x'],
+      ['SIMULATOR_TOKENS', 'a,,b'],
+      ['SIMULATOR_PLAN', 'gold'],
+      ['LOG_LEVEL', 'loud'],
+    ]) {
       const r = parseSimulatorEnv({ [name!]: value! });
       expect(r.ok).toBe(false);
       if (!r.ok) expect(r.error).toContain(name);

@@ -8,7 +8,6 @@ import { refusedUpgrade } from '../../support/raw-client.js';
 import { ackOf, codes, connect, start, urlOf } from '../../support/sim-fixture.js';
 import { elapse, quietFor } from '../../support/time.js';
 
-
 describe('connection hooks', () => {
   it('killConnections drops matching sockets abruptly (1006) and keeps them in allSessions', async () => {
     const sim = await start();

@@ -47,7 +47,6 @@ async function post(base: Base, body: string, token = 'tok', on = sim) {
 const codes = (...list: string[]) => ({ symbol_list: list.map((code) => ({ code })) });
 const DECIMAL = /^\d+(\.\d+)?$/;
 
-
 function expectConsistent(candles: Candle[]): void {
   let prev = 0;
   for (const c of candles) {
@@ -82,7 +81,12 @@ describe('auth and envelope', () => {
   });
 
   it('rejects codes of the other endpoint or malformed ones with ret 600, echoing trace', async () => {
-    expect((await get('quote-b-api', 'trade-tick', codes('GOLD', 'AAPL.US'), { trace: 'tr' })).body).toEqual({ ret: 600, msg: 'code invalid', trace: 'tr', data: {} });
+    expect((await get('quote-b-api', 'trade-tick', codes('GOLD', 'AAPL.US'), { trace: 'tr' })).body).toEqual({
+      ret: 600,
+      msg: 'code invalid',
+      trace: 'tr',
+      data: {},
+    });
     expect((await get('quote-stock-b-api', 'depth-tick', codes('00700.HK'))).body.ret).toBe(600);
     expect((await get('quote-stock-b-api', 'depth-tick', { symbol_list: 'x' })).body).toMatchObject({ ret: 400, msg: 'request data param invalid' });
   });
@@ -120,7 +124,23 @@ describe('ticks', () => {
   it('/static_info returns the §4.2 fields as strings', async () => {
     const { body } = await get('quote-stock-b-api', 'static_info', codes('700.HK', 'AAPL.US'));
     const [hk, us] = body.data.static_info_list;
-    const fields = ['board', 'bps', 'circulating_shares', 'currency', 'dividend_yield', 'eps', 'eps_ttm', 'exchange', 'hk_shares', 'lot_size', 'name_cn', 'name_en', 'name_hk', 'symbol', 'total_shares'];
+    const fields = [
+      'board',
+      'bps',
+      'circulating_shares',
+      'currency',
+      'dividend_yield',
+      'eps',
+      'eps_ttm',
+      'exchange',
+      'hk_shares',
+      'lot_size',
+      'name_cn',
+      'name_en',
+      'name_hk',
+      'symbol',
+      'total_shares',
+    ];
     for (const info of [hk, us]) {
       expect(Object.keys(info).sort()).toEqual(fields);
       for (const v of Object.values(info)) expect(typeof v).toBe('string');
@@ -157,7 +177,13 @@ describe('k-lines', () => {
       if (type === 10) expect(ts.every((t: number) => new Date(t * 1000).getUTCDate() === 1)).toBe(true);
     }
     for (const type of [6, 7]) {
-      const { body } = await get('quote-stock-b-api', 'kline', { code: 'AAPL.US', kline_type: type, kline_timestamp_end: 0, query_kline_num: 5, adjust_type: 0 });
+      const { body } = await get('quote-stock-b-api', 'kline', {
+        code: 'AAPL.US',
+        kline_type: type,
+        kline_timestamp_end: 0,
+        query_kline_num: 5,
+        adjust_type: 0,
+      });
       expect(body).toEqual({ ret: 400, msg: 'request data param invalid', trace: 'trace-1', data: {} });
     }
     expect((await get('quote-stock-b-api', 'kline', { code: 'AAPL.US', kline_type: 11, query_kline_num: 5 })).body.ret).toBe(400);
@@ -184,12 +210,20 @@ describe('k-lines', () => {
     const { status, body } = await post('quote-b-api', JSON.stringify({ trace: 'b1', data: { data_list: [item('GOLD', 1), item('EURUSD', 8)] } }));
     expect(status).toBe(200);
     expect(body).toMatchObject({ ret: 200, msg: 'ok', trace: 'b1' });
-    expect(body.data.kline_list.map((k: { code: string; kline_type: number }) => [k.code, k.kline_type])).toEqual([['GOLD', 1], ['EURUSD', 8]]);
+    expect(body.data.kline_list.map((k: { code: string; kline_type: number }) => [k.code, k.kline_type])).toEqual([
+      ['GOLD', 1],
+      ['EURUSD', 8],
+    ]);
     for (const k of body.data.kline_list) {
       expect(k.kline_data).toHaveLength(2);
       expectConsistent(k.kline_data);
     }
-    expect((await post('quote-b-api', JSON.stringify({ trace: 'b2', data: { data_list: [item('GOLD', 1), item('AAPL.US', 1)] } }))).body).toEqual({ ret: 600, msg: 'code invalid', trace: 'b2', data: {} });
+    expect((await post('quote-b-api', JSON.stringify({ trace: 'b2', data: { data_list: [item('GOLD', 1), item('AAPL.US', 1)] } }))).body).toEqual({
+      ret: 600,
+      msg: 'code invalid',
+      trace: 'b2',
+      data: {},
+    });
     expect((await post('quote-stock-b-api', '')).body).toMatchObject({ ret: 601, msg: 'body empty' });
     expect((await post('quote-stock-b-api', JSON.stringify({ trace: 'x', data: { data_list: [] } }))).body.ret).toBe(400);
     expect((await post('quote-stock-b-api', '{}', 'bad')).status).toBe(401);

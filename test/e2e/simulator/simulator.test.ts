@@ -69,9 +69,16 @@ describe('envelope and acks', () => {
   it('answers an unreadable header with the documented ret 201 frame', async () => {
     const sim = await start();
     const c = await connect(sim);
-    const bad = ['not json', '[1,2]', '{"seq_id":1,"trace":"x","data":{}}', '{"cmd_id":22000,"seq_id":1,"data":{}}',
-      '{"cmd_id":22000,"seq_id":1,"trace":"x"}', '{"cmd_id":20002,"seq_id":1,"trace":"x","data":{}}',
-      '{"cmd_id":22000,"seq_id":4294967296,"trace":"x","data":{}}', `{"cmd_id":22000,"seq_id":1,"trace":"${'x'.repeat(65)}","data":{}}`];
+    const bad = [
+      'not json',
+      '[1,2]',
+      '{"seq_id":1,"trace":"x","data":{}}',
+      '{"cmd_id":22000,"seq_id":1,"data":{}}',
+      '{"cmd_id":22000,"seq_id":1,"trace":"x"}',
+      '{"cmd_id":20002,"seq_id":1,"trace":"x","data":{}}',
+      '{"cmd_id":22000,"seq_id":4294967296,"trace":"x","data":{}}',
+      `{"cmd_id":22000,"seq_id":1,"trace":"${'x'.repeat(65)}","data":{}}`,
+    ];
     for (const text of bad) c.send(text);
     await c.waitFor(() => c.frames.length === bad.length);
     for (const f of c.frames) expect(f).toEqual({ ret: 201, msg: 'request header param invalid', cmd_id: 0, seq_id: 0, trace: '', data: {} });
@@ -141,7 +148,12 @@ describe('subscriptions', () => {
       { code: '5.HK', depth_level: 1 },
       { code: '3690.HK', depth_level: 3 },
     ]);
-    for (const [code, levels] of [['AAPL.US', 1], ['700.HK', 10], ['600519.SH', 5], ['3690.HK', 3]] as const) {
+    for (const [code, levels] of [
+      ['AAPL.US', 1],
+      ['700.HK', 10],
+      ['600519.SH', 5],
+      ['3690.HK', 3],
+    ] as const) {
       const from = c.frames.length;
       sim.pushDepth(code);
       const push = await c.waitFor(pushOf(Cmd.DepthPush, code), { from });
@@ -351,7 +363,11 @@ describe('pushes', () => {
         expect(Number(bids[0]!.price)).toBeLessThan(Number(asks[0]!.price));
       }
     }
-    const directions = new Set(pushes(stock).filter((f) => f.cmd_id === Cmd.TradePush).map((f) => (f.data as { trade_direction: number }).trade_direction));
+    const directions = new Set(
+      pushes(stock)
+        .filter((f) => f.cmd_id === Cmd.TradePush)
+        .map((f) => (f.data as { trade_direction: number }).trade_direction),
+    );
     expect(directions.has(1) && directions.has(2)).toBe(true);
   });
 

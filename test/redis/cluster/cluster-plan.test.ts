@@ -55,9 +55,12 @@ async function startCluster(count: number, sim: SimulatorOptions, env: Record<st
     ...env,
   };
   cluster.instances = await Promise.all(Array.from({ length: count }, () => spawnInstance(base)));
-  await vi.waitFor(async () => {
-    for (const i of cluster.instances) expect((await fetch(`${i.base}/ready`)).status).toBe(200);
-  }, { timeout: 20_000, interval: 200 });
+  await vi.waitFor(
+    async () => {
+      for (const i of cluster.instances) expect((await fetch(`${i.base}/ready`)).status).toBe(200);
+    },
+    { timeout: 20_000, interval: 200 },
+  );
   return cluster;
 }
 
@@ -104,10 +107,18 @@ afterAll(() => {
 
 const codes = (tag: string, n: number) => Array.from({ length: n }, (_, i) => `${tag}${String(i).padStart(3, '0')}USDT`);
 const errorsOf = (sub: Collector<Result>) =>
-  [...sub.items.flatMap((r) => r.errors ?? []), ...(sub.errors as { extensions?: Record<string, unknown> }[][]).flat()] as { extensions?: Record<string, unknown> }[];
+  [...sub.items.flatMap((r) => r.errors ?? []), ...(sub.errors as { extensions?: Record<string, unknown> }[][]).flat()] as {
+    extensions?: Record<string, unknown>;
+  }[];
 /** the symbols of `symbols` that got a TICK on `sub` after the simulator's seq `afterSeq` */
 const ticking = (sub: Collector<Result>, symbols: string[], since: number) => {
-  const got = new Set(sub.items.slice(since).map((r) => r.data?.quotes).filter((q) => q?.event === 'TICK').map((q) => q!.symbol));
+  const got = new Set(
+    sub.items
+      .slice(since)
+      .map((r) => r.data?.quotes)
+      .filter((q) => q?.event === 'TICK')
+      .map((q) => q!.symbol),
+  );
   return symbols.filter((s) => got.has(s));
 };
 
@@ -142,7 +153,7 @@ describe('the plan is one budget for the whole cluster', () => {
     try {
       // the lease runs out (2 s): the other instance takes it, but opens nothing while the frozen sockets may be open
       await vi.waitFor(async () => expect(await ownerIndex(cluster)).toBe(other), { timeout: 10_000, interval: 100 });
-      await quietFor(1500, 'the new owner opens no socket while the frozen owner\'s may still be open');
+      await quietFor(1500, "the new owner opens no socket while the frozen owner's may still be open");
       expect(cluster.sim.allSessions().filter((s) => s.closedAt === undefined)).toHaveLength(2);
       expect(cluster.sim.record.upgrades.filter((u) => u.outcome !== 'accepted')).toEqual([]);
     } finally {
@@ -178,19 +189,27 @@ describe('the plan is one budget for the whole cluster', () => {
       await vi.waitFor(() => expect(before.items.length).toBeGreaterThan(5), { timeout: 5000 });
       const stopping = leaving.kill('SIGTERM');
       await vi.waitFor(() => expect(before.done).toBe(true)); // the client is told (1001)…
-      await elapse(300, 'a client\'s reconnect delay'); // …and is back on the other instance a moment later
+      await elapse(300, "a client's reconnect delay"); // …and is back on the other instance a moment later
       after = subscribe(staying, [symbol]);
       await stopping;
       const oldSession = cluster.sim.allSessions({ endpoint: 'quote' })[0]!.id;
-      await vi.waitFor(() => {
-        const fresh = cluster.sim.sessions({ endpoint: 'quote' }).find((s) => s.id !== oldSession);
-        expect(fresh?.tradeList).toEqual([symbol]);
-      }, { timeout: 10_000 });
+      await vi.waitFor(
+        () => {
+          const fresh = cluster.sim.sessions({ endpoint: 'quote' }).find((s) => s.id !== oldSession);
+          expect(fresh?.tradeList).toEqual([symbol]);
+        },
+        { timeout: 10_000 },
+      );
       await elapse(500, 'trades keep coming on the new session');
     } finally {
       clearInterval(pusher);
     }
-    const received = new Set([...before.items, ...(after?.items ?? [])].map((r) => r.data?.quotes).filter((q) => q?.event === 'TICK').map((q) => q!.seq));
+    const received = new Set(
+      [...before.items, ...(after?.items ?? [])]
+        .map((r) => r.data?.quotes)
+        .filter((q) => q?.event === 'TICK')
+        .map((q) => q!.seq),
+    );
     const newSession = cluster.sim.sessions({ endpoint: 'quote' })[0]!.id;
     const subscribedAt = cluster.sim.record.frames.find((f) => f.sessionId === newSession && f.cmd_id === Cmd.SubscribeTrade)!.at;
     const missing = pushed.filter((p) => p.at > subscribedAt && p.delivered > 0 && !received.has(p.seq));
@@ -202,7 +221,6 @@ describe('the plan is one budget for the whole cluster', () => {
     expect(outage).toBeLessThanOrEqual(GAP_MS + 2 * SLOT_MS);
     expectOneSocketAtATime(cluster.sim, 'quote');
   }, 90_000);
-
 
   it('60 + 60 codes on two instances under Basic: the excess subscriber gets UPSTREAM_CAPACITY; all accepted symbols tick, also after an owner SIGKILL', async () => {
     const cap = PLANS.basic.codesPerSubscription;
@@ -233,18 +251,20 @@ describe('the plan is one budget for the whole cluster', () => {
 
     // the dead instance's room frees with its demand: the survivor may fill the cap again
     const deadId = cluster.instances[dead]!.instanceId!;
-    await vi.waitFor(async () => {
-      const members = await redis!.zrange(`${cluster.prefix}codes:quote`, 0, -1);
-      expect(members.filter((m) => m.startsWith(`${deadId}\t`))).toEqual([]);
-    }, { timeout: 10_000, interval: 200 });
+    await vi.waitFor(
+      async () => {
+        const members = await redis!.zrange(`${cluster.prefix}codes:quote`, 0, -1);
+        expect(members.filter((m) => m.startsWith(`${deadId}\t`))).toEqual([]);
+      },
+      { timeout: 10_000, interval: 200 },
+    );
     const refill = codes('C', cap - survivor.symbols.length);
     const subC = subscribe(cluster.instances[1 - dead]!, refill);
     await vi.waitFor(() => expect(ticking(subC, refill, 0)).toEqual(refill), { timeout: 15_000 });
     expect(errorsOf(subC)).toEqual([]);
   }, 90_000);
 
-
-  it('three instances hammering cold snapshot queries stay within the plan\'s REST rate: no 429, no failed query', async () => {
+  it("three instances hammering cold snapshot queries stay within the plan's REST rate: no 429, no failed query", async () => {
     const plan = PLANS.basic;
     const { sim, instances } = await startCluster(3, { restRateLimit: true, ticksPerSecond: 0 });
     // distinct cold symbols: every query needs AllTick REST (/trade-tick and /depth-tick)

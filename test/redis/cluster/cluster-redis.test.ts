@@ -70,7 +70,21 @@ afterAll(async () => {
 describe('keys', () => {
   it('every key and channel starts with REDIS_PREFIX, and the demand pattern matches only its own prefix', async () => {
     const keys = clusterKeys('app[1]*:');
-    const names = [keys.owner, keys.fence, keys.closedAt('stock'), keys.socket('quote', 0), keys.codes('quote'), keys.restWindow, keys.status, keys.statusChannel, keys.rejections, keys.demandChanged, keys.demand('i1'), keys.last('AAPL.US'), keys.ticks('AAPL.US')];
+    const names = [
+      keys.owner,
+      keys.fence,
+      keys.closedAt('stock'),
+      keys.socket('quote', 0),
+      keys.codes('quote'),
+      keys.restWindow,
+      keys.status,
+      keys.statusChannel,
+      keys.rejections,
+      keys.demandChanged,
+      keys.demand('i1'),
+      keys.last('AAPL.US'),
+      keys.ticks('AAPL.US'),
+    ];
     for (const name of names) expect(name.startsWith('app[1]*:')).toBe(true);
 
     const odd = prefix('odd[1]*');
@@ -283,9 +297,13 @@ describe('a server in cluster mode when Redis fails', () => {
       await vi.waitFor(async () => expect(await readyStatus()).toBe(200), { timeout: 10_000, interval: 100 });
 
       const status = collect<StatusResult>(
-        wsClient(stack).iterate({ query: 'subscription { feedStatus { connected connections { endpoint state reason } } }' }) as AsyncIterableIterator<StatusResult>,
+        wsClient(stack).iterate({
+          query: 'subscription { feedStatus { connected connections { endpoint state reason } } }',
+        }) as AsyncIterableIterator<StatusResult>,
       );
-      const quotes = collect<QuoteResult>(wsClient(stack).iterate({ query: QUOTES_WITH_EVENT, variables: { symbols: ['AAPL.US'], depth: 0 } }) as AsyncIterableIterator<QuoteResult>);
+      const quotes = collect<QuoteResult>(
+        wsClient(stack).iterate({ query: QUOTES_WITH_EVENT, variables: { symbols: ['AAPL.US'], depth: 0 } }) as AsyncIterableIterator<QuoteResult>,
+      );
       const events = () => quotes.items.map((r) => r.data?.quotes.event);
       await vi.waitFor(() => expect(stack.sim.sessions({ endpoint: 'stock' })[0]?.tradeList).toEqual(['AAPL.US']), { timeout: 5000 });
       const before = stack.sim.pushTrade('AAPL.US', { price: '190.000000' }).data;
@@ -294,11 +312,14 @@ describe('a server in cluster mode when Redis fails', () => {
 
       proxy.down();
       await vi.waitFor(async () => expect(await readyStatus()).toBe(503), { timeout: 5000, interval: 100 });
-      await vi.waitFor(() => {
-        const last = status.items.at(-1)?.data?.feedStatus;
-        expect(last?.connected).toBe(false);
-        expect(last?.connections.map((c) => c.reason)).toContain('Redis unavailable');
-      }, { timeout: 5000 });
+      await vi.waitFor(
+        () => {
+          const last = status.items.at(-1)?.data?.feedStatus;
+          expect(last?.connected).toBe(false);
+          expect(last?.connections.map((c) => c.reason)).toContain('Redis unavailable');
+        },
+        { timeout: 5000 },
+      );
       await vi.waitFor(() => expect(events().at(-1)).toBe('FEED_DOWN'), { timeout: 5000 });
       // the owner cut off from Redis stops and closes its upstream
       await vi.waitFor(() => expect(stack.sim.sessions()).toHaveLength(0), { timeout: 5000 });

@@ -105,46 +105,64 @@ afterAll(async () => {
 
 describe('three instances sharing one Redis', () => {
   it('clients on different instances subscribing to the same symbol produce one upstream subscription', async () => {
-    await vi.waitFor(async () => {
-      for (const i of instances) expect((await fetch(`${i.base}/ready`)).status).toBe(200);
-    }, { timeout: 15_000, interval: 200 });
+    await vi.waitFor(
+      async () => {
+        for (const i of instances) expect((await fetch(`${i.base}/ready`)).status).toBe(200);
+      },
+      { timeout: 15_000, interval: 200 },
+    );
     expect(await ownerIndex()).toBeGreaterThanOrEqual(0);
 
     subs = instances.map((instance, i) => subscribe(instance, ['AAPL.US', OWN[i]!], 1));
     const fx = [subscribe(instances[0]!, ['EURUSD'], 1), subscribe(instances[2]!, ['EURUSD'], 0)];
 
-    await vi.waitFor(() => {
-      expect(stockList()).toEqual([['AAPL.US', 'MSFT.US', 'NVDA.US', 'TSLA.US']]);
-      expect(sim.sessions({ endpoint: 'quote' }).map((s) => s.depthList)).toEqual([[{ code: 'EURUSD', depth_level: 1 }]]);
-    }, { timeout: 10_000 });
+    await vi.waitFor(
+      () => {
+        expect(stockList()).toEqual([['AAPL.US', 'MSFT.US', 'NVDA.US', 'TSLA.US']]);
+        expect(sim.sessions({ endpoint: 'quote' }).map((s) => s.depthList)).toEqual([[{ code: 'EURUSD', depth_level: 1 }]]);
+      },
+      { timeout: 10_000 },
+    );
     // one connection per endpoint ever, whatever the number of instances and clients
     expect(sim.allSessions()).toHaveLength(2);
 
     const { data } = sim.pushTrade('AAPL.US', { price: '201.250000' });
-    await vi.waitFor(() => {
-      for (const sub of subs) expect(quotesOf(sub, 'AAPL.US').map((q) => q.seq)).toContain(data.seq);
-    }, { timeout: 5000 });
+    await vi.waitFor(
+      () => {
+        for (const sub of subs) expect(quotesOf(sub, 'AAPL.US').map((q) => q.seq)).toContain(data.seq);
+      },
+      { timeout: 5000 },
+    );
     // every subscription's first event of a symbol is a SNAPSHOT, whether it came from REST or from Redis
-    await vi.waitFor(() => {
-      for (const [i, sub] of subs.entries()) for (const symbol of ['AAPL.US', OWN[i]!]) expect(quotesOf(sub, symbol)[0]?.event).toBe('SNAPSHOT');
-    }, { timeout: 5000 });
+    await vi.waitFor(
+      () => {
+        for (const [i, sub] of subs.entries()) for (const symbol of ['AAPL.US', OWN[i]!]) expect(quotesOf(sub, symbol)[0]?.event).toBe('SNAPSHOT');
+      },
+      { timeout: 5000 },
+    );
     // every instance shows the owner's upstream in feedStatus
     for (const instance of instances) {
-      await vi.waitFor(async () => {
-        const body = await query(instance, '{ feedStatus { connected connections { endpoint state trades } } }');
-        expect(body.data?.feedStatus).toEqual({
-          connected: true,
-          connections: [
-            { endpoint: 'STOCK', state: 'CONNECTED', trades: ['AAPL.US', 'MSFT.US', 'NVDA.US', 'TSLA.US'] },
-            { endpoint: 'QUOTE', state: 'CONNECTED', trades: ['EURUSD'] },
-          ],
-        });
-      }, { timeout: 5000 });
+      await vi.waitFor(
+        async () => {
+          const body = await query(instance, '{ feedStatus { connected connections { endpoint state trades } } }');
+          expect(body.data?.feedStatus).toEqual({
+            connected: true,
+            connections: [
+              { endpoint: 'STOCK', state: 'CONNECTED', trades: ['AAPL.US', 'MSFT.US', 'NVDA.US', 'TSLA.US'] },
+              { endpoint: 'QUOTE', state: 'CONNECTED', trades: ['EURUSD'] },
+            ],
+          });
+        },
+        { timeout: 5000 },
+      );
     }
     const eurusd = sim.pushTrade('EURUSD', { price: '1.08512' }).data;
-    await vi.waitFor(() => {
-      for (const sub of fx) expect(quotesOf(sub, 'EURUSD').find((q) => q.seq === eurusd.seq)?.price).toBe('1.08512');
-    }, { timeout: 5000 });
+    await vi.waitFor(
+      () => {
+        for (const sub of fx) expect(quotesOf(sub, 'EURUSD').find((q) => q.seq === eurusd.seq)?.price).toBe('1.08512');
+      },
+      { timeout: 5000 },
+    );
   });
 
   it('a snapshot query on any instance returns the latest price, also for symbols it does not follow', { timeout: 30_000 }, async () => {
@@ -157,20 +175,26 @@ describe('three instances sharing one Redis', () => {
     await vi.waitFor(() => expect(quotesOf(subs[0]!, 'MSFT.US').at(-1)?.seq).toBe(msft.seq), { timeout: 5000 });
     const restCalls = sim.record.restCalls.length;
     for (const instance of instances) {
-      await vi.waitFor(async () => {
-        const body = await query(instance, '{ quote(symbol: "AAPL.US", depth: 0) { price volume seq } quotes(symbols: ["MSFT.US"], depth: 0) { symbol price seq } }');
-        expect(body.data).toEqual({
-          quote: { price: '202.500000', volume: '7', seq: aapl.seq },
-          quotes: [{ symbol: 'MSFT.US', price: '411.100000', seq: msft.seq }],
-        });
-      }, { timeout: 5000 });
+      await vi.waitFor(
+        async () => {
+          const body = await query(
+            instance,
+            '{ quote(symbol: "AAPL.US", depth: 0) { price volume seq } quotes(symbols: ["MSFT.US"], depth: 0) { symbol price seq } }',
+          );
+          expect(body.data).toEqual({
+            quote: { price: '202.500000', volume: '7', seq: aapl.seq },
+            quotes: [{ symbol: 'MSFT.US', price: '411.100000', seq: msft.seq }],
+          });
+        },
+        { timeout: 5000 },
+      );
     }
     // answered from the caches (the shared one in Redis for MSFT.US on instances 1 and 2), not from AllTick REST
     expect(sim.record.restCalls.slice(restCalls)).toEqual([]);
     sim.resume();
   });
 
-  it('a code AllTick refuses on the owner\'s connection fails the subscription that asked for it on another instance', async () => {
+  it("a code AllTick refuses on the owner's connection fails the subscription that asked for it on another instance", async () => {
     sim.failCode('ZZZZ.US', 604);
     const owner = await ownerIndex();
     const asker = instances[[0, 1, 2].find((i) => i !== owner)!]!;
@@ -196,28 +220,40 @@ describe('three instances sharing one Redis', () => {
     expect(tookOverMs).toBeLessThan(10_000);
 
     // the new owner's own connection holds the union (the dead one's demand included until it expires)
-    await vi.waitFor(() => {
-      const [session] = sim.sessions({ endpoint: 'stock' });
-      expect(session?.id).not.toBe(oldSession);
-      for (const i of survivors) expect(session?.tradeList).toEqual(expect.arrayContaining(['AAPL.US', OWN[i]!]));
-    }, { timeout: 5000 });
+    await vi.waitFor(
+      () => {
+        const [session] = sim.sessions({ endpoint: 'stock' });
+        expect(session?.id).not.toBe(oldSession);
+        for (const i of survivors) expect(session?.tradeList).toEqual(expect.arrayContaining(['AAPL.US', OWN[i]!]));
+      },
+      { timeout: 5000 },
+    );
     expect(sim.sessions()).toHaveLength(2);
 
     // fresh data on the survivors' existing subscriptions
     const fresh = sim.pushTrade('AAPL.US', { price: '203.000000' }).data;
-    await vi.waitFor(() => {
-      for (const i of survivors) expect(quotesOf(subs[i]!, 'AAPL.US').map((q) => q.seq)).toContain(fresh.seq);
-    }, { timeout: 5000 });
+    await vi.waitFor(
+      () => {
+        for (const i of survivors) expect(quotesOf(subs[i]!, 'AAPL.US').map((q) => q.seq)).toContain(fresh.seq);
+      },
+      { timeout: 5000 },
+    );
     // the same update sent again (as AllTick may after a resubscribe) is not delivered twice
     sim.pushTrade('AAPL.US', fresh);
     const after = sim.pushTrade('AAPL.US', { price: '203.500000' }).data;
-    await vi.waitFor(() => {
-      for (const i of survivors) expect(quotesOf(subs[i]!, 'AAPL.US').map((q) => q.seq)).toContain(after.seq);
-    }, { timeout: 5000 });
+    await vi.waitFor(
+      () => {
+        for (const i of survivors) expect(quotesOf(subs[i]!, 'AAPL.US').map((q) => q.seq)).toContain(after.seq);
+      },
+      { timeout: 5000 },
+    );
     // the survivors were told: FEED_DOWN while no owner held the upstream, FEED_UP once the new one's lists were acknowledged
-    await vi.waitFor(() => {
-      for (const i of survivors) expect(quotesOf(subs[i]!, 'AAPL.US').map((q) => q.event)).toEqual(expect.arrayContaining(['FEED_DOWN', 'FEED_UP']));
-    }, { timeout: 5000 });
+    await vi.waitFor(
+      () => {
+        for (const i of survivors) expect(quotesOf(subs[i]!, 'AAPL.US').map((q) => q.event)).toEqual(expect.arrayContaining(['FEED_DOWN', 'FEED_UP']));
+      },
+      { timeout: 5000 },
+    );
     for (const i of survivors) {
       expect(subs[i]!.done).toBe(false);
       expectNoDuplicateSeq(subs[i]!);

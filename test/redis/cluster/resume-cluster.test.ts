@@ -61,9 +61,12 @@ beforeAll(async () => {
     MAX_CONNECTIONS_PER_ADDRESS: '0',
   };
   [a, b] = await Promise.all([spawnInstance(env), spawnInstance(env)]);
-  await vi.waitFor(async () => {
-    for (const i of [a, b]) expect((await fetch(`${i.base}/ready`)).status).toBe(200);
-  }, { timeout: 15_000, interval: 200 });
+  await vi.waitFor(
+    async () => {
+      for (const i of [a, b]) expect((await fetch(`${i.base}/ready`)).status).toBe(200);
+    },
+    { timeout: 15_000, interval: 200 },
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -116,22 +119,26 @@ describe('two instances, one shared trade history', () => {
     await vi.waitFor(() => expect(sub.items.length).toBeGreaterThan(250), { timeout: 15_000 });
     sim.pause();
     try {
-      const ask = '{ recentTrades(symbol: "BTCUSDT", limit: 200) { seq cursor price } candles(symbol: "BTCUSDT", interval: MINUTE_1, limit: 3) { time open high low close volume } }';
-      await vi.waitFor(async () => {
-        const [fromA, fromB] = await Promise.all([query(a, ask), query(b, ask)]);
-        expect(fromA.errors).toBeUndefined();
-        expect((fromA.data?.recentTrades as unknown[]).length).toBe(200);
-        expect(fromB.data?.recentTrades).toEqual(fromA.data?.recentTrades);
-        // finished bars are equal; the forming one ends at the same live trade (its volume is
-        // AllTick's K-line, fetched by each instance at its own moment)
-        type Bar = { close: string; volume: string };
-        const [barsA, barsB] = [fromA, fromB].map((r) => r.data?.candles as Bar[]);
-        expect(barsB!.slice(0, -1)).toEqual(barsA!.slice(0, -1));
-        expect(barsB!.at(-1)?.close).toBe(barsA!.at(-1)?.close);
-        expect(barsA!.at(-1)?.close).toBe((fromA.data?.recentTrades as { price: string }[]).at(-1)?.price);
-        // the newest trade a client got is the newest in the history
-        expect((fromA.data?.recentTrades as { seq: string }[]).at(-1)?.seq).toBe(tradesOf(sub).at(-1)?.seq);
-      }, { timeout: 10_000 });
+      const ask =
+        '{ recentTrades(symbol: "BTCUSDT", limit: 200) { seq cursor price } candles(symbol: "BTCUSDT", interval: MINUTE_1, limit: 3) { time open high low close volume } }';
+      await vi.waitFor(
+        async () => {
+          const [fromA, fromB] = await Promise.all([query(a, ask), query(b, ask)]);
+          expect(fromA.errors).toBeUndefined();
+          expect((fromA.data?.recentTrades as unknown[]).length).toBe(200);
+          expect(fromB.data?.recentTrades).toEqual(fromA.data?.recentTrades);
+          // finished bars are equal; the forming one ends at the same live trade (its volume is
+          // AllTick's K-line, fetched by each instance at its own moment)
+          type Bar = { close: string; volume: string };
+          const [barsA, barsB] = [fromA, fromB].map((r) => r.data?.candles as Bar[]);
+          expect(barsB!.slice(0, -1)).toEqual(barsA!.slice(0, -1));
+          expect(barsB!.at(-1)?.close).toBe(barsA!.at(-1)?.close);
+          expect(barsA!.at(-1)?.close).toBe((fromA.data?.recentTrades as { price: string }[]).at(-1)?.price);
+          // the newest trade a client got is the newest in the history
+          expect((fromA.data?.recentTrades as { seq: string }[]).at(-1)?.seq).toBe(tradesOf(sub).at(-1)?.seq);
+        },
+        { timeout: 10_000 },
+      );
     } finally {
       sim.resume();
       await sub.stop();
@@ -151,12 +158,21 @@ describe('two instances, one shared trade history', () => {
       const first = collect<Q>(clientA.iterate({ query: QUOTES, variables: { s: symbols } }) as AsyncIterableIterator<Q>);
       // another client on b, as behind a load balancer: b follows the symbols too
       const onB = collect<Q>(clientB.iterate({ query: QUOTES, variables: { s: symbols } }) as AsyncIterableIterator<Q>);
-      await vi.waitFor(() => expect(sim.sessions({ endpoint: 'stock' }).flatMap((s) => s.tradeList)).toEqual(expect.arrayContaining(symbols)), { timeout: 10_000 });
+      await vi.waitFor(() => expect(sim.sessions({ endpoint: 'stock' }).flatMap((s) => s.tradeList)).toEqual(expect.arrayContaining(symbols)), {
+        timeout: 10_000,
+      });
       const pushed = symbols.map((s) => sim.pushTrade(s).data.seq);
-      const lastOf = (c: typeof first, symbol: string) => c.items.map((i) => i.data!.quotes).filter((q) => q.symbol === symbol).at(-1);
-      await vi.waitFor(() => {
-        for (const c of [first, onB]) symbols.forEach((s, i) => expect(lastOf(c, s)?.seq).toBe(pushed[i]));
-      }, { timeout: 5000 });
+      const lastOf = (c: typeof first, symbol: string) =>
+        c.items
+          .map((i) => i.data!.quotes)
+          .filter((q) => q.symbol === symbol)
+          .at(-1);
+      await vi.waitFor(
+        () => {
+          for (const c of [first, onB]) symbols.forEach((s, i) => expect(lastOf(c, s)?.seq).toBe(pushed[i]));
+        },
+        { timeout: 5000 },
+      );
       // the client kept the cursors of what it saw before MSFT.US changed
       const cursors = new Map(symbols.map((s) => [s, lastOf(first, s)!.cursor]));
       const changed = sim.pushTrade('MSFT.US').data.seq;
@@ -180,7 +196,13 @@ describe('two instances, one shared trade history', () => {
     let c = await spawnInstance({ ...env, PORT: String(port) });
     const reference = subscribeTrades(b.wsUrl, ['BTCUSDT']);
     // the README's recipe ("Resuming after a reconnect"), with a short retry wait for the test
-    const client = createClient({ url: c.wsUrl, webSocketImpl: WebSocket, retryAttempts: Infinity, shouldRetry: () => true, retryWait: () => elapse(200, 'the client\'s reconnect delay') });
+    const client = createClient({
+      url: c.wsUrl,
+      webSocketImpl: WebSocket,
+      retryAttempts: Infinity,
+      shouldRetry: () => true,
+      retryWait: () => elapse(200, "the client's reconnect delay"),
+    });
     const variables = { symbols: ['BTCUSDT'], after: [] as string[] };
     const cursors = new Map<string, string>();
     const got: TradeEvent[] = [];

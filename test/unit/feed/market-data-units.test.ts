@@ -121,7 +121,13 @@ describe('live candles from a known tick sequence', () => {
 
   it('merged with upstream bars: one bar per time, sorted, the forming upstream bar extended by live trades', () => {
     const bar = (minute: number, close: string, high = close, low = close): Bar => ({
-      time: T0 + minute * 60_000, open: close, high, low, close, volume: '1', turnover: '1',
+      time: T0 + minute * 60_000,
+      open: close,
+      high,
+      low,
+      close,
+      volume: '1',
+      turnover: '1',
     });
     // upstream answered out of order with a duplicate (AllTick issue #12)
     const upstream = [bar(2, '12'), bar(0, '10'), bar(1, '11'), bar(2, '12'), bar(0, '10')].sort((a, b) => a.time - b.time);
@@ -181,7 +187,11 @@ describe('candle stream on a fake clock', () => {
     feed.ingest(trade('BTCUSDT', T0 + 7_000, '103', '2'));
     feed.ingest(trade('BTCUSDT', T0 + 8_000, '99', '1'));
     await tick();
-    expect(items.map((c) => [c.close, c.final])).toEqual([['100', false], ['103', false], ['99', false]]);
+    expect(items.map((c) => [c.close, c.final])).toEqual([
+      ['100', false],
+      ['103', false],
+      ['99', false],
+    ]);
 
     clock.advanceTo(T0 + 60_100); // first minute over (+ grace)
     await tick();

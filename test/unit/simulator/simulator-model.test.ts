@@ -16,7 +16,22 @@ describe('catalogue', () => {
     expect(new Set(CATALOGUE.map((e) => e.code)).size).toBe(CATALOGUE.length);
     const markets = new Set(CATALOGUE.map((e) => e.market));
     for (const m of ['US', 'HK', 'SH', 'SZ', 'FOREX', 'METAL', 'ENERGY', 'INDEX', 'CRYPTO'] as Market[]) expect(markets).toContain(m);
-    for (const code of ['AAPL.US', '700.HK', '5.HK', '600519.SH', '300750.SZ', 'EURUSD', 'USDJPY', 'GOLD', 'Silver', 'USOIL', 'NGAS', 'US500', 'HK50', 'BTCUSDT']) {
+    for (const code of [
+      'AAPL.US',
+      '700.HK',
+      '5.HK',
+      '600519.SH',
+      '300750.SZ',
+      'EURUSD',
+      'USDJPY',
+      'GOLD',
+      'Silver',
+      'USOIL',
+      'NGAS',
+      'US500',
+      'HK50',
+      'BTCUSDT',
+    ]) {
       expect(catalogueEntry(code)?.code).toBe(code);
     }
     expect(catalogueEntry('aapl.us')).toBeUndefined();
@@ -104,7 +119,9 @@ describe('price model', () => {
         expect(Number(book.bids[l]!.price)).toBeLessThan(Number(book.bids[l - 1]!.price));
         expect(Number(book.asks[l]!.price)).toBeGreaterThan(Number(book.asks[l - 1]!.price));
       }
-      expect(trade.turnover).toBe(multiplyUnits(toUnits(trade.price, inst.decimals), inst.decimals, toUnits(trade.volume, inst.volumeDecimals), inst.volumeDecimals));
+      expect(trade.turnover).toBe(
+        multiplyUnits(toUnits(trade.price, inst.decimals), inst.decimals, toUnits(trade.volume, inst.volumeDecimals), inst.volumeDecimals),
+      );
     }
     return { directions, inst, last: Number(model.currentTrade(code)!.price) };
   }

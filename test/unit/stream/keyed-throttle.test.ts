@@ -14,7 +14,11 @@ describe('KeyedThrottle', () => {
     const { out, emit } = recorder();
     const t = new KeyedThrottle<string>(0, emit);
     ['a1', 'a2', 'a3'].forEach((v) => t.offer('a', v));
-    expect(out).toEqual([['a1', false], ['a2', false], ['a3', false]]);
+    expect(out).toEqual([
+      ['a1', false],
+      ['a2', false],
+      ['a3', false],
+    ]);
   });
 
   it('per key: the first value at once, then the latest one when the interval ends, marked when it replaced others', () => {
@@ -25,11 +29,17 @@ describe('KeyedThrottle', () => {
     t.offer('a', 'a2');
     t.offer('a', 'a3');
     t.offer('b', 'b2');
-    expect(out).toEqual([['a1', false], ['b1', false]]);
+    expect(out).toEqual([
+      ['a1', false],
+      ['b1', false],
+    ]);
     vi.advanceTimersByTime(99);
     expect(out).toHaveLength(2);
     vi.advanceTimersByTime(1);
-    expect(out.slice(2)).toEqual([['a3', true], ['b2', false]]); // b2 replaced nothing: delayed, not conflated
+    expect(out.slice(2)).toEqual([
+      ['a3', true],
+      ['b2', false],
+    ]); // b2 replaced nothing: delayed, not conflated
     t.offer('a', 'a4'); // within the interval of a3: waits again
     expect(out).toHaveLength(4);
     vi.advanceTimersByTime(100);

@@ -8,7 +8,16 @@ import type { Trade } from '../../../src/feed/alltick/protocol.js';
 import { MemoryTradeHistory, type Replay, type TradeHistory } from '../../../src/feed/history/trade-history.js';
 import { TradeResume, type ResumedTrade } from '../../../src/stream/trade-resume.js';
 
-const trade = (symbol: string, n: number): Trade => ({ kind: 'trade', symbol, seq: String(1000 + n), time: n, price: '1', volume: '1', turnover: null, side: 'BUY' });
+const trade = (symbol: string, n: number): Trade => ({
+  kind: 'trade',
+  symbol,
+  seq: String(1000 + n),
+  time: n,
+  price: '1',
+  volume: '1',
+  turnover: null,
+  side: 'BUY',
+});
 
 /** A history whose reads wait until `answer()` is called. */
 function slowHistory(inner: TradeHistory) {

@@ -116,10 +116,13 @@ describe('AllTickConnection', () => {
     }
     const last = { trades: ['AAPL.US', 'MSFT.US', 'NVDA.US', 'TSLA.US', 'AMZN.US', 'META.US'], depth: [] as { code: string; depth_level: number }[] };
     connection.setLists(last);
-    await vi.waitFor(() => {
-      expect(session(sim)?.tradeList).toEqual(last.trades);
-      expect(session(sim)?.depthList).toEqual([]);
-    }, { timeout: 8000 });
+    await vi.waitFor(
+      () => {
+        expect(session(sim)?.tradeList).toEqual(last.trades);
+        expect(session(sim)?.depthList).toEqual([]);
+      },
+      { timeout: 8000 },
+    );
     expect(sim.record.spacingViolations).toBe(0);
     expect(sim.allSessions()).toHaveLength(1); // never closed for a violation
     const sent = sim.record.frames.filter((f) => f.cmd_id !== Cmd.Heartbeat);
@@ -138,11 +141,14 @@ describe('AllTickConnection', () => {
     connection.on('status', (s) => states.push(s.state + (s.resubscribed ? '+resubscribed' : '')));
 
     expect(sim.killConnections()).toBe(1);
-    await vi.waitFor(() => {
-      expect(sim.record.connectionsOf('stock')).toHaveLength(2);
-      expect(session(sim)?.tradeList).toEqual(lists.trades);
-      expect(session(sim)?.depthList).toEqual(lists.depth);
-    }, { timeout: 5000 });
+    await vi.waitFor(
+      () => {
+        expect(sim.record.connectionsOf('stock')).toHaveLength(2);
+        expect(session(sim)?.tradeList).toEqual(lists.trades);
+        expect(session(sim)?.depthList).toEqual(lists.depth);
+      },
+      { timeout: 5000 },
+    );
     const [first, second] = sim.record.connectionsOf('stock');
     expect(second!.openedAt - first!.closedAt!).toBeGreaterThanOrEqual(600);
     await vi.waitFor(() => expect(states).toContain('connected+resubscribed'));
@@ -232,10 +238,13 @@ describe('AllTickConnection', () => {
     connection.setLists({ trades: ['AAPL.US'], depth: [] });
     await vi.waitFor(() => expect(connection.status.reason).toMatch(/no ack for trade/));
     sim.setAckMode('normal');
-    await vi.waitFor(() => {
-      expect(sim.record.connectionsOf('stock').length).toBeGreaterThanOrEqual(2);
-      expect(session(sim)?.tradeList).toEqual(['AAPL.US']);
-    }, { timeout: 5000 });
+    await vi.waitFor(
+      () => {
+        expect(sim.record.connectionsOf('stock').length).toBeGreaterThanOrEqual(2);
+        expect(session(sim)?.tradeList).toEqual(['AAPL.US']);
+      },
+      { timeout: 5000 },
+    );
   });
 
   it('surfaces a ret other than 200 as a typed error with the codes of the request', async () => {

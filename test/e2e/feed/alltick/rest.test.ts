@@ -67,14 +67,24 @@ function defaultAnswer(req: Recorded): Answer {
   if (method === '/trade-tick') {
     return ok(req, {
       tick_list: codesOf(req).map((code) => ({
-        code, seq: '27755950', tick_time: '1751068801000', price: '201.187000', volume: '100', turnover: '20118.7', trade_direction: 1,
+        code,
+        seq: '27755950',
+        tick_time: '1751068801000',
+        price: '201.187000',
+        volume: '100',
+        turnover: '20118.7',
+        trade_direction: 1,
       })),
     });
   }
   if (method === '/depth-tick') {
     return ok(req, {
       tick_list: codesOf(req).map((code) => ({
-        code, seq: '1', tick_time: '1751068801000', bids: [{ price: '37.700000', volume: '100' }], asks: [{ price: '37.710000', volume: '200' }],
+        code,
+        seq: '1',
+        tick_time: '1751068801000',
+        bids: [{ price: '37.700000', volume: '100' }],
+        asks: [{ price: '37.710000', volume: '200' }],
       })),
     });
   }
@@ -255,8 +265,13 @@ describe('AllTickRestClient responses', () => {
       ok(req, {
         tick_list: [
           {
-            code: '600000.SH', seq: 7, tick_time: 1677830357,
-            bids: [{ price: '37.700000', volume: '1200' }, { price: '37.690000', volume: '300' }],
+            code: '600000.SH',
+            seq: 7,
+            tick_time: 1677830357,
+            bids: [
+              { price: '37.700000', volume: '1200' },
+              { price: '37.690000', volume: '300' },
+            ],
             asks: [{ price: '37.710000', volume: '800' }],
           },
           { code: 'EURUSD', seq: '8', tick_time: '1677830357227', bids: [{ price: '1.08123' }], asks: null },
@@ -265,8 +280,14 @@ describe('AllTickRestClient responses', () => {
     const books = await client().depthTicks(['600000.SH']);
     expect(books).toEqual([
       {
-        kind: 'depth', symbol: '600000.SH', seq: '7', time: 1677830357000,
-        bids: [{ price: '37.700000', volume: '1200' }, { price: '37.690000', volume: '300' }],
+        kind: 'depth',
+        symbol: '600000.SH',
+        seq: '7',
+        time: 1677830357000,
+        bids: [
+          { price: '37.700000', volume: '1200' },
+          { price: '37.690000', volume: '300' },
+        ],
         asks: [{ price: '37.710000', volume: '800' }],
       },
       { kind: 'depth', symbol: 'EURUSD', seq: '8', time: 1677830357227, bids: [{ price: '1.08123', volume: '0' }], asks: [] },
@@ -275,17 +296,38 @@ describe('AllTickRestClient responses', () => {
 
   it('de-duplicates K-lines by timestamp and sorts them oldest first (upstream issue #12)', async () => {
     const candle = (ts: string, close: string) => ({
-      timestamp: ts, open_price: '10.100000', high_price: '12.000000', low_price: '9.000000', close_price: close, volume: '5', turnover: '55.5',
+      timestamp: ts,
+      open_price: '10.100000',
+      high_price: '12.000000',
+      low_price: '9.000000',
+      close_price: close,
+      volume: '5',
+      turnover: '55.5',
     });
     respond = (req) =>
       ok(req, {
         code: 'GOLD',
         kline_type: 10,
-        kline_list: [candle('1711929600', '2.000000'), candle('1709251200', '1.000000'), candle('1704067200', '0.500000'), candle('1706745600', '0.750000'), candle('1709251200', '1.000000'), candle('1711929600', '2.000000')],
+        kline_list: [
+          candle('1711929600', '2.000000'),
+          candle('1709251200', '1.000000'),
+          candle('1704067200', '0.500000'),
+          candle('1706745600', '0.750000'),
+          candle('1709251200', '1.000000'),
+          candle('1711929600', '2.000000'),
+        ],
       });
     const candles = await client().kline({ code: 'GOLD', klineType: 10, limit: 4 });
     expect(candles.map((c) => c.time)).toEqual([1704067200000, 1706745600000, 1709251200000, 1711929600000]);
-    expect(candles[0]).toEqual({ time: 1704067200000, open: '10.100000', high: '12.000000', low: '9.000000', close: '0.500000', volume: '5', turnover: '55.5' });
+    expect(candles[0]).toEqual({
+      time: 1704067200000,
+      open: '10.100000',
+      high: '12.000000',
+      low: '9.000000',
+      close: '0.500000',
+      volume: '5',
+      turnover: '55.5',
+    });
     expect(candles.map((c) => c.close)).toEqual(['0.500000', '0.750000', '1.000000', '2.000000']);
   });
 
@@ -322,7 +364,10 @@ describe('AllTickRestClient responses', () => {
     expect(requests).toHaveLength(3);
     expect([...result.keys()].sort()).toEqual(['700.HK:1', 'AAPL.US:1', 'AAPL.US:8', 'GOLD:1']);
     for (const candles of result.values()) {
-      expect(candles.map((c) => [c.time, c.close])).toEqual([[1677829200000, '1.00'], [1677829260000, '2.10']]);
+      expect(candles.map((c) => [c.time, c.close])).toEqual([
+        [1677829200000, '1.00'],
+        [1677829260000, '2.10'],
+      ]);
     }
   });
 
@@ -335,18 +380,41 @@ describe('AllTickRestClient responses', () => {
       ok(req, {
         static_info_list: [
           {
-            symbol: 'AAPL.US', name_en: 'Apple Inc.', name_cn: '苹果', board: 'NASDAQ', exchange: 'NASDAQ', currency: 'USD',
-            lot_size: '1', total_shares: '15204137000', circulating_shares: 15204137000, eps: '6.080000', eps_ttm: '6.57', bps: '4.38',
-            dividend_yield: '0.0044', hk_shares: '',
+            symbol: 'AAPL.US',
+            name_en: 'Apple Inc.',
+            name_cn: '苹果',
+            board: 'NASDAQ',
+            exchange: 'NASDAQ',
+            currency: 'USD',
+            lot_size: '1',
+            total_shares: '15204137000',
+            circulating_shares: 15204137000,
+            eps: '6.080000',
+            eps_ttm: '6.57',
+            bps: '4.38',
+            dividend_yield: '0.0044',
+            hk_shares: '',
           },
         ],
       });
     const [info, ...rest] = await c.staticInfo(['AAPL.US']);
     expect(rest).toEqual([]);
     expect(info).toEqual({
-      symbol: 'AAPL.US', nameEn: 'Apple Inc.', nameCn: '苹果', nameHk: null, board: 'NASDAQ', exchange: 'NASDAQ', currency: 'USD',
-      lotSize: '1', totalShares: '15204137000', circulatingShares: '15204137000', hkShares: '', eps: '6.080000', epsTtm: '6.57',
-      bps: '4.38', dividendYield: '0.0044',
+      symbol: 'AAPL.US',
+      nameEn: 'Apple Inc.',
+      nameCn: '苹果',
+      nameHk: null,
+      board: 'NASDAQ',
+      exchange: 'NASDAQ',
+      currency: 'USD',
+      lotSize: '1',
+      totalShares: '15204137000',
+      circulatingShares: '15204137000',
+      hkShares: '',
+      eps: '6.080000',
+      epsTtm: '6.57',
+      bps: '4.38',
+      dividendYield: '0.0044',
     });
   });
 });

@@ -11,8 +11,7 @@ import { elapse } from '../../../support/time.js';
 
 afterEach(dispose);
 
-const subscribeFrames = (stack: Stack) =>
-  stack.sim.record.frames.filter((f) => f.cmd_id === Cmd.SubscribeTrade || f.cmd_id === Cmd.SubscribeDepth);
+const subscribeFrames = (stack: Stack) => stack.sim.record.frames.filter((f) => f.cmd_id === Cmd.SubscribeTrade || f.cmd_id === Cmd.SubscribeDepth);
 const callsTo = (stack: Stack, path: string) => stack.sim.record.restCalls.filter((c) => c.path === path);
 const STOCKS = ['AAPL.US', 'MSFT.US', '700.HK', '600519.SH'];
 const OTHERS = ['EURUSD', 'GOLD', 'BTCUSDT', 'US500'];
@@ -88,7 +87,8 @@ describe('derived fields and BI polling', () => {
     // the cold symbol's REST SNAPSHOT, then the two ticks
     await vi.waitFor(() => expect(sub.items.at(-1)).toMatchObject({ data: { quotes: { price: '2650.35', bids: [{ price: '2650.30', volume: '0' }] } } }));
 
-    const query = 'query Snap($symbols: [String!]!) { quotes(symbols: $symbols, depth: 1) { symbol price spread mid previousClose change changePercent stale event } }';
+    const query =
+      'query Snap($symbols: [String!]!) { quotes(symbols: $symbols, depth: 1) { symbol price spread mid previousClose change changePercent stale event } }';
     const url = `${stack.url}?query=${encodeURIComponent(query)}&variables=${encodeURIComponent(JSON.stringify({ symbols: ['GOLD', 'BTCUSDT'] }))}`;
     const res = await fetch(url, { headers: { accept: 'application/json' } });
     expect(res.status).toBe(200);
@@ -155,7 +155,10 @@ describe('candles query', () => {
 
   it('several short requests share one /batch-kline call; stocks have no 2h/4h, said in the error', async () => {
     const stack = await startStack();
-    const { body } = await gql(stack, '{ a: candles(symbol: "GOLD", interval: HOUR_4, limit: 2) { close } b: candles(symbol: "EURUSD", interval: DAY_1, limit: 1) { close } }');
+    const { body } = await gql(
+      stack,
+      '{ a: candles(symbol: "GOLD", interval: HOUR_4, limit: 2) { close } b: candles(symbol: "EURUSD", interval: DAY_1, limit: 1) { close } }',
+    );
     expect(body.errors).toBeUndefined();
     expect(body.data?.a).toHaveLength(2);
     expect(body.data?.b).toHaveLength(1);

@@ -33,7 +33,11 @@ let sourcesStopped = 0;
 
 const TickType = new GraphQLObjectType<Tick>({
   name: 'Tick',
-  fields: { key: { type: new GraphQLNonNull(GraphQLString) }, n: { type: new GraphQLNonNull(GraphQLInt) }, conflated: { type: GraphQLBoolean, resolve: (t) => t.conflated === true } },
+  fields: {
+    key: { type: new GraphQLNonNull(GraphQLString) },
+    n: { type: new GraphQLNonNull(GraphQLInt) },
+    conflated: { type: GraphQLBoolean, resolve: (t) => t.conflated === true },
+  },
 });
 const schema = new GraphQLSchema({
   query: new GraphQLObjectType({ name: 'Query', fields: { ok: { type: GraphQLBoolean } } }),

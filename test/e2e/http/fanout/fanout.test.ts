@@ -39,7 +39,12 @@ describe('shared execution', () => {
     });
     expect(stack.server.feed.manager.refCount('AAPL.US')).toBe(2); // one upstream interest per group, not per subscriber
     const symbols = ['AAPL.US', 'MSFT.US'];
-    const base = { a1: await a.firstEvents('a1', symbols), a2: await a.firstEvents('a2', symbols), odd: await b.firstEvents(oddId, symbols), b2: await b.firstEvents('b2', symbols) };
+    const base = {
+      a1: await a.firstEvents('a1', symbols),
+      a2: await a.firstEvents('a2', symbols),
+      odd: await b.firstEvents(oddId, symbols),
+      b2: await b.firstEvents('b2', symbols),
+    };
 
     const pushed = [
       stack.sim.pushTrade('AAPL.US', { price: '100.01' }).data,
@@ -66,7 +71,10 @@ describe('shared execution', () => {
     await vi.waitFor(() => expect(stack.server.fanout.stats()).toMatchObject({ groups: 1, members: 3 }));
     const [c0, c1, c2] = clients as [GqlWsClient, GqlWsClient, GqlWsClient];
     const base = await Promise.all(clients.map((c, i) => c.firstEvents(`s${i}`, ['NVDA.US'])));
-    const prices = (i: number) => clients[i]!.quotes(`s${i}`).slice(base[i]).map((q) => q.price);
+    const prices = (i: number) =>
+      clients[i]!.quotes(`s${i}`)
+        .slice(base[i])
+        .map((q) => q.price);
 
     stack.sim.pushTrade('NVDA.US', { price: '1.00' });
     await vi.waitFor(() => clients.forEach((_, i) => expect(prices(i)).toHaveLength(1)));
@@ -114,7 +122,12 @@ describe('shared execution', () => {
     stack.sim.pushTrade('ETHUSDT', { price: '3500.2' });
     await vi.waitFor(() => expect(joiner.quotes('j').at(-1)).toMatchObject({ symbol: 'ETHUSDT', price: '3500.2' }));
     await vi.waitFor(() => expect(first.quotes('1')).toHaveLength(base + 4));
-    expect(first.quotes('1').slice(base).map((q) => q.price)).toEqual(['97000.1', '3500.1', '97000.2', '3500.2']);
+    expect(
+      first
+        .quotes('1')
+        .slice(base)
+        .map((q) => q.price),
+    ).toEqual(['97000.1', '3500.1', '97000.2', '3500.2']);
   });
 
   it('an upstream capacity error reaches every member of the group as a graphql-ws error; other groups carry on', async () => {
@@ -153,7 +166,14 @@ describe('conflation by request (throttleMs)', () => {
     const prices = Array.from({ length: 10 }, (_, i) => `1.08${String(i).padStart(3, '0')}`);
     for (const price of prices) stack.sim.pushTrade('EURUSD', { price });
 
-    await vi.waitFor(() => expect(c.quotes('every').slice(base).map((q) => q.price)).toEqual(prices));
+    await vi.waitFor(() =>
+      expect(
+        c
+          .quotes('every')
+          .slice(base)
+          .map((q) => q.price),
+      ).toEqual(prices),
+    );
     expect(c.quotes('every').every((q) => q.conflated === false)).toBe(true);
     await vi.waitFor(() => expect(c.quotes('throttled').at(-1)).toEqual({ symbol: 'EURUSD', price: prices.at(-1), conflated: true }), { timeout: 5000 });
     // the first update at once, then only the latest when the interval ended
@@ -169,7 +189,10 @@ describe('conflation by request (throttleMs)', () => {
     await vi.waitFor(() => expect(stack.server.upstream.connected).toBe(true));
     type R = { data?: { quotes: { symbol: string; price: string; conflated: boolean } } };
     const sub = collect<R>(
-      sseClient(stack).iterate({ query: QUOTES('symbol price conflated'), variables: { symbols: ['GOLD'], depth: 1, throttleMs: 1000 } }) as AsyncIterableIterator<R>,
+      sseClient(stack).iterate({
+        query: QUOTES('symbol price conflated'),
+        variables: { symbols: ['GOLD'], depth: 1, throttleMs: 1000 },
+      }) as AsyncIterableIterator<R>,
     );
     await vi.waitFor(() => expect(tradeList(stack, 'quote')).toEqual(['GOLD']));
     await vi.waitFor(() => expect(sub.items).toHaveLength(1)); // the cold symbol's SNAPSHOT
@@ -201,7 +224,10 @@ describe('slow consumers', () => {
     await vi.waitFor(() => expect(stack.sim.sessions({ endpoint: 'stock' })[0]?.depthList).toEqual([{ code: '700.HK', depth_level: 10 }]));
     await vi.waitFor(() => expect(stack.server.fanout.stats().members).toBe(3));
     const base = await Promise.all(fast.map((c) => c.firstEvents('q', ['700.HK'])));
-    const seqsOf = (i: number) => fast[i]!.quotes('q').slice(base[i]).map((q) => q.seq);
+    const seqsOf = (i: number) =>
+      fast[i]!.quotes('q')
+        .slice(base[i])
+        .map((q) => q.seq);
 
     const before = { ...fanoutCounters };
     slow.ws.pause(); // stops reading: its kernel buffers fill, then the server's
@@ -260,4 +286,3 @@ describe('slow consumers', () => {
     await vi.waitFor(() => expect(stack.server.fanout.stats().members).toBe(1));
   });
 });
-

@@ -49,7 +49,9 @@ describe('slow-consumer outbox', () => {
     const strict = member(false);
     outbox.members.add(strict);
     const evictionsBefore = fanoutCounters.evictions;
-    const closed = new Promise<{ code: number; reason: string }>((resolve) => client.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
+    const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+      client.once('close', (code, reason) => resolve({ code, reason: String(reason) })),
+    );
     client.pause();
 
     await fillUntilBehind(outbox);

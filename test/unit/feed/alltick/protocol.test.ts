@@ -7,12 +7,29 @@ describe('decodeServerFrame', () => {
     const frame = decodeServerFrame(
       JSON.stringify({
         cmd_id: Cmd.TradePush,
-        data: { code: '1288.HK', seq: '1605509068000001', tick_time: '1605509068000', price: '651.120000', volume: '300', turnover: '12345.6', trade_direction: 1 },
+        data: {
+          code: '1288.HK',
+          seq: '1605509068000001',
+          tick_time: '1605509068000',
+          price: '651.120000',
+          volume: '300',
+          turnover: '12345.6',
+          trade_direction: 1,
+        },
       }),
     );
     expect(frame).toEqual({
       type: 'push',
-      event: { kind: 'trade', symbol: '1288.HK', seq: '1605509068000001', time: 1605509068000, price: '651.120000', volume: '300', turnover: '12345.6', side: 'BUY' },
+      event: {
+        kind: 'trade',
+        symbol: '1288.HK',
+        seq: '1605509068000001',
+        time: 1605509068000,
+        price: '651.120000',
+        volume: '300',
+        turnover: '12345.6',
+        side: 'BUY',
+      },
     });
   });
 
@@ -27,7 +44,13 @@ describe('decodeServerFrame', () => {
     const frame = decodeServerFrame(
       JSON.stringify({
         cmd_id: Cmd.DepthPush,
-        data: { code: '600519.SH', seq: '30686349', tick_time: '1677830357227', bids: [{ price: '37.700000', volume: '100' }], asks: [{ price: '0', volume: '0' }] },
+        data: {
+          code: '600519.SH',
+          seq: '30686349',
+          tick_time: '1677830357227',
+          bids: [{ price: '37.700000', volume: '100' }],
+          asks: [{ price: '0', volume: '0' }],
+        },
       }),
     );
     expect(frame).toEqual({
@@ -41,7 +64,16 @@ describe('decodeServerFrame', () => {
       type: 'ack',
       ack: { ret: 200, cmd_id: 22001, seq_id: 7 },
     });
-    for (const garbage of ['', 'not json', '[]', 'null', '42', '{"cmd_id":22998,"data":{"code":"X"}}', '{"cmd_id":22999,"data":{"code":"A","seq":"1","tick_time":"1","bids":"x"}}', '{"cmd_id":22998,"data":{"code":"A","seq":"1","tick_time":"1","price":"1e","volume":"1"}}']) {
+    for (const garbage of [
+      '',
+      'not json',
+      '[]',
+      'null',
+      '42',
+      '{"cmd_id":22998,"data":{"code":"X"}}',
+      '{"cmd_id":22999,"data":{"code":"A","seq":"1","tick_time":"1","bids":"x"}}',
+      '{"cmd_id":22998,"data":{"code":"A","seq":"1","tick_time":"1","price":"1e","volume":"1"}}',
+    ]) {
       expect(decodeServerFrame(garbage).type).toBe('invalid');
     }
   });
@@ -71,15 +103,16 @@ describe('symbols', () => {
     expect(maxDepthOf(code)).toBe(depth);
   });
 
-  it.each(['', 'aapl.us', '00700.HK', '700.hk', '60051.SH', 'A B', 'EUR/USD', '1INCH', 'X', 'AAPL.US;DROP', 'A'.repeat(30)])(
-    'rejects malformed %j',
-    (code) => expect(marketOf(code)).toBeNull(),
+  it.each(['', 'aapl.us', '00700.HK', '700.hk', '60051.SH', 'A B', 'EUR/USD', '1INCH', 'X', 'AAPL.US;DROP', 'A'.repeat(30)])('rejects malformed %j', (code) =>
+    expect(marketOf(code)).toBeNull(),
   );
 });
 
 describe('upstream numbers and times are bounded at the boundary (issue 12, findings 8 and 9)', () => {
   const trade = (data: Record<string, unknown>) =>
-    decodeServerFrame(JSON.stringify({ cmd_id: Cmd.TradePush, data: { code: 'BTCUSDT', seq: '1', tick_time: '1751068801000', price: '1', volume: '1', ...data } }));
+    decodeServerFrame(
+      JSON.stringify({ cmd_id: Cmd.TradePush, data: { code: 'BTCUSDT', seq: '1', tick_time: '1751068801000', price: '1', volume: '1', ...data } }),
+    );
 
   it('decimals: plain digits of bounded length; a short exponent form is expanded, a long one refused without expanding it', () => {
     expect(plainDecimal('651.120000')).toBe('651.120000');
@@ -106,7 +139,8 @@ describe('upstream numbers and times are bounded at the boundary (issue 12, find
     expect(trade({ tick_time: '1751068801000000' })).toMatchObject({ type: 'invalid', reason: expect.stringContaining('data.tick_time') }); // microseconds
     const now = 1751068801000;
     const window = { maxAgeMs: 60_000, maxAheadMs: 1_000 };
-    const at = (t: number) => decodeServerFrame(JSON.stringify({ cmd_id: Cmd.TradePush, data: { code: 'A', seq: '1', tick_time: t, price: '1' } }), window, now);
+    const at = (t: number) =>
+      decodeServerFrame(JSON.stringify({ cmd_id: Cmd.TradePush, data: { code: 'A', seq: '1', tick_time: t, price: '1' } }), window, now);
     expect(at(now).type).toBe('push');
     expect(at(now + 1_000).type).toBe('push');
     expect(at(now + 1_001)).toMatchObject({ type: 'invalid', reason: expect.stringContaining('ahead') });

@@ -86,7 +86,13 @@ describe('RateLimiter', () => {
     const waits = [0, 1, 2, 3, 4].map((i) => burst.acquire('/kline').then(() => sameMethod.push([i, Date.now() - start])));
     await vi.advanceTimersByTimeAsync(2_000);
     await Promise.all(waits);
-    expect(sameMethod).toEqual([[0, 0], [1, 500], [2, 1_000], [3, 1_500], [4, 2_000]]);
+    expect(sameMethod).toEqual([
+      [0, 0],
+      [1, 500],
+      [2, 1_000],
+      [3, 1_500],
+      [4, 2_000],
+    ]);
   });
 
   it('does not let a waiter held by its own method gap block other methods', async () => {

@@ -78,7 +78,7 @@ describe('subscribe scheduler', () => {
     const m = model(scheduler);
     const keys = ['stock-0:trades', 'stock-0:depth', 'quote-0:trades', 'quote-0:depth'];
     let seed = 42;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let i = 0; i < 2000; i++) {
       if (random() < 0.6) m.change(keys[Math.floor(random() * keys.length)] as string);
       vi.advanceTimersByTime(Math.floor(random() * 400));

@@ -8,21 +8,21 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { YogaServerInstance } from 'graphql-yoga';
-import type { Config } from '../config.js';
-import { startFeed, type FeedOptions, type RunningFeed } from './start-feed.js';
-import type { MarketFeed } from '../feed/feed.js';
-import type { AllTickUpstream } from '../feed/upstream.js';
-import type { Simulator } from '../simulator/server.js';
-import { createYogaApp, HEALTH_PATH, READY_PATH } from '../http/yoga.js';
-import { METRICS_PATH } from '../http/use-metrics.js';
-import { attachGraphQLWs } from '../http/graphql-ws.js';
-import { ClientGuards } from '../http/client-guards.js';
-import { guardHttp } from '../http/guard-http.js';
-import { createWsGuards } from '../http/ws-guards.js';
-import { FanoutRegistry } from '../http/fanout/registry.js';
-import type { Context } from '../schema/context.js';
-import { createLogger, type Logger } from '../logger.js';
-import { ServerMetrics } from '../metrics/server-metrics.js';
+import type { Config } from './config.js';
+import { startFeed, type FeedOptions, type RunningFeed } from './app/start-feed.js';
+import type { MarketFeed } from './feed/feed.js';
+import type { AllTickUpstream } from './feed/upstream.js';
+import type { Simulator } from './simulator/server.js';
+import { createYogaApp, HEALTH_PATH, READY_PATH } from './http/yoga.js';
+import { METRICS_PATH } from './http/use-metrics.js';
+import { attachGraphQLWs } from './http/graphql-ws.js';
+import { ClientGuards } from './http/client-guards.js';
+import { guardHttp } from './http/guard-http.js';
+import { createWsGuards } from './http/ws-guards.js';
+import { FanoutRegistry } from './http/fanout/registry.js';
+import type { Context } from './schema/context.js';
+import { createLogger, type Logger } from './logger.js';
+import { ServerMetrics } from './metrics/server-metrics.js';
 
 export interface ServerOptions {
   config: Config;
@@ -70,7 +70,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     guards,
     fanout,
   });
-  const httpServer = createServer(guardHttp(guards, (req, res) => void yoga(req, res), { maxBodyBytes: config.MAX_BODY_BYTES, graphqlPath: '/graphql', graphiql: config.GRAPHIQL, probePaths: [HEALTH_PATH, READY_PATH, METRICS_PATH] }));
+  const httpServer = createServer(
+    guardHttp(guards, (req, res) => void yoga(req, res), {
+      maxBodyBytes: config.MAX_BODY_BYTES,
+      graphqlPath: '/graphql',
+      graphiql: config.GRAPHIQL,
+      probePaths: [HEALTH_PATH, READY_PATH, METRICS_PATH],
+    }),
+  );
   metrics.observeHttpServer(httpServer);
   const ws = attachGraphQLWs(httpServer, yoga, { logger }, createWsGuards(guards));
 

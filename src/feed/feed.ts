@@ -88,7 +88,13 @@ export class MarketFeed {
    */
   prime(events: readonly MarketEvent[]): void {
     let snapshot: SymbolSnapshot | null = null;
-    for (const event of [...events].sort((a, b) => a.time - b.time)) snapshot = this.cache.apply(event) ?? snapshot;
+    for (const event of [...events].sort((a, b) => a.time - b.time)) {
+      // a REST answer may land after a live push: one older by time is not applied, whatever its seq (a reset upstream lowers seq)
+      const held = this.cache.get(event.symbol);
+      const heldOfKind = event.kind === 'trade' ? held?.trade : held?.book;
+      if (heldOfKind && heldOfKind.time > event.time) continue;
+      snapshot = this.cache.apply(event) ?? snapshot;
+    }
     if (snapshot) this.bus.publish(snapshot); // one update with all of it
   }
 

@@ -131,6 +131,29 @@ describe('cold symbols: first data from REST', () => {
     }
     expectSeqsNeverRepeat(quotes);
   });
+
+  it('a REST answer that lands after a newer live push is not sent: a seq reset upstream does not make the old value look new', async () => {
+    const stack = await startStack();
+    type R = { data?: { quotes: Q } };
+    const quotes = (depth: number) =>
+      collect<R>(wsClient(stack).iterate({ query: QUOTES, variables: { symbols: ['ETHUSDT'], depth } }) as AsyncIterableIterator<R>);
+    // depth 0: the REST read is of the trade only, so a later depth-1 subscription is still cold (no book)
+    const trades = quotes(0);
+    await vi.waitFor(() => expect(trades.items.length).toBeGreaterThan(0), { timeout: 5000 });
+    const rest = trades.items[0]!.data!.quotes;
+    expect(rest.event).toBe('SNAPSHOT');
+    // upstream renumbers: a lower seq with a later time, which the cache takes as the newer value
+    const live = stack.sim.pushTrade('ETHUSDT', { seq: '1000', tick_time: String(Date.now() + 5), price: '3333.33' }).data;
+    await vi.waitFor(() => expect(trades.items.map((i) => i.data?.quotes.seq)).toContain(live.seq));
+    // within the 1 s a REST answer is reused: this cold read gets the first trade again, older than the live one
+    const books = quotes(1);
+    await vi.waitFor(() => expect(books.items.some((i) => i.data?.quotes.bookKnown)).toBe(true), { timeout: 5000 });
+    expect(books.items[0]?.data?.quotes.event).toBe('SNAPSHOT');
+    // the REST read's book comes as the book, not its older trade: never the old price after the new one
+    expect(books.items.map((i) => i.data?.quotes.price)).toEqual(books.items.map(() => '3333.33'));
+    expect(stack.server.feed.snapshot('ETHUSDT')?.trade?.seq).toBe(live.seq);
+    expect(trades.items.map((i) => i.data?.quotes.seq)).toEqual([rest.seq, live.seq]);
+  });
 });
 
 describe('snapshot reads honour depth', () => {

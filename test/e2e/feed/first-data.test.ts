@@ -142,10 +142,13 @@ describe('cold symbols: first data from REST', () => {
     await vi.waitFor(() => expect(trades.items.length).toBeGreaterThan(0), { timeout: 5000 });
     const rest = trades.items[0]!.data!.quotes;
     expect(rest.event).toBe('SNAPSHOT');
-    // upstream renumbers: a lower seq with a later time, which the cache takes as the newer value
-    const live = stack.sim.pushTrade('ETHUSDT', { seq: '1000', tick_time: String(Date.now() + 5), price: '3333.33' }).data;
-    await vi.waitFor(() => expect(trades.items.map((i) => i.data?.quotes.seq)).toContain(live.seq));
-    // within the 1 s a REST answer is reused: this cold read gets the first trade again, older than the live one
+    // the first event came from REST; the push needs the upstream subscription, which waits for its slot
+    await vi.waitFor(() => expect(stack.sim.sessions({ endpoint: 'quote' })[0]?.tradeList).toContain('ETHUSDT'), { timeout: 5000 });
+    // upstream renumbers: a lower seq with a later time (a minute ahead, so that any REST read of the next
+    // few seconds is older by time), which the cache takes as the newer value
+    const live = stack.sim.pushTrade('ETHUSDT', { seq: '1000', tick_time: String(Date.now() + 60_000), price: '3333.33' }).data;
+    await vi.waitFor(() => expect(trades.items.map((i) => i.data?.quotes.seq)).toContain(live.seq), { timeout: 5000 });
+    // this cold read gets a REST trade (the reused first one, or a fresh one) with a higher seq but an older time
     const books = quotes(1);
     await vi.waitFor(() => expect(books.items.some((i) => i.data?.quotes.bookKnown)).toBe(true), { timeout: 5000 });
     expect(books.items[0]?.data?.quotes.event).toBe('SNAPSHOT');

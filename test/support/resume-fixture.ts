@@ -50,6 +50,9 @@ export async function rawTrades(wsUrl: string, symbols: string[]): Promise<{ soc
   return { socket, trades };
 }
 
+/** seq is per symbol (two symbols' ranges overlap), so a trade is known by both */
+const tradeKey = (t: TradeEvent) => `${t.symbol} ${t.seq}`;
+
 /** The last cursor of each symbol, as a client keeps them. */
 export function lastCursors(trades: readonly TradeEvent[]): string[] {
   const last = new Map<string, string>();
@@ -99,8 +102,8 @@ export async function cutAndResume(opts: { cutUrl: string; resumeUrl: string; re
   // what the client missed: the reference's trades after its last one of each symbol, by now
   const lastBefore = (symbol: string) => before.filter((t) => t.symbol === symbol).at(-1)!.seq;
   await vi.waitFor(() => {
-    const seen = new Set(tradesOf(reference).map((t) => t.seq));
-    for (const symbol of symbols) expect(seen.has(lastBefore(symbol))).toBe(true); // a busy reference may lag
+    const seen = new Set(tradesOf(reference).map(tradeKey));
+    for (const symbol of symbols) expect(seen.has(`${symbol} ${lastBefore(symbol)}`)).toBe(true); // a busy reference may lag
   });
   const target = tradesOf(reference).length;
   const missed = symbols.reduce((sum, symbol) => {
@@ -112,9 +115,9 @@ export async function cutAndResume(opts: { cutUrl: string; resumeUrl: string; re
   }, 0);
   await vi.waitFor(
     () => {
-      const got = new Set(tradesOf(resumed).map((t) => t.seq));
+      const got = new Set(tradesOf(resumed).map(tradeKey));
       const ref = tradesOf(reference).slice(0, target);
-      for (const symbol of symbols) expect(got.has(ref.filter((t) => t.symbol === symbol).at(-1)!.seq)).toBe(true);
+      for (const symbol of symbols) expect(got.has(tradeKey(ref.filter((t) => t.symbol === symbol).at(-1)!))).toBe(true);
     },
     { timeout: 20_000 },
   );

@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../../src/http/error-codes.js';
-import { CloseCode } from '../../../src/http/close-codes.js';
+import { ErrorCode } from '../../../src/clients/error-codes.js';
+import { CloseCode } from '../../../src/clients/close-codes.js';
 import { dispose, startStack, type Stack } from '../../support/helpers.js';
 import { GqlWsClient, closeAll } from '../../support/gql-ws-client.js';
 
@@ -25,11 +25,11 @@ function firstColumnCodes(heading: string): string[] {
 }
 
 describe('README tables', () => {
-  it('the error-code table is exactly src/http/error-codes.ts', () => {
+  it('the error-code table is exactly src/clients/error-codes.ts', () => {
     expect(new Set(firstColumnCodes('### Error codes'))).toEqual(new Set(Object.values(ErrorCode)));
   });
 
-  it('the close-code tables are exactly src/http/close-codes.ts', () => {
+  it('the close-code tables are exactly src/clients/close-codes.ts', () => {
     const listed = [...firstColumnCodes('### Close codes (graphql-ws)'), ...firstColumnCodes('### Slow consumers')].map(Number);
     expect(new Set(listed)).toEqual(new Set(Object.values(CloseCode)));
   });

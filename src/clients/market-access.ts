@@ -1,5 +1,5 @@
 /**
- * The markets an API key may see (README "Authentication"): checked by the HTTP guards on every
+ * The markets an API key may see (docs/operations.md "Authentication"): checked by the HTTP guards on every
  * `symbols` argument before any resolver, and again by the fields on the symbols they will use.
  */
 import type { GraphQLError } from 'graphql';

@@ -13,11 +13,12 @@ import type { Duplex } from 'node:stream';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { ConnectionState } from '../feed/alltick/connection.js';
 import type { MarketEvent } from '../feed/alltick/protocol.js';
+import type { RestLimiter } from '../feed/alltick/rate-limiter.js';
 import { ENDPOINTS, type Endpoint } from '../feed/alltick/symbols.js';
 import type { LastValueCache } from '../feed/cache.js';
 import type { FeedManager } from '../feed/manager.js';
 import type { AllTickUpstream } from '../feed/upstream.js';
-import { collectProcessDefaults, markReceived, processRegistry, type Tally } from './process-metrics.js';
+import { collectProcessDefaults, processRegistry, type Tally } from './process-metrics.js';
 
 const STATES: readonly ConnectionState[] = ['idle', 'connecting', 'connected', 'disconnected', 'stopped'];
 
@@ -28,6 +29,8 @@ export interface MetricsSources {
   upstream: AllTickUpstream;
   manager: FeedManager;
   cache: LastValueCache;
+  /** the rate limiter of this server's AllTick REST client (in a cluster, the one through Redis) */
+  restLimiter: RestLimiter;
 }
 
 export class ServerMetrics {
@@ -43,19 +46,17 @@ export class ServerMetrics {
 
   constructor(sources: MetricsSources) {
     collectProcessDefaults();
-    const { upstream, manager, cache } = sources;
+    const { upstream, manager, cache, restLimiter } = sources;
     const registers = [this.registry];
 
-    // Receive time first (prepend), so subscribers handed the event this tick can carry it.
     const onEvent = (event: MarketEvent) => {
-      markReceived(event);
       this.frames[event.kind]++;
     };
     const onInvalid = (endpoint: Endpoint) => {
       this.frames.invalid++;
       this.parseFailures[endpoint]++;
     };
-    upstream.prependListener('event', onEvent);
+    upstream.on('event', onEvent);
     upstream.on('invalidFrame', onInvalid);
     this.detach.push(
       () => upstream.off('event', onEvent),
@@ -167,6 +168,34 @@ export class ServerMetrics {
       collect() {
         this.reset();
         this.inc(upstream.counters.rejected);
+      },
+    });
+
+    // --- AllTick REST: calls and rate-limit waits, read from this server's limiter ----------
+    const restCounter = (name: string, help: string, read: () => number) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    restCounter('alltick_rest_calls_total', 'AllTick REST calls let through by the rate limiter', () => restLimiter.stats().calls);
+    restCounter('alltick_rest_rate_limit_waits_total', 'AllTick REST calls that had to wait for the rate limiter', () => restLimiter.stats().waits);
+    restCounter(
+      'alltick_rest_rate_limit_wait_seconds_total',
+      'Total time AllTick REST calls waited for the rate limiter',
+      () => restLimiter.stats().totalWaitMs / 1000,
+    );
+    restCounter('alltick_rest_rate_limited_total', 'AllTick REST calls refused because the wait would have been too long', () => restLimiter.stats().rejected);
+    new Gauge({
+      name: 'alltick_rest_queued',
+      help: 'AllTick REST calls waiting for the rate limiter now',
+      registers,
+      collect() {
+        this.set(restLimiter.stats().queued);
       },
     });
 

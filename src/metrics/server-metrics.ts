@@ -17,6 +17,7 @@ import type { RestLimiter } from '../feed/alltick/rate-limiter.js';
 import { ENDPOINTS, type Endpoint } from '../feed/alltick/symbols.js';
 import type { LastValueCache } from '../feed/cache.js';
 import type { FeedManager } from '../feed/manager.js';
+import type { FeedStatusSource } from '../feed/status.js';
 import type { AllTickUpstream } from '../feed/upstream.js';
 import { collectProcessDefaults, processRegistry, type Tally } from './process-metrics.js';
 
@@ -26,7 +27,10 @@ const STATES: readonly ConnectionState[] = ['idle', 'connecting', 'connected', '
 export type Transport = 'graphql-ws' | 'sse' | 'http';
 
 export interface MetricsSources {
+  /** this process's AllTick connections: their frame and request counters */
   upstream: AllTickUpstream;
+  /** the upstream as `feedStatus` shows it (in a cluster, the owner's, on every instance): ready, connections, lists */
+  status: FeedStatusSource;
   manager: FeedManager;
   cache: LastValueCache;
   /** the rate limiter of this server's AllTick REST client (in a cluster, the one through Redis) */
@@ -46,7 +50,7 @@ export class ServerMetrics {
 
   constructor(sources: MetricsSources) {
     collectProcessDefaults();
-    const { upstream, manager, cache, restLimiter } = sources;
+    const { upstream, status, manager, cache, restLimiter } = sources;
     const registers = [this.registry];
 
     const onEvent = (event: MarketEvent) => {
@@ -69,7 +73,7 @@ export class ServerMetrics {
       help: '1 when the first connection of every AllTick endpoint is connected',
       registers,
       collect() {
-        this.set(upstream.connected ? 1 : 0);
+        this.set(status.status().connected ? 1 : 0);
       },
     });
     new Gauge({
@@ -80,7 +84,7 @@ export class ServerMetrics {
       collect() {
         this.reset();
         for (const endpoint of ENDPOINTS) for (const state of STATES) this.set({ endpoint, state }, 0);
-        for (const s of upstream.statuses) this.inc({ endpoint: s.endpoint, state: s.state });
+        for (const c of status.status().connections) this.inc({ endpoint: c.endpoint, state: c.state });
       },
     });
     new Counter({
@@ -91,7 +95,7 @@ export class ServerMetrics {
       collect() {
         this.reset();
         for (const endpoint of ENDPOINTS) this.inc({ endpoint }, 0);
-        for (const s of upstream.statuses) this.inc({ endpoint: s.endpoint }, s.reconnects);
+        for (const c of status.status().connections) this.inc({ endpoint: c.endpoint }, c.reconnects);
       },
     });
     new Gauge({
@@ -100,15 +104,16 @@ export class ServerMetrics {
       labelNames: ['endpoint', 'list'] as const,
       registers,
       collect() {
+        const connections = status.status().connections;
         for (const endpoint of ENDPOINTS) {
-          const lists = upstream.lists(endpoint);
+          const ofEndpoint = connections.filter((c) => c.endpoint === endpoint);
           this.set(
             { endpoint, list: 'trades' },
-            lists.reduce((n, l) => n + l.trades.length, 0),
+            ofEndpoint.reduce((n, c) => n + c.trades.length, 0),
           );
           this.set(
             { endpoint, list: 'depth' },
-            lists.reduce((n, l) => n + l.depth.length, 0),
+            ofEndpoint.reduce((n, c) => n + c.depth.length, 0),
           );
         }
       },
@@ -121,8 +126,8 @@ export class ServerMetrics {
       collect() {
         this.reset();
         const now = Date.now();
-        for (const s of upstream.statuses) {
-          if (s.lastMessageAt !== null) this.set({ endpoint: s.endpoint, index: String(s.index) }, (now - s.lastMessageAt) / 1000);
+        for (const c of status.status().connections) {
+          if (c.lastMessageAt !== null) this.set({ endpoint: c.endpoint, index: String(c.index) }, (now - c.lastMessageAt) / 1000);
         }
       },
     });

@@ -115,7 +115,7 @@ export const QuoteRef = builder.objectRef<QuoteItem>('Quote').implement({
     }),
     conflated: t.boolean({
       description:
-        'True when earlier updates of this symbol were skipped and this event carries the latest value instead: the subscription asked for `throttleMs`, or the client read too slowly (README, "Slow consumers"). Always false in queries.',
+        'True when earlier updates of this symbol were skipped and this event carries the latest value instead: the subscription asked for `throttleMs`, or the client read too slowly (docs/operations.md, "Slow consumers"). Always false in queries.',
       resolve: (quote) => quote.conflated === true,
     }),
   }),

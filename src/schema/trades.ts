@@ -4,8 +4,8 @@
  * (src/stream/trade-resume.ts); `Query.recentTrades(symbol, limit)` reads the same items from the
  * bounded trade history (in Redis for a cluster, so every instance answers the same). Every trade
  * carries a cursor. Every trade matters: never merged. Over graphql-ws, equal
- * subscriptions share one execution and a client that stays behind is evicted (close 4008, README
- * "Slow consumers"); on other transports a client more than the queue bound behind loses trades
+ * subscriptions share one execution and a client that stays behind is evicted (close 4008,
+ * docs/operations.md "Slow consumers"); on other transports a client more than the queue bound behind loses trades
  * (counted).
  */
 import { admitted } from './feed-errors.js';

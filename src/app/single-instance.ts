@@ -4,7 +4,6 @@
  */
 import { historyLimitsOf, tickTimeWindowOf, type Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import { markReceived } from '../metrics/process-metrics.js';
 import { MemoryBus } from '../bus/memory.js';
 import type { Plan } from '../feed/alltick/plans.js';
 import { RET_MESSAGES } from '../feed/alltick/protocol.js';
@@ -40,10 +39,7 @@ export function startSingleInstance({ config, logger, wsBaseUrl, token, plan, re
   const manager = new FeedManager({ sink: upstream, lingerMs: config.LINGER_MS, capacity: upstream.capacity });
   const feed = new MarketFeed(manager, new MemoryBus(), null, null, new MemoryTradeHistory(historyLimitsOf(config)));
   upstream.attachRest(rest);
-  upstream.on('event', (event) => {
-    markReceived(event); // delivery latency counts from here (alltick_delivery_latency_seconds)
-    feed.ingest(event);
-  });
+  upstream.on('event', (event) => feed.ingest(event));
   upstream.on('status', (s) =>
     logger.info({ endpoint: s.endpoint, index: s.index, state: s.state, reason: s.reason, resubscribed: s.resubscribed }, 'upstream status'),
   );

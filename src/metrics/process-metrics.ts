@@ -78,25 +78,6 @@ const latency = new Histogram({
 dropped.inc({ stream: 'quotes', reason: 'conflated' }, 0);
 latency.zero({ stream: 'quotes' });
 
-/** When each upstream event (or an item derived from it) was received, by object identity. */
-const receivedAt = new WeakMap<object, number>();
-
-/** The last lookup: every subscriber of one update asks about the same event in a row. */
-let lastLookup: { event: object; at: number | undefined } = { event: receivedAt, at: undefined };
-
-/** Stamps an upstream event with the time it was received (call as it comes off the wire). */
-export function markReceived(event: object): void {
-  const at = performance.now();
-  receivedAt.set(event, at);
-  if (lastLookup.event === event) lastLookup = { event, at };
-}
-
-/** When `event` was received (performance.now()), if it was stamped. */
-export function receivedAtOf(event: object): number | undefined {
-  if (lastLookup.event !== event) lastLookup = { event, at: receivedAt.get(event) };
-  return lastLookup.at;
-}
-
 /**
  * Deliveries of this turn not yet observed: one per upstream event and stream, however many
  * groups or subscribers it reached. They are observed when the turn's synchronous fan-out is done

@@ -13,7 +13,7 @@
 import { Repeater } from 'graphql-yoga';
 import type { SymbolSnapshot } from '../feed/cache.js';
 import type { MarketFeed } from '../feed/feed.js';
-import { countDropped, observeDelivery } from '../metrics/process-metrics.js';
+import type { DeliveryMetrics } from '../metrics/delivery-metrics.js';
 import { KeyedThrottle } from '../stream/keyed-throttle.js';
 import { withDirectSource } from '../stream/shared-streams.js';
 import { feedErrorToGraphQL } from './feed-errors.js';
@@ -29,6 +29,8 @@ export interface FeedStreamOptions<T> {
   /** the field name, for metrics (quotes, trades, orderBook, candles) */
   name: string;
   feed: MarketFeed;
+  /** where drops and delivery latency are counted (the server's) */
+  metrics: DeliveryMetrics;
   symbols: readonly string[];
   /** order-book levels to lease (0 = trades only) */
   depth: number;
@@ -51,7 +53,7 @@ export interface FeedStreamOptions<T> {
 }
 
 export function feedStream<T extends object>(options: FeedStreamOptions<T>): Repeater<T> {
-  const { name, feed, symbols, depth, conflateKey } = options;
+  const { name, feed, metrics, symbols, depth, conflateKey } = options;
   const maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE;
   const mark = (item: T) => options.markConflated?.(item) ?? item;
 
@@ -108,7 +110,7 @@ export function feedStream<T extends object>(options: FeedStreamOptions<T>): Rep
       draining = true;
       while (queue.length > 0) {
         const { item, at } = queue.shift() as Timed<T>;
-        observeDelivery(name, at);
+        metrics.observeDelivery(name, at);
         await push(item);
       }
       draining = false;
@@ -121,12 +123,12 @@ export function feedStream<T extends object>(options: FeedStreamOptions<T>): Rep
         if (queued >= 0) {
           // the stand-in keeps the receive time of the oldest update it replaces
           queue[queued] = { item: mark(item), at: queue[queued]!.at ?? at };
-          countDropped(name, 'conflated');
+          metrics.countDropped(name, 'conflated');
         } else if (key !== undefined)
           queue.push({ item, at }); // at most one extra per key
         else {
           dropped++;
-          countDropped(name, 'queue-full');
+          metrics.countDropped(name, 'queue-full');
           options.onDrop?.(dropped);
           return;
         }
@@ -148,7 +150,7 @@ export function feedStream<T extends object>(options: FeedStreamOptions<T>): Rep
   return withDirectSource(repeater, (sink) =>
     begin(
       (item, at) => {
-        observeDelivery(name, at);
+        metrics.observeDelivery(name, at);
         sink.next(item);
       },
       (error) => sink.error(error),

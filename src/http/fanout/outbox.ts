@@ -14,7 +14,7 @@
  */
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
-import { countEvicted } from '../../metrics/process-metrics.js';
+import type { DeliveryMetrics } from '../../metrics/delivery-metrics.js';
 import { CloseCode } from '../../clients/close-codes.js';
 import type { NextAddress, SharedPayload } from './frame.js';
 
@@ -58,6 +58,10 @@ export interface OutboxMember {
 export class Outbox {
   readonly members = new Set<OutboxMember>();
   behind = false;
+  /** where this connection's drops and eviction are counted (the server's) */
+  get metrics(): DeliveryMetrics {
+    return this.pool.metrics;
+  }
   private behindSince = 0;
   private closed = false;
   private corked = false;
@@ -162,7 +166,7 @@ export class Outbox {
     this.closed = true;
     this.pool.watcher.forget(this);
     fanoutCounters.evictions++;
-    countEvicted('graphql-ws', 'slow-consumer');
+    this.pool.metrics.countEvicted('graphql-ws', 'slow-consumer');
     this.socket.close(SLOW_CONSUMER_CLOSE_CODE, `slow consumer: ${why}`);
     // a peer that never reads would hold the socket (and its buffer) for ws's 30 s close timeout
     const drop = setTimeout(() => this.socket.terminate(), EVICT_GRACE_MS);
@@ -178,7 +182,10 @@ export class OutboxPool {
   private readonly outboxes = new WeakMap<WebSocket, Outbox>();
   private corked: Outbox[] = [];
 
-  constructor(readonly policy: SlowConsumerPolicy) {}
+  constructor(
+    readonly policy: SlowConsumerPolicy,
+    readonly metrics: DeliveryMetrics,
+  ) {}
 
   outboxFor(socket: WebSocket, tcp: Socket): Outbox {
     let outbox = this.outboxes.get(socket);

@@ -9,6 +9,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import type { IncomingMessage } from 'node:http';
 import { Outbox, OutboxPool, SLOW_CONSUMER_CLOSE_CODE, fanoutCounters, type OutboxMember } from '../../../../src/http/fanout/outbox.js';
 import { quietFor } from '../../../support/time.js';
+import { DeliveryMetrics } from '../../../../src/metrics/delivery-metrics.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -24,7 +25,7 @@ async function pair(policy = { bufferBytes: 16 * 1024, evictMs: 300 }) {
   cleanups.push(() => client.terminate());
   await new Promise((resolve) => client.once('open', resolve));
   const [socket, request] = await serverSide;
-  const outbox = new OutboxPool(policy).outboxFor(socket, request.socket);
+  const outbox = new OutboxPool(policy, new DeliveryMetrics()).outboxFor(socket, request.socket);
   return { client, socket, outbox };
 }
 

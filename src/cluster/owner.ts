@@ -64,6 +64,7 @@ export class UpstreamOwner {
       );
     });
     opts.upstream.on('status', () => void this.publishStatus());
+    opts.upstream.on('lists', () => void this.publishStatus()); // feedStatus on every instance shows lists and waits
     // a code AllTick refuses: every instance ends the subscriptions that want it
     opts.upstream.on('codeRejected', ({ code, error }) => {
       if (!this.active) return;

@@ -54,6 +54,8 @@ export interface UpstreamEvents {
   invalidFrame: [endpoint: Endpoint, reason: string];
   /** the REST side's status changed (a call failed) */
   restStatus: [];
+  /** some connection's wanted or waiting lists changed; once per turn however many did */
+  lists: [];
 }
 
 export class AllTickUpstream extends EventEmitter<UpstreamEvents> implements ListSink, FeedStatusSource {
@@ -151,13 +153,23 @@ export class AllTickUpstream extends EventEmitter<UpstreamEvents> implements Lis
 
   onStatusChange(listener: (status: FeedStatus) => void): () => void {
     const onStatus = () => listener(this.status());
-    this.on('status', onStatus);
-    this.on('restStatus', onStatus);
+    const kinds = ['status', 'restStatus', 'lists'] as const;
+    for (const kind of kinds) this.on(kind, onStatus);
     return () => {
-      this.off('status', onStatus);
-      this.off('restStatus', onStatus);
+      for (const kind of kinds) this.off(kind, onStatus);
     };
   }
+
+  private listsSoon = false;
+  /** A churn of subscriptions changes lists many times a turn: status listeners hear it once. */
+  private readonly listsChanged = () => {
+    if (this.listsSoon) return;
+    this.listsSoon = true;
+    setImmediate(() => {
+      this.listsSoon = false;
+      this.emit('lists');
+    });
+  };
 
   /** Totals over every connection, for metrics. */
   get counters(): AllTickConnection['counters'] {
@@ -216,6 +228,7 @@ export class AllTickUpstream extends EventEmitter<UpstreamEvents> implements Lis
       });
       connection.on('event', (e) => this.emit('event', e));
       connection.on('status', (s) => this.emit('status', s));
+      connection.on('lists', this.listsChanged);
       connection.on('rejected', (r) => this.emit('rejected', { ...r, endpoint }));
       connection.on('codeRejected', (r) => this.emit('codeRejected', { ...r, endpoint }));
       connection.on('invalidFrame', (reason) => this.emit('invalidFrame', endpoint, reason));

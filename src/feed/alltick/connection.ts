@@ -79,6 +79,8 @@ export interface RejectedRequest {
 export interface ConnectionEvents {
   event: [MarketEvent];
   status: [ConnectionStatus];
+  /** the wanted lists, or which of them wait for a subscribe slot, changed (feedStatus shows both) */
+  lists: [];
   rejected: [RejectedRequest];
   codeRejected: [CodeRejection];
   invalidFrame: [reason: string];
@@ -229,6 +231,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
     this.desired = { trades: [...lists.trades], depth: lists.depth.map((e) => ({ ...e })) };
     this.ledger.prune(this.desired);
     this.schedulePump(0);
+    this.emit('lists');
   }
 
   /** True when upstream holds exactly the desired lists (all sent; acks may be in flight). */
@@ -454,6 +457,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
     const culprit = this.ledger.rejected(channel, pending.codes, error);
     if (culprit) this.isolated(culprit);
     this.schedulePump(0);
+    this.emit('lists'); // waiting again
   }
 
   private isolated({ code, channel, error }: CodeRejection): void {
@@ -546,6 +550,7 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
         this.sendList(channel);
         this.syncLists(); // a cancel of both lists settles the other one too
         this.schedulePump(this.spacingWithMargin);
+        this.emit('lists'); // no longer waiting
         return true;
       },
     };

@@ -48,4 +48,24 @@ describe('feedStatus', () => {
       { timeout: 5000 },
     );
   });
+
+  it('tells subscribers when a list changes and while it waits for its subscribe slot, with no change of connection state', async () => {
+    const stack = await startStack();
+    type Lists = { endpoint: string; trades: string[]; waiting: { list: string; symbols: string[] }[] };
+    const status = collect<{ data?: { feedStatus: { connections: Lists[] } } }>(
+      wsClient(stack).iterate({ query: 'subscription { feedStatus { connections { endpoint trades waiting { list symbols } } } }' }) as AsyncIterableIterator<{
+        data?: { feedStatus: { connections: Lists[] } };
+      }>,
+    );
+    await vi.waitFor(() => expect(status.items.length).toBeGreaterThan(0));
+    const stockOf = (i: number) => status.items[i]?.data?.feedStatus.connections.find((c) => c.endpoint === 'STOCK');
+    const quotes = collect(wsClient(stack).iterate({ query: 'subscription { quotes(symbols: ["AAPL.US"], depth: 0) { symbol } }' }));
+    await vi.waitFor(() => {
+      const seen = status.items.map((_, i) => stockOf(i));
+      expect(seen.some((c) => c?.trades.includes('AAPL.US'))).toBe(true); // the wanted list changed
+      expect(seen.at(-1)).toMatchObject({ trades: ['AAPL.US'], waiting: [] }); // and it no longer waits: it was sent
+    });
+    await quotes.stop();
+    await status.stop();
+  });
 });

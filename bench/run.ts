@@ -344,13 +344,15 @@ interface CResult {
 async function workloadC(variant: Variant): Promise<CResult> {
   return session(variant, async (s) => {
     const before = await stats(s.server, true);
+    // BENCH_HEAP=dir: heap snapshots of each server before and with its connections, to see what they hold
+    if (process.env['BENCH_HEAP'])
+      log(`C: ${variant} heap snapshot before ${(await s.server.ask({ type: 'heap-snapshot', dir: process.env['BENCH_HEAP'] }, 120_000)).file}`);
     const subscriptions = Array.from({ length: P.cConnections }, (_, i) => [SYMBOLS_50[i % SYMBOLS_50.length]!]);
     const connected = await connect(s, subscriptions, 'idle', 200);
     await prime(s, SYMBOLS_50, (symbol) => s.sim.pushTrade(symbol, { tick_time: String(Date.now()) }));
     const after = await stats(s.server, true);
-    // BENCH_HEAP=dir: a heap snapshot of each server with its connections, to see what they hold
     if (process.env['BENCH_HEAP'])
-      log(`C: ${variant} heap snapshot ${(await s.server.ask({ type: 'heap-snapshot', dir: process.env['BENCH_HEAP'] }, 120_000)).file}`);
+      log(`C: ${variant} heap snapshot with the connections ${(await s.server.ask({ type: 'heap-snapshot', dir: process.env['BENCH_HEAP'] }, 120_000)).file}`);
     // a few may have been closed by keep-alive on this busy machine: count what is open
     const { open } = await s.clients.ask({ type: 'count' });
     if (open < P.cConnections * 0.95) throw new Error(`only ${open} connections stayed open`);

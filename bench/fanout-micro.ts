@@ -106,7 +106,9 @@ if (WRITES) {
   await sleep(200);
   delivered = Math.round(((received - CLIENTS) * (ROUNDS - 5)) / ROUNDS); // approximately: the counted rounds' share
 }
-console.log(`${WRITES ? 'with writes' : 'no writes'}: ${delivered} deliveries, ${((elapsed * 1000) / delivered).toFixed(3)} µs each (wall time of the synchronous fan-out)`);
+console.log(
+  `${WRITES ? 'with writes' : 'no writes'}: ${delivered} deliveries, ${((elapsed * 1000) / delivered).toFixed(3)} µs each (wall time of the synchronous fan-out)`,
+);
 for (const ws of sockets) ws.terminate();
 await server.stop();
 await sim.close();

@@ -107,7 +107,8 @@ export class Outbox {
       return true;
     }
     const pool = this.pool;
-    if (this.turn === pool.turn) this.corkForTurn(); // a second frame in this turn: gather the rest into one write
+    if (this.turn === pool.turn)
+      this.corkForTurn(); // a second frame in this turn: gather the rest into one write
     else {
       // the first frame of the turn goes out at once; a write the kernel did not take whole is checked at the turn's end
       this.turn = pool.openTurn();

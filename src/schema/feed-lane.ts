@@ -52,7 +52,7 @@ export function joinLane<T>(feed: MarketFeed, name: string, spec: LaneSpec<T>, s
   let byOwner = lanes.get(feed);
   if (!byOwner) lanes.set(feed, (byOwner = new WeakMap()));
   let byKey = byOwner.get(spec.owner);
-  if (!byKey) byOwner.set(spec.owner, (byKey = new Map()));
+  if (!byKey) byOwner.set(spec.owner, (byKey = new Map<string, LaneSymbol<unknown>>()));
   const id = `${name}\n${spec.key}\n${symbol}`;
   let lane = byKey.get(id) as LaneSymbol<T> | undefined;
   if (!lane) {

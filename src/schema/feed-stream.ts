@@ -88,8 +88,9 @@ export function feedStream<T extends object>(options: FeedStreamOptions<T>): Rep
       inLane.add(symbol);
       queueMicrotask(() => {
         if (ended) return;
-        watch.mute(symbol);
+        // the lane listens first: dropping the last listener of a symbol would stop following it (Redis bus) and start again
         leaveLanes.push(joinLane(feed, name, lane, symbol, direct!));
+        watch.mute(symbol);
       });
     };
     try {

@@ -1,29 +1,29 @@
 /** A forked TypeScript child process with typed IPC: send messages, await replies by type. */
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { SERVER_BUNDLE } from '../scripts/server-bundle.mjs';
 
 /**
- * Compiles a bench entry (and the server code it imports) into one JavaScript file, so that its
+ * Compiles a bench entry (and the server code it imports) into one JavaScript bundle, so that its
  * process runs as a production server does — plain node, no tsx loader thread or esbuild child
- * beside it — and its RSS and CPU are the server's own. Packages stay external (node_modules).
+ * beside it, bundled as `npm run build` bundles the server — and its RSS and CPU are the server's own.
  * Returns the path to fork.
  */
 export async function compiled(file: string): Promise<string> {
-  const outfile = fileURLToPath(new URL(`../node_modules/.cache/alltick-bench/${basename(file, '.ts')}.mjs`, import.meta.url));
+  const name = basename(file, '.ts');
+  const outdir = fileURLToPath(new URL(`../node_modules/.cache/alltick-bench/${name}/`, import.meta.url));
+  rmSync(outdir, { recursive: true, force: true });
   await build({
-    entryPoints: [fileURLToPath(new URL(file, import.meta.url))],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'warning',
+    entryPoints: { [name]: fileURLToPath(new URL(file, import.meta.url)) },
+    outdir,
+    ...SERVER_BUNDLE,
+    splitting: true, // as dist/: what is imported lazily (GraphiQL, esbuild, ioredis) stays out of the start
+    outExtension: { '.js': '.mjs' }, // ES modules below node_modules/, whatever package.json says
   });
-  return outfile;
+  return `${outdir}${name}.mjs`;
 }
 
 /** USER_HZ and the page size on Linux (x86-64, arm64). */

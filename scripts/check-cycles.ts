@@ -28,22 +28,10 @@ const leaks = Object.entries(modules).flatMap(([file, imports]) =>
     : [],
 );
 
-/**
- * Folder cycles known and not yet undone, each with what undoes it. Listed ones are printed, not
- * failed; any other cycle (or a listed one that grows a member) fails.
- */
-const KNOWN_FOLDER_CYCLES: { folders: string[]; undo: string }[] = [
-  {
-    folders: ['http', 'schema'],
-    undo: 'schema uses the client vocabulary of http (marketRefusal, ClientIdentity, client error codes); move that vocabulary to a folder of its own that both import',
-  },
-];
-const known = ({ members }: Cycle) => KNOWN_FOLDER_CYCLES.find((k) => k.folders.length === members.length && members.every((f) => k.folders.includes(f)));
 const folderCycles = cyclesIn(folders);
-for (const cycle of folderCycles.filter(known)) console.warn(`known folder cycle ${cycle.path.join(' → ')}: ${known(cycle)!.undo}`);
 
 const problems = [
-  ...folderCycles.filter((c) => !known(c)).map((c) => `folders ${c.members.join(', ')}: ${c.path.join(' → ')}`),
+  ...folderCycles.map((c) => `folders ${c.members.join(', ')}: ${c.path.join(' → ')}`),
   ...cyclesIn(toSets(modules)).map((c) => `modules: ${c.path.join(' → ')}`),
   ...leaks,
 ];

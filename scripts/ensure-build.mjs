@@ -15,13 +15,12 @@ function newestMtime(path) {
   return Math.max(0, ...readdirSync(path).map((entry) => newestMtime(join(path, entry))));
 }
 
-const inputs = ['src', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'].map((p) => join(root, p)).filter(existsSync);
+const inputs = ['src', 'package.json', 'package-lock.json', 'tsconfig.json'].map((p) => join(root, p)).filter(existsSync);
 const built = existsSync(stamp) ? statSync(stamp).mtimeMs : -1;
 if (built >= Math.max(...inputs.map(newestMtime))) process.exit(0);
 
 let canBuild = true;
 try {
-  createRequire(import.meta.url).resolve('typescript/bin/tsc');
   createRequire(import.meta.url).resolve('esbuild');
 } catch {
   canBuild = false;

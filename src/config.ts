@@ -116,7 +116,7 @@ const envSchema = z.object({
   REDIS_PREFIX: z.string().min(1).default('alltick-graphql:'),
   ALLTICK_TIMINGS: upstreamTimings.optional(),
   CLUSTER_TIMINGS: clusterTimings.optional(),
-  // a hostile or broken upstream (README "Operations"): pushes stamped outside this window of now
+  // a hostile or broken upstream (docs/operations.md "Upstream faults"): pushes stamped outside this window of now
   // are dropped as invalid frames; REST answers larger than this are aborted while they stream
   UPSTREAM_TICK_MAX_AGE_MS: z.coerce
     .number()
@@ -139,7 +139,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SIMULATOR_PORT: port.default(7070),
   SIMULATOR_TOKENS: tokenList,
-  // client limits (README "Operations"); 0 = no limit
+  // client limits (docs/operations.md "Limits"); 0 = no limit
   MAX_SUBSCRIPTIONS_PER_CONNECTION: limit(100_000).default(100),
   MAX_CONNECTIONS_PER_ADDRESS: limit(1_000_000).default(100),
   OPERATIONS_PER_SECOND: limit(1_000_000).default(50),

@@ -58,7 +58,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   let shuttingDown = false;
   const fanout = new FanoutRegistry({ policy: { bufferBytes: config.SLOW_CONSUMER_BUFFER_BYTES, evictMs: config.SLOW_CONSUMER_EVICT_MS }, logger });
-  const metrics = new ServerMetrics({ upstream: running.upstream, manager: running.manager, cache: running.feed.cache });
+  const metrics = new ServerMetrics({
+    upstream: running.upstream,
+    status: running.status,
+    manager: running.manager,
+    cache: running.feed.cache,
+    restLimiter: running.rest.limiter,
+  });
   const yoga = createYogaApp({
     config,
     logger,

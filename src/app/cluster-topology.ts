@@ -8,7 +8,6 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { historyLimitsOf, tickTimeWindowOf, type Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import { markReceived } from '../metrics/process-metrics.js';
 import { RedisBus } from '../bus/redis.js';
 import { HEARTBEAT_TIMEOUT_MS, PLANS } from '../feed/alltick/plans.js';
 import { MarketFeed } from '../feed/feed.js';
@@ -108,10 +107,7 @@ export function startClusterFeed(options: ClusterFeedOptions): ClusterFeed {
     link,
     keys,
     logger,
-    onEvent: (event) => {
-      markReceived(event); // delivery latency counts from here on instances fed by Redis
-      feed.ingest(event);
-    },
+    onEvent: (event) => feed.ingest(event),
     onFollow: (symbol) => catchUp([symbol]),
     onUnfollow: (symbol) => feed.cache.delete(symbol),
   });

@@ -7,7 +7,6 @@
  */
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import { trackRateLimiter } from '../metrics/process-metrics.js';
 import { createSimulator, type Simulator } from '../simulator/server.js';
 import { PLANS } from '../feed/alltick/plans.js';
 import { RateLimiter, rateLimitsOf, withMargin } from '../feed/alltick/rate-limiter.js';
@@ -88,7 +87,6 @@ export async function startFeed({ config, logger, timings }: FeedOptions): Promi
       : null;
 
   const limiter = cluster?.restLimiter ?? new RateLimiter({ limits: withMargin(rateLimitsOf(plan), REST_GAP_MARGIN_MS) });
-  trackRateLimiter(limiter); // REST calls and waits in /metrics
   let topology: Topology | null = cluster;
   const rest: AllTickRestClient = new AllTickRestClient({
     baseUrl: apiBaseUrl,

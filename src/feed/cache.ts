@@ -10,6 +10,8 @@ export interface SymbolSnapshot {
   book: DepthBook | null;
   /** the event that last changed this symbol */
   last: MarketEvent;
+  /** when `last` came in live (performance.now()); none for a REST read: delivery latency counts from here */
+  receivedAt?: number;
 }
 
 /** What SPEC §4 calls a Quote, before depth is applied. */
@@ -31,8 +33,8 @@ export interface QuoteView {
 export class LastValueCache {
   private readonly entries = new Map<string, SymbolSnapshot>();
 
-  /** Stores an event; returns the symbol's new snapshot, or null when the event is older than what is stored. */
-  apply(event: MarketEvent): SymbolSnapshot | null {
+  /** Stores an event (live ones with their receive time); returns the symbol's new snapshot, or null when the event is older than what is stored. */
+  apply(event: MarketEvent, receivedAt?: number): SymbolSnapshot | null {
     const prev = this.entries.get(event.symbol);
     const previousOfKind = event.kind === 'trade' ? prev?.trade : prev?.book;
     if (previousOfKind && isStale(event, previousOfKind)) return null;
@@ -41,6 +43,7 @@ export class LastValueCache {
       trade: event.kind === 'trade' ? event : (prev?.trade ?? null),
       book: event.kind === 'depth' ? event : (prev?.book ?? null),
       last: event,
+      ...(receivedAt !== undefined && { receivedAt }),
     };
     this.entries.set(event.symbol, next);
     return next;

@@ -55,9 +55,9 @@ export class MarketFeed {
     return this.admission ? this.admission.admit(symbols) : null;
   }
 
-  /** Feed one upstream event in: cache it and publish it unless it is stale. */
+  /** Feed one live event in (from upstream or the cluster's bus): cache it and publish it unless it is stale. */
   ingest(event: MarketEvent): void {
-    const snapshot = this.cache.apply(event);
+    const snapshot = this.cache.apply(event, performance.now()); // delivery latency counts from here
     if (!snapshot) return;
     if (event.kind === 'trade') {
       this.history.append(event); // before publishing: every delivered trade has its id

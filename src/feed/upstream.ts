@@ -159,11 +159,6 @@ export class AllTickUpstream extends EventEmitter<UpstreamEvents> implements Lis
     };
   }
 
-  /** The lists each connection of an endpoint is asked to hold. */
-  lists(endpoint: Endpoint): SubscriptionLists[] {
-    return this.connections[endpoint].map((c) => c.lists);
-  }
-
   /** Totals over every connection, for metrics. */
   get counters(): AllTickConnection['counters'] {
     const total = { framesIn: 0, invalidFrames: 0, requestsSent: 0, rejected: 0 };

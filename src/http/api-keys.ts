@@ -11,13 +11,10 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { GraphQLError } from 'graphql';
 import { z } from 'zod';
-import { marketOf, type Market } from '../feed/alltick/symbols.js';
+import type { Market } from '../feed/alltick/symbols.js';
 import { ConfigError } from '../config.js';
-import { clip, echo } from '../schema/echo.js';
-import { ClientErrorCode, clientError } from './client-errors.js';
-import type { ClientLimits } from './limits.js';
+import type { ClientLimits } from '../clients/limits.js';
 
 export const MARKETS = ['US', 'HK', 'SH', 'SZ', 'FOREX', 'METAL', 'ENERGY', 'INDEX', 'CRYPTO', 'OTHER'] as const satisfies readonly Market[];
 
@@ -83,25 +80,6 @@ export class ApiKeyStore {
   get size(): number {
     return this.byDigest.size;
   }
-}
-
-/** FORBIDDEN for the first of `symbols` outside the `allowed` markets (null = all allowed), else null. */
-export function marketRefusal(symbols: Iterable<string>, allowed: ReadonlySet<Market> | null): GraphQLError | null {
-  if (!allowed) return null;
-  for (const symbol of symbols) {
-    const market = marketOf(symbol);
-    if (market && !allowed.has(market)) {
-      const list = [...allowed].sort().join(', ') || 'none';
-      return clientError(
-        ClientErrorCode.Forbidden,
-        `symbol ${echo(symbol)} (market ${market}) is not allowed for this API key; allowed markets: ${list}`,
-        403,
-        undefined,
-        { symbol: clip(symbol), market },
-      );
-    }
-  }
-  return null;
 }
 
 /** A ConfigError: `npm start` prints it and stops. */

@@ -4,31 +4,14 @@
  * server; the HTTP wrapper, the graphql-ws hooks and the envelop plugin all ask it.
  */
 import type { IncomingMessage } from 'node:http';
-import type { Market } from '../feed/alltick/symbols.js';
 import type { Config } from '../config.js';
 import { ApiKeyStore, loadApiKeys, type ApiKey } from './api-keys.js';
 import { AddressCounter } from './address-limit.js';
-import { limitsFromConfig, type ClientLimits } from './limits.js';
+import { limitsFromConfig, type ClientLimits } from '../clients/limits.js';
 import { OperationRateLimiter } from './rate-limit.js';
-import type { ClientErrorCode } from './client-errors.js';
+import type { ErrorCode } from '../clients/error-codes.js';
+import type { ClientIdentity } from '../clients/identity.js';
 import { clientAddress, type TrustProxy } from '../trust-proxy.js';
-
-export interface ClientIdentity {
-  /** remote address of the TCP connection */
-  address: string;
-  /** name of the API key shown; null when authentication is off */
-  keyName: string | null;
-  /** what rate limits are counted against: the key, or else the address */
-  id: string;
-  /** markets this client may see; null = all */
-  markets: ReadonlySet<Market> | null;
-  limits: ClientLimits;
-  /**
-   * Clients with equal visibility keys see the same data for the same operation, so their results
-   * may be shared (fan-out grouping); clients with different allowed markets never share.
-   */
-  visibilityKey: string;
-}
 
 export type AuthOutcome = { ok: true; identity: ClientIdentity } | { ok: false; reason: string };
 
@@ -42,7 +25,7 @@ export class ClientGuards {
   readonly connections: AddressCounter;
   private readonly identities = new WeakMap<IncomingMessage, ClientIdentity>();
   /** requests refused per error code, for metrics and logs */
-  readonly refusals = new Map<ClientErrorCode, number>();
+  readonly refusals = new Map<ErrorCode, number>();
 
   constructor(
     readonly config: Config,
@@ -57,7 +40,7 @@ export class ClientGuards {
     return addressOf(req, this.config.TRUST_PROXY);
   }
 
-  countRefusal(code: ClientErrorCode): void {
+  countRefusal(code: ErrorCode): void {
     this.refusals.set(code, (this.refusals.get(code) ?? 0) + 1);
   }
 

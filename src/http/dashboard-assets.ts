@@ -4,14 +4,11 @@
  * tests) has no bundle next to it and builds one in memory with esbuild, once per process.
  */
 import { readFile } from 'node:fs/promises';
-import type { DashboardAssets } from './dashboard-build.js'; // a type only: esbuild is loaded only to build
+import { BUNDLE_FILES, type DashboardAssets } from './dashboard-files.js';
 
-export type { DashboardAssets };
-
-/** The files `npm run build` writes, relative to the compiled dist/http/. */
-export const BUNDLE_FILES = { html: 'index.html', js: 'dashboard.js', css: 'dashboard.css' } as const;
-
-const bundled = (file: string) => new URL(`../dashboard/${file}`, import.meta.url);
+// the bundled server is dist/*.js with the page in dist/dashboard/; from the sources this is
+// src/http/dashboard/, which does not exist, so the page is built in memory
+const bundled = (file: string) => new URL(`./dashboard/${file}`, import.meta.url);
 
 async function loadDashboard(): Promise<DashboardAssets> {
   try {

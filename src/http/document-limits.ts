@@ -7,7 +7,8 @@
  */
 import { GraphQLError, Lexer, Source, TokenKind, type DocumentNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
-import { ClientErrorCode, clientError } from './client-errors.js';
+import { ErrorCode } from '../clients/error-codes.js';
+import { clientError } from '../clients/client-errors.js';
 
 export interface DocumentLimits {
   /** UTF-8 bytes of the document text */
@@ -31,7 +32,7 @@ const CLOSING = new Set<string>([TokenKind.BRACE_R, TokenKind.BRACKET_R, TokenKi
 export function checkDocument(source: string, limits: DocumentLimits): GraphQLError | null {
   const bytes = Buffer.byteLength(source);
   if (limits.maxBytes > 0 && bytes > limits.maxBytes) {
-    return clientError(ClientErrorCode.QueryTooLarge, `query too large: ${bytes} bytes, at most ${limits.maxBytes}`, 400, undefined, {
+    return clientError(ErrorCode.QueryTooLarge, `query too large: ${bytes} bytes, at most ${limits.maxBytes}`, 400, undefined, {
       limit: limits.maxBytes,
     });
   }
@@ -41,10 +42,10 @@ export function checkDocument(source: string, limits: DocumentLimits): GraphQLEr
   try {
     for (let token = lexer.advance(); token.kind !== TokenKind.EOF; token = lexer.advance()) {
       if (limits.maxTokens > 0 && ++tokens > limits.maxTokens) {
-        return clientError(ClientErrorCode.QueryTooLarge, `query too large: more than ${limits.maxTokens} tokens`, 400, undefined, { limit: limits.maxTokens });
+        return clientError(ErrorCode.QueryTooLarge, `query too large: more than ${limits.maxTokens} tokens`, 400, undefined, { limit: limits.maxTokens });
       }
       if (OPENING.has(token.kind) && ++nesting > limits.maxNesting) {
-        return clientError(ClientErrorCode.QueryTooDeep, `query too deep: more than ${limits.maxNesting} nested brackets`, 400, undefined, {
+        return clientError(ErrorCode.QueryTooDeep, `query too deep: more than ${limits.maxNesting} nested brackets`, 400, undefined, {
           limit: limits.maxNesting,
         });
       }

@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import { GraphQLError, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import type { OperationResult } from 'graphql-ws';
 import { WebSocketServer } from 'ws';
-import { ErrorCode } from './error-codes.js';
+import { ErrorCode } from '../clients/error-codes.js';
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { Context } from '../schema/context.js';
 import { publicErrors } from './public-errors.js';

@@ -10,7 +10,8 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { bearerKey } from './api-keys.js';
 import type { ClientGuards } from './client-guards.js';
-import { ClientErrorCode, errorBody } from './client-errors.js';
+import { ErrorCode } from '../clients/error-codes.js';
+import { errorBody } from '../clients/client-errors.js';
 import { canonicalTarget } from './request-target.js';
 
 export interface HttpGuardOptions {
@@ -21,7 +22,7 @@ export interface HttpGuardOptions {
   probePaths: readonly string[];
 }
 
-function reply(res: ServerResponse, status: number, code: ClientErrorCode, message: string, headers: Record<string, string> = {}): void {
+function reply(res: ServerResponse, status: number, code: ErrorCode, message: string, headers: Record<string, string> = {}): void {
   const body = errorBody(code, message);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
   res.end(body);
@@ -30,7 +31,7 @@ function reply(res: ServerResponse, status: number, code: ClientErrorCode, messa
 const isGraphiQLPage = (req: IncomingMessage) => req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
 
 export function guardHttp(guards: ClientGuards, next: RequestListener, options: HttpGuardOptions): RequestListener {
-  const refuse = (res: ServerResponse, status: number, code: ClientErrorCode, message: string, headers?: Record<string, string>) => {
+  const refuse = (res: ServerResponse, status: number, code: ErrorCode, message: string, headers?: Record<string, string>) => {
     guards.countRefusal(code);
     reply(res, status, code, message, headers);
   };
@@ -39,17 +40,17 @@ export function guardHttp(guards: ClientGuards, next: RequestListener, options: 
     const target = canonicalTarget(req);
     if (!target.ok) {
       res.setHeader('connection', 'close');
-      return refuse(res, 400, ClientErrorCode.BadRequest, target.reason);
+      return refuse(res, 400, ErrorCode.BadRequest, target.reason);
     }
     const length = req.headers['content-length'];
     if (length !== undefined && !(Number(length) <= options.maxBodyBytes)) {
       // the body is not read: close the connection after answering
       res.setHeader('connection', 'close');
-      return refuse(res, 413, ClientErrorCode.PayloadTooLarge, `request body too large: at most ${options.maxBodyBytes} bytes`);
+      return refuse(res, 413, ErrorCode.PayloadTooLarge, `request body too large: at most ${options.maxBodyBytes} bytes`);
     }
     if (length === undefined && req.headers['transfer-encoding'] !== undefined) {
       res.setHeader('connection', 'close');
-      return refuse(res, 411, ClientErrorCode.LengthRequired, 'a request body needs a Content-Length header');
+      return refuse(res, 411, ErrorCode.LengthRequired, 'a request body needs a Content-Length header');
     }
 
     const { path } = target;
@@ -57,13 +58,9 @@ export function guardHttp(guards: ClientGuards, next: RequestListener, options: 
       const address = guards.addressOf(req);
       const release = guards.connections.acquire(address);
       if (!release) {
-        return refuse(
-          res,
-          429,
-          ClientErrorCode.TooManyConnections,
-          `too many connections from ${address}: at most ${guards.config.MAX_CONNECTIONS_PER_ADDRESS}`,
-          { 'retry-after': '1' },
-        );
+        return refuse(res, 429, ErrorCode.TooManyConnections, `too many connections from ${address}: at most ${guards.config.MAX_CONNECTIONS_PER_ADDRESS}`, {
+          'retry-after': '1',
+        });
       }
       res.once('close', release);
     }
@@ -71,7 +68,7 @@ export function guardHttp(guards: ClientGuards, next: RequestListener, options: 
     const graphql = path === options.graphqlPath || path === `${options.graphqlPath}/` || path === `${options.graphqlPath}/stream`; // graphql-sse's endpoint
     if (guards.authEnabled && graphql && !(options.graphiql && isGraphiQLPage(req))) {
       const auth = guards.authenticate(req, bearerKey(req.headers.authorization));
-      if (!auth.ok) return refuse(res, 401, ClientErrorCode.Unauthenticated, auth.reason, { 'www-authenticate': 'Bearer' });
+      if (!auth.ok) return refuse(res, 401, ErrorCode.Unauthenticated, auth.reason, { 'www-authenticate': 'Bearer' });
     } else {
       guards.authenticate(req, null);
     }

@@ -5,7 +5,7 @@
  */
 import { GraphQLError } from 'graphql';
 import { maskError, type YogaServerOptions } from 'graphql-yoga';
-import { ErrorCode } from './error-codes.js';
+import { ErrorCode } from '../clients/error-codes.js';
 
 function copy(error: GraphQLError, extensions: Record<string, unknown>): GraphQLError {
   return new GraphQLError(error.message, {

@@ -32,11 +32,13 @@ import { createComplexityRule } from '@pothos/plugin-complexity';
 import type { IncomingMessage } from 'node:http';
 import type { Context } from '../schema/context.js';
 import { introspectionCost } from '../schema/introspection-cost.js';
-import { marketRefusal } from './api-keys.js';
-import type { ClientGuards, ClientIdentity } from './client-guards.js';
+import { marketRefusal } from '../clients/market-access.js';
+import type { ClientGuards } from './client-guards.js';
+import type { ClientIdentity } from '../clients/identity.js';
 import { variablesTooLarge } from './variable-limits.js';
 import { checkDocument, MAX_DOCUMENT_NESTING, type DocumentLimits } from './document-limits.js';
-import { ClientErrorCode, clientError } from './client-errors.js';
+import { ErrorCode } from '../clients/error-codes.js';
+import { clientError } from '../clients/client-errors.js';
 import { GRAPHQL_SSE_PATH } from './paths.js';
 
 /** The operation that will run and its coerced variables; null when execution will refuse it anyway. */
@@ -59,7 +61,7 @@ export function useOperationGuards(guards: ClientGuards): Plugin<Context> {
     maxNesting: MAX_DOCUMENT_NESTING,
   };
   const refused = (error: GraphQLError | null): GraphQLError | null => {
-    if (error) guards.countRefusal(error.extensions.code as ClientErrorCode);
+    if (error) guards.countRefusal(error.extensions.code as ErrorCode);
     return error;
   };
   const check = (args: ExecutionArgs): readonly GraphQLError[] => {
@@ -99,7 +101,7 @@ function rateLimit(guards: ClientGuards, client: ClientIdentity): GraphQLError |
   if (guards.rateLimiter.take(client.id, operationsPerSecond, operationsBurst)) return null;
   const retryAfter = guards.rateLimiter.retryAfterSeconds(client.id);
   return clientError(
-    ClientErrorCode.RateLimited,
+    ErrorCode.RateLimited,
     `too many operations: at most ${operationsPerSecond} per second (bursts of ${operationsBurst}); retry in ${retryAfter} s`,
     429,
     { 'retry-after': String(retryAfter) },
@@ -158,14 +160,14 @@ function tooComplex(args: ExecutionArgs, { operation, variables }: Executed, cli
   const introspection = introspectionCost(args.schema, args.document, operation.name?.value ?? null, variables);
   const result = { complexity: pothos.complexity + introspection.complexity, depth: Math.max(pothos.depth, introspection.depth) };
   if (maxQueryDepth > 0 && result.depth > maxQueryDepth) {
-    return clientError(ClientErrorCode.QueryTooDeep, `query too deep: depth ${result.depth}, at most ${maxQueryDepth}`, 400, undefined, {
+    return clientError(ErrorCode.QueryTooDeep, `query too deep: depth ${result.depth}, at most ${maxQueryDepth}`, 400, undefined, {
       depth: result.depth,
       limit: maxQueryDepth,
     });
   }
   if (maxQueryComplexity > 0 && result.complexity > maxQueryComplexity) {
     return clientError(
-      ClientErrorCode.QueryTooComplex,
+      ErrorCode.QueryTooComplex,
       `query too complex: cost ${result.complexity}, at most ${maxQueryComplexity} (a symbols field costs symbols × depth; ask for fewer symbols, less depth or fewer fields)`,
       400,
       undefined,

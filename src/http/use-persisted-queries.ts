@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { z } from 'zod';
-import { ErrorCode } from './error-codes.js';
+import { ErrorCode } from '../clients/error-codes.js';
 
 const persistedQuerySchema = z.object({ version: z.literal(1), sha256Hash: z.string().regex(/^[0-9a-f]{64}$/) });
 

@@ -11,7 +11,7 @@ import type { GraphQLError } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { z } from 'zod';
 import type { Logger } from '../logger.js';
-import { clip } from '../schema/echo.js';
+import { clip } from '../clients/echo.js';
 
 /** Longest error message written to a log line (graphql-js quotes client names in its messages). */
 const LOGGED_MESSAGE_MAX = 1000;

@@ -5,7 +5,7 @@
  */
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { ErrorCode } from './error-codes.js';
+import { ErrorCode } from '../clients/error-codes.js';
 
 export function useRequestParseErrors(): Plugin {
   return {

@@ -5,7 +5,8 @@
  * stops at the first error in the guards and at 50 in execution (graphql-js's own cap).
  */
 import type { GraphQLError } from 'graphql';
-import { ClientErrorCode, clientError } from './client-errors.js';
+import { ErrorCode } from '../clients/error-codes.js';
+import { clientError } from '../clients/client-errors.js';
 
 /** Values in `variables`: every scalar, list item and object field counts one; stops counting past `max`. */
 export function countValues(variables: unknown, max: number): number {
@@ -28,7 +29,7 @@ export function countValues(variables: unknown, max: number): number {
 /** VARIABLES_TOO_LARGE when `variables` hold more than `maxValues` values (0: no limit), else null. */
 export function variablesTooLarge(variables: unknown, maxValues: number): GraphQLError | null {
   if (maxValues <= 0 || countValues(variables ?? {}, maxValues) <= maxValues) return null;
-  return clientError(ClientErrorCode.VariablesTooLarge, `variables too large: more than ${maxValues} values (list items and fields)`, 400, undefined, {
+  return clientError(ErrorCode.VariablesTooLarge, `variables too large: more than ${maxValues} values (list items and fields)`, 400, undefined, {
     limit: maxValues,
   });
 }

@@ -9,8 +9,8 @@ import type { Context as WsContext } from 'graphql-ws';
 import type { WebSocket } from 'ws';
 import { bearerKey, connectionParamsKey } from './api-keys.js';
 import type { ClientGuards } from './client-guards.js';
-import { ClientErrorCode } from './client-errors.js';
-import { CloseCode } from './close-codes.js';
+import { ErrorCode } from '../clients/error-codes.js';
+import { CloseCode } from '../clients/close-codes.js';
 
 export type WsExtra = { socket: WebSocket; request: IncomingMessage };
 
@@ -34,7 +34,7 @@ export function createWsGuards(guards: ClientGuards): WsGuards {
       const address = guards.addressOf(req);
       const release = guards.connections.acquire(address);
       if (!release) {
-        guards.countRefusal(ClientErrorCode.TooManyConnections);
+        guards.countRefusal(ErrorCode.TooManyConnections);
         return callback(false, 429, `Too many connections from this address (at most ${config.MAX_CONNECTIONS_PER_ADDRESS})`, { 'retry-after': '1' });
       }
       // the upgrade's TCP socket is the WebSocket's: its end frees the slot, whatever happened
@@ -46,7 +46,7 @@ export function createWsGuards(guards: ClientGuards): WsGuards {
       const key = connectionParamsKey(ctx.connectionParams) ?? bearerKey(request.headers.authorization);
       const auth = guards.authenticate(request, key);
       if (auth.ok) return true;
-      guards.countRefusal(ClientErrorCode.Unauthenticated);
+      guards.countRefusal(ErrorCode.Unauthenticated);
       ctx.extra.socket.close(CloseCode.Unauthorized, `Unauthorized: ${auth.reason}`.slice(0, 120));
       return false;
     },
@@ -55,10 +55,10 @@ export function createWsGuards(guards: ClientGuards): WsGuards {
       // graphql-ws has already registered the new id when onSubscribe runs
       const live = Object.keys(ctx.subscriptions).length;
       if (max > 0 && live > max) {
-        guards.countRefusal(ClientErrorCode.TooManySubscriptions);
+        guards.countRefusal(ErrorCode.TooManySubscriptions);
         return [
           new GraphQLError(`too many subscriptions on this connection: at most ${max}; complete one first or open another connection`, {
-            extensions: { code: ClientErrorCode.TooManySubscriptions, limit: max },
+            extensions: { code: ErrorCode.TooManySubscriptions, limit: max },
           }),
         ];
       }

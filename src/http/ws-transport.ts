@@ -9,8 +9,9 @@
  * - A frame `ws` refuses (larger than maxPayload, invalid UTF-8, bad framing) closes the socket
  *   with the code `ws` chose (1009, 1007, 1002) and logs one line, no stack trace.
  */
-import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL, makeServer, type ServerOptions } from 'graphql-ws';
+import { GRAPHQL_TRANSPORT_WS_PROTOCOL, makeServer, type ServerOptions } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
+import { CloseCode } from '../clients/close-codes.js';
 import type { LogSink } from '../logger.js';
 import type { WsExtra } from './ws-guards.js';
 
@@ -93,7 +94,7 @@ export function serveGraphQLWs<P extends Record<string, unknown> | undefined>(
   return {
     dispose: async () => {
       keepAlive?.stop();
-      for (const client of wsServer.clients) client.close(1001, 'Going away');
+      for (const client of wsServer.clients) client.close(CloseCode.GoingAway, 'Going away');
       wsServer.removeAllListeners();
       await new Promise<void>((resolve, reject) => wsServer.close((err) => (err ? reject(err) : resolve())));
     },

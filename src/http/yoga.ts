@@ -72,7 +72,7 @@ export interface YogaAppOptions {
   snapshots: SnapshotService;
   isReady: () => boolean;
   metrics: ServerMetrics;
-  /** client identity, limits and auth (README "Operations") */
+  /** client identity, limits and auth (docs/operations.md "Limits", "Authentication") */
   guards: ClientGuards;
   /** shared execution of graphql-ws subscriptions (src/http/fanout) */
   fanout?: FanoutRegistry;

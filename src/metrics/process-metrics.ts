@@ -1,14 +1,13 @@
 /**
  * Process-wide metrics that any module can feed without holding a server handle: events dropped,
- * clients evicted, the upstream-receive → client-send latency, the AllTick REST rate limiters, and
- * Node's default process metrics. Every server's `/metrics` includes them (when one process runs
- * several servers, as some tests do, these series are their sum).
+ * clients evicted, the upstream-receive → client-send latency, and Node's default process
+ * metrics. Every server's `/metrics` includes them (when one process runs several servers, as some
+ * tests do, these series are their sum). Everything a server can own is in server-metrics.ts.
  *
  * Hot code calls the small functions below; they never throw, and they only note numbers: drops
  * reach prom-client at scrape time, latencies once per event and turn.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { RestLimiter } from '../feed/alltick/rate-limiter.js';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
 export const processRegistry = new Registry();
 
@@ -79,25 +78,6 @@ const latency = new Histogram({
 dropped.inc({ stream: 'quotes', reason: 'conflated' }, 0);
 latency.zero({ stream: 'quotes' });
 
-/** When each upstream event (or an item derived from it) was received, by object identity. */
-const receivedAt = new WeakMap<object, number>();
-
-/** The last lookup: every subscriber of one update asks about the same event in a row. */
-let lastLookup: { event: object; at: number | undefined } = { event: receivedAt, at: undefined };
-
-/** Stamps an upstream event with the time it was received (call as it comes off the wire). */
-export function markReceived(event: object): void {
-  const at = performance.now();
-  receivedAt.set(event, at);
-  if (lastLookup.event === event) lastLookup = { event, at };
-}
-
-/** When `event` was received (performance.now()), if it was stamped. */
-export function receivedAtOf(event: object): number | undefined {
-  if (lastLookup.event !== event) lastLookup = { event, at: receivedAt.get(event) };
-  return lastLookup.at;
-}
-
 /**
  * Deliveries of this turn not yet observed: one per upstream event and stream, however many
  * groups or subscribers it reached. They are observed when the turn's synchronous fan-out is done
@@ -119,65 +99,3 @@ function observePending(): void {
   pending.length = 0;
   last = undefined;
 }
-
-// ---------------------------------------------------------------------------------------------
-// AllTick REST: calls and rate-limit waits, read from every live limiter at scrape time
-
-const limiters = new Set<WeakRef<RestLimiter>>();
-const tracked = new WeakSet<RestLimiter>();
-
-/** Includes a REST rate limiter in the metrics (idempotent; dropped once it is garbage). */
-export function trackRateLimiter(limiter: RestLimiter): void {
-  if (tracked.has(limiter)) return;
-  tracked.add(limiter);
-  limiters.add(new WeakRef(limiter));
-}
-
-/** Stats of the live limiters. Counts of collected limiters are lost: fine for tests, moot in production (one limiter per token). */
-function limiterTotals() {
-  const total = { calls: 0, waits: 0, totalWaitMs: 0, rejected: 0, queued: 0 };
-  for (const ref of limiters) {
-    const limiter = ref.deref();
-    if (!limiter) {
-      limiters.delete(ref);
-      continue;
-    }
-    const s = limiter.stats();
-    total.calls += s.calls;
-    total.waits += s.waits;
-    total.totalWaitMs += s.totalWaitMs;
-    total.rejected += s.rejected;
-    total.queued += s.queued;
-  }
-  return total;
-}
-
-/** A counter whose value is read from elsewhere at scrape time. */
-function readCounter(name: string, help: string, read: () => number): void {
-  new Counter({
-    name,
-    help,
-    registers: [processRegistry],
-    collect() {
-      this.reset();
-      this.inc(read());
-    },
-  });
-}
-
-readCounter('alltick_rest_calls_total', 'AllTick REST calls let through by the rate limiter', () => limiterTotals().calls);
-readCounter('alltick_rest_rate_limit_waits_total', 'AllTick REST calls that had to wait for the rate limiter', () => limiterTotals().waits);
-readCounter(
-  'alltick_rest_rate_limit_wait_seconds_total',
-  'Total time AllTick REST calls waited for the rate limiter',
-  () => limiterTotals().totalWaitMs / 1000,
-);
-readCounter('alltick_rest_rate_limited_total', 'AllTick REST calls refused because the wait would have been too long', () => limiterTotals().rejected);
-new Gauge({
-  name: 'alltick_rest_queued',
-  help: 'AllTick REST calls waiting for the rate limiter now',
-  registers: [processRegistry],
-  collect() {
-    this.set(limiterTotals().queued);
-  },
-});

@@ -13,11 +13,13 @@ import type { Duplex } from 'node:stream';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { ConnectionState } from '../feed/alltick/connection.js';
 import type { MarketEvent } from '../feed/alltick/protocol.js';
+import type { RestLimiter } from '../feed/alltick/rate-limiter.js';
 import { ENDPOINTS, type Endpoint } from '../feed/alltick/symbols.js';
 import type { LastValueCache } from '../feed/cache.js';
 import type { FeedManager } from '../feed/manager.js';
+import type { FeedStatusSource } from '../feed/status.js';
 import type { AllTickUpstream } from '../feed/upstream.js';
-import { collectProcessDefaults, markReceived, processRegistry, type Tally } from './process-metrics.js';
+import { collectProcessDefaults, processRegistry, type Tally } from './process-metrics.js';
 
 const STATES: readonly ConnectionState[] = ['idle', 'connecting', 'connected', 'disconnected', 'stopped'];
 
@@ -25,9 +27,14 @@ const STATES: readonly ConnectionState[] = ['idle', 'connecting', 'connected', '
 export type Transport = 'graphql-ws' | 'sse' | 'http';
 
 export interface MetricsSources {
+  /** this process's AllTick connections: their frame and request counters */
   upstream: AllTickUpstream;
+  /** the upstream as `feedStatus` shows it (in a cluster, the owner's, on every instance): ready, connections, lists */
+  status: FeedStatusSource;
   manager: FeedManager;
   cache: LastValueCache;
+  /** the rate limiter of this server's AllTick REST client (in a cluster, the one through Redis) */
+  restLimiter: RestLimiter;
 }
 
 export class ServerMetrics {
@@ -43,19 +50,17 @@ export class ServerMetrics {
 
   constructor(sources: MetricsSources) {
     collectProcessDefaults();
-    const { upstream, manager, cache } = sources;
+    const { upstream, status, manager, cache, restLimiter } = sources;
     const registers = [this.registry];
 
-    // Receive time first (prepend), so subscribers handed the event this tick can carry it.
     const onEvent = (event: MarketEvent) => {
-      markReceived(event);
       this.frames[event.kind]++;
     };
     const onInvalid = (endpoint: Endpoint) => {
       this.frames.invalid++;
       this.parseFailures[endpoint]++;
     };
-    upstream.prependListener('event', onEvent);
+    upstream.on('event', onEvent);
     upstream.on('invalidFrame', onInvalid);
     this.detach.push(
       () => upstream.off('event', onEvent),
@@ -68,7 +73,7 @@ export class ServerMetrics {
       help: '1 when the first connection of every AllTick endpoint is connected',
       registers,
       collect() {
-        this.set(upstream.connected ? 1 : 0);
+        this.set(status.status().connected ? 1 : 0);
       },
     });
     new Gauge({
@@ -79,7 +84,7 @@ export class ServerMetrics {
       collect() {
         this.reset();
         for (const endpoint of ENDPOINTS) for (const state of STATES) this.set({ endpoint, state }, 0);
-        for (const s of upstream.statuses) this.inc({ endpoint: s.endpoint, state: s.state });
+        for (const c of status.status().connections) this.inc({ endpoint: c.endpoint, state: c.state });
       },
     });
     new Counter({
@@ -90,7 +95,7 @@ export class ServerMetrics {
       collect() {
         this.reset();
         for (const endpoint of ENDPOINTS) this.inc({ endpoint }, 0);
-        for (const s of upstream.statuses) this.inc({ endpoint: s.endpoint }, s.reconnects);
+        for (const c of status.status().connections) this.inc({ endpoint: c.endpoint }, c.reconnects);
       },
     });
     new Gauge({
@@ -99,15 +104,16 @@ export class ServerMetrics {
       labelNames: ['endpoint', 'list'] as const,
       registers,
       collect() {
+        const connections = status.status().connections;
         for (const endpoint of ENDPOINTS) {
-          const lists = upstream.lists(endpoint);
+          const ofEndpoint = connections.filter((c) => c.endpoint === endpoint);
           this.set(
             { endpoint, list: 'trades' },
-            lists.reduce((n, l) => n + l.trades.length, 0),
+            ofEndpoint.reduce((n, c) => n + c.trades.length, 0),
           );
           this.set(
             { endpoint, list: 'depth' },
-            lists.reduce((n, l) => n + l.depth.length, 0),
+            ofEndpoint.reduce((n, c) => n + c.depth.length, 0),
           );
         }
       },
@@ -120,8 +126,8 @@ export class ServerMetrics {
       collect() {
         this.reset();
         const now = Date.now();
-        for (const s of upstream.statuses) {
-          if (s.lastMessageAt !== null) this.set({ endpoint: s.endpoint, index: String(s.index) }, (now - s.lastMessageAt) / 1000);
+        for (const c of status.status().connections) {
+          if (c.lastMessageAt !== null) this.set({ endpoint: c.endpoint, index: String(c.index) }, (now - c.lastMessageAt) / 1000);
         }
       },
     });
@@ -167,6 +173,34 @@ export class ServerMetrics {
       collect() {
         this.reset();
         this.inc(upstream.counters.rejected);
+      },
+    });
+
+    // --- AllTick REST: calls and rate-limit waits, read from this server's limiter ----------
+    const restCounter = (name: string, help: string, read: () => number) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    restCounter('alltick_rest_calls_total', 'AllTick REST calls let through by the rate limiter', () => restLimiter.stats().calls);
+    restCounter('alltick_rest_rate_limit_waits_total', 'AllTick REST calls that had to wait for the rate limiter', () => restLimiter.stats().waits);
+    restCounter(
+      'alltick_rest_rate_limit_wait_seconds_total',
+      'Total time AllTick REST calls waited for the rate limiter',
+      () => restLimiter.stats().totalWaitMs / 1000,
+    );
+    restCounter('alltick_rest_rate_limited_total', 'AllTick REST calls refused because the wait would have been too long', () => restLimiter.stats().rejected);
+    new Gauge({
+      name: 'alltick_rest_queued',
+      help: 'AllTick REST calls waiting for the rate limiter now',
+      registers,
+      collect() {
+        this.set(restLimiter.stats().queued);
       },
     });
 

@@ -5,9 +5,9 @@
 import { GraphQLError } from 'graphql';
 import { z } from 'zod';
 import { isValidSymbol, type Market } from '../feed/alltick/symbols.js';
-import { marketRefusal } from '../http/api-keys.js';
-import { ErrorCode } from '../http/error-codes.js';
-import { echo } from './echo.js';
+import { marketRefusal } from '../clients/market-access.js';
+import { ErrorCode } from '../clients/error-codes.js';
+import { echo } from '../clients/echo.js';
 
 export const MAX_DEPTH_ARG = 10;
 

@@ -15,7 +15,7 @@ import { builder } from './builder.js';
 import { candleItem, candleStream, type CandleItem } from './candle-stream.js';
 import type { Context } from './context.js';
 import { fromUpstream } from './upstream-errors.js';
-import { ErrorCode } from '../http/error-codes.js';
+import { ErrorCode } from '../clients/error-codes.js';
 import { encodeCursor, type Cursor } from '../feed/history/cursor.js';
 import { AFTER_DESCRIPTION, resumeCursors, withStreamCursor } from './resume.js';
 

@@ -1,5 +1,5 @@
 /**
- * What a field costs for @pothos/plugin-complexity (README "Operations"): a field with symbols
+ * What a field costs for @pothos/plugin-complexity (docs/operations.md "Limits"): a field with symbols
  * costs symbols × depth (an order book of `depth` levels per symbol) and multiplies its selection
  * by the number of symbols; a list with `limit` multiplies by the limit; other lists by 10.
  */

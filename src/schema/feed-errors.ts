@@ -5,7 +5,7 @@
 import { GraphQLError } from 'graphql';
 import type { MarketFeed } from '../feed/feed.js';
 import { CapacityError, SymbolRejectedError } from '../feed/manager.js';
-import { ErrorCode } from '../http/error-codes.js';
+import { ErrorCode } from '../clients/error-codes.js';
 
 export function feedErrorToGraphQL(error: unknown): unknown {
   if (error instanceof CapacityError) {

@@ -11,7 +11,7 @@
  */
 import type { SymbolSnapshot } from '../feed/cache.js';
 import type { MarketFeed } from '../feed/feed.js';
-import { observeDelivery, receivedAtOf } from '../metrics/process-metrics.js';
+import { observeDelivery } from '../metrics/process-metrics.js';
 
 /** What streams of one lane share: which lane, and the item an update becomes (none: not sent). */
 export interface LaneSpec<T> {
@@ -36,7 +36,7 @@ class LaneSymbol<T> {
   readonly onUpdate = (snapshot: SymbolSnapshot): void => {
     const item = this.spec.item(snapshot);
     if (item === undefined) return;
-    observeDelivery(this.name, receivedAtOf(snapshot.last));
+    observeDelivery(this.name, snapshot.receivedAt);
     for (const sink of this.sinks) sink(item);
   };
 }

@@ -13,7 +13,7 @@
 import { Repeater } from 'graphql-yoga';
 import type { SymbolSnapshot } from '../feed/cache.js';
 import type { MarketFeed, Watch } from '../feed/feed.js';
-import { countDropped, observeDelivery, receivedAtOf } from '../metrics/process-metrics.js';
+import { countDropped, observeDelivery } from '../metrics/process-metrics.js';
 import { KeyedThrottle } from '../stream/keyed-throttle.js';
 import { withDirectSource } from '../stream/shared-streams.js';
 import { feedErrorToGraphQL } from './feed-errors.js';
@@ -98,7 +98,7 @@ export function feedStream<T extends object>(options: FeedStreamOptions<T>): Rep
         symbols,
         depth,
         (snapshot) => {
-          updateAt = receivedAtOf(snapshot.last);
+          updateAt = snapshot.receivedAt;
           options.onUpdate(snapshot, offerUpdate);
           handOver(snapshot.symbol);
         },

@@ -1,5 +1,5 @@
 /**
- * What introspection costs (README "Operations"). @pothos/plugin-complexity counts a root
+ * What introspection costs (docs/operations.md "Limits"). @pothos/plugin-complexity counts a root
  * `__schema` or `__type` field as 1 whatever it selects, so one request of many aliased copies of
  * the introspection query asked for hundreds of megabytes. Here each such field costs what it
  * returns from this schema: one per value (object, list item, scalar), found by walking the

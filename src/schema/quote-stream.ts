@@ -15,6 +15,7 @@ import type { FeedHealth } from '../feed/health.js';
 import { endpointOf } from '../feed/alltick/symbols.js';
 import { feedStream } from './feed-stream.js';
 import type { Cursor } from '../feed/history/cursor.js';
+import type { SharedStreamSpec } from '../stream/shared-streams.js';
 
 /** Why a quote event was sent. */
 export type QuoteEventKind = 'snapshot' | 'tick' | 'feed_down' | 'feed_up';
@@ -32,6 +33,23 @@ export interface QuoteItem extends QuoteView {
   conflated?: boolean;
   [QUOTE_SOURCE]?: SymbolSnapshot;
 }
+
+/**
+ * The stream contract of `quotes` (src/stream/shared-streams.ts), declared on the field and used by
+ * this stream too: graphql-ws subscribers of equal operations share one execution; a slow client
+ * or `throttleMs` gets the latest quote per symbol, marked `conflated`.
+ */
+export const QUOTES_STREAM: SharedStreamSpec<QuoteItem> = {
+  setArgs: ['symbols'],
+  privateArgs: ['after'],
+  keyOf: (quote) => quote.symbol,
+  replayLatest: true,
+  // a joiner's first event of each symbol is a SNAPSHOT of it (a status event's seq is the symbol's, new to the joiner)
+  asSnapshot: (quote) => ({ ...quote, event: 'snapshot', conflated: false, seq: quote[QUOTE_SOURCE]?.last.seq ?? quote.seq }),
+  conflate: { mark: (quote, conflated) => ({ ...quote, conflated }), isMarked: (quote) => quote.conflated === true },
+  // only plain ticks render the same for every group; snapshots and in-band status events say more
+  stampOf: (quote) => (quote.conflated || quote.event !== 'tick' ? undefined : quote[QUOTE_SOURCE]),
+};
 
 /** Tick items by snapshot and depth; items are never mutated (conflation marks a copy). */
 const ticks = new WeakMap<SymbolSnapshot, Map<number, QuoteItem>>();
@@ -116,8 +134,8 @@ export function quoteStream(
     depth,
     maxQueue: options.maxQueue,
     throttleMs: options.throttleMs ?? 0,
-    conflateKey: (q) => q.symbol,
-    markConflated: (q) => ({ ...q, conflated: true }),
+    conflateKey: QUOTES_STREAM.keyOf,
+    markConflated: (q) => QUOTES_STREAM.conflate!.mark(q, true),
     onUpdate: (snapshot, offer) => {
       if (!seen(snapshot)) return;
       if (announced.has(snapshot.symbol)) return offer(tick(snapshot));

@@ -12,13 +12,13 @@ import { parseDepth, parseSymbol, parseSymbols } from './args.js';
 import { builder } from './builder.js';
 import type { Context } from './context.js';
 import { changeOf, changePercentOf, midOf, spreadOf } from './derived.js';
-import { QUOTE_SOURCE, quoteCursor, quoteStream, type QuoteItem } from './quote-stream.js';
+import { QUOTES_STREAM, quoteCursor, quoteStream, type QuoteItem } from './quote-stream.js';
 import { encodeCursor, type Cursor } from '../feed/history/cursor.js';
 import { AFTER_DESCRIPTION, resumeCursors, withStreamCursor } from './resume.js';
 import { primeFromRest, readSymbol } from './snapshot-read.js';
 import { fromUpstream } from './upstream-errors.js';
 import { parseThrottleMs, THROTTLE_MS_DESCRIPTION } from './throttle.js';
-import { registerSharedStream } from '../stream/shared-streams.js';
+import { sharedStream } from '../stream/shared-streams.js';
 
 export const PriceLevelRef = builder.objectRef<PriceLevel>('PriceLevel').implement({
   description: 'One level of an order book.',
@@ -115,7 +115,7 @@ export const QuoteRef = builder.objectRef<QuoteItem>('Quote').implement({
     }),
     conflated: t.boolean({
       description:
-        'True when earlier updates of this symbol were skipped and this event carries the latest value instead: the subscription asked for `throttleMs`, or the client read too slowly (README, "Slow consumers"). Always false in queries.',
+        'True when earlier updates of this symbol were skipped and this event carries the latest value instead: the subscription asked for `throttleMs`, or the client read too slowly (docs/operations.md, "Slow consumers"). Always false in queries.',
       resolve: (quote) => quote.conflated === true,
     }),
   }),
@@ -163,6 +163,7 @@ builder.subscriptionFields((t) => ({
       throttleMs: t.arg.int({ description: THROTTLE_MS_DESCRIPTION }),
       after: t.arg.stringList({ description: AFTER_DESCRIPTION }),
     },
+    extensions: sharedStream(QUOTES_STREAM),
     subscribe: (_root, args, ctx) => {
       const symbols = parseSymbols(args.symbols, ctx);
       const depth = parseDepth(args.depth);
@@ -178,16 +179,3 @@ builder.subscriptionFields((t) => ({
     resolve: (quote: QuoteItem) => quote,
   }),
 }));
-
-// graphql-ws subscribers of equal `quotes` operations share one execution (src/http/fanout)
-registerSharedStream<QuoteItem>('quotes', {
-  setArgs: ['symbols'],
-  privateArgs: ['after'],
-  keyOf: (quote) => quote.symbol,
-  replayLatest: true,
-  // a joiner's first event of each symbol is a SNAPSHOT of it (a status event's seq is the symbol's, new to the joiner)
-  asSnapshot: (quote) => ({ ...quote, event: 'snapshot', conflated: false, seq: quote[QUOTE_SOURCE]?.last.seq ?? quote.seq }),
-  conflate: { mark: (quote, conflated) => ({ ...quote, conflated }), isMarked: (quote) => quote.conflated === true },
-  // only plain ticks render the same for every group; snapshots and in-band status events say more
-  stampOf: (quote) => (quote.conflated || quote.event !== 'tick' ? undefined : quote[QUOTE_SOURCE]),
-});

@@ -3,8 +3,10 @@
  * starts from an SSE reconnect's `Last-Event-ID` when there is one (it is newer than any `after`
  * in the URL), else from `after`.
  */
+import { GraphQLError } from 'graphql';
+import { ErrorCode } from '../clients/error-codes.js';
 import type { Cursor } from '../feed/history/cursor.js';
-import { decodeCursors } from '../feed/history/cursor.js';
+import { decodeCursors, InvalidCursorError } from '../feed/history/cursor.js';
 import type { Context } from './context.js';
 
 export const AFTER_DESCRIPTION =
@@ -14,7 +16,13 @@ export const AFTER_DESCRIPTION =
 export function resumeCursors(after: readonly string[] | null | undefined, ctx: Context): Cursor[] {
   const fromSse = ctx.sse?.resumeFrom;
   if (fromSse && fromSse.length > 0) return fromSse;
-  return after ? decodeCursors(after) : [];
+  if (!after) return [];
+  try {
+    return decodeCursors(after);
+  } catch (error) {
+    if (error instanceof InvalidCursorError) throw new GraphQLError(error.message, { extensions: { code: ErrorCode.BadUserInput, argument: error.argument } });
+    throw error;
+  }
 }
 
 /** Over SSE, the source moves the stream cursor (the events' `id:`) on as its events are sent. */

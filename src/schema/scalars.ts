@@ -1,6 +1,6 @@
 import { GraphQLError, Kind } from 'graphql';
 import { builder } from './builder.js';
-import { echo } from './echo.js';
+import { echo } from '../clients/echo.js';
 
 const DECIMAL = /^-?\d+(\.\d+)?$/;
 

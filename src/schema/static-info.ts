@@ -5,7 +5,7 @@ import { isStockMarket, marketOf } from '../feed/alltick/symbols.js';
 import { parseSymbol } from './args.js';
 import { builder } from './builder.js';
 import { fromUpstream } from './upstream-errors.js';
-import { ErrorCode } from '../http/error-codes.js';
+import { ErrorCode } from '../clients/error-codes.js';
 
 const text = (description: string) => ({ nullable: true, description }) as const;
 

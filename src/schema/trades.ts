@@ -4,8 +4,8 @@
  * (src/stream/trade-resume.ts); `Query.recentTrades(symbol, limit)` reads the same items from the
  * bounded trade history (in Redis for a cluster, so every instance answers the same). Every trade
  * carries a cursor. Every trade matters: never merged. Over graphql-ws, equal
- * subscriptions share one execution and a client that stays behind is evicted (close 4008, README
- * "Slow consumers"); on other transports a client more than the queue bound behind loses trades
+ * subscriptions share one execution and a client that stays behind is evicted (close 4008,
+ * docs/operations.md "Slow consumers"); on other transports a client more than the queue bound behind loses trades
  * (counted).
  */
 import { admitted } from './feed-errors.js';
@@ -15,9 +15,23 @@ import { encodeCursor, type Cursor } from '../feed/history/cursor.js';
 import { parseArg, parseSymbol, parseSymbols } from './args.js';
 import { builder } from './builder.js';
 import { DEFAULT_MAX_QUEUE, feedStream } from './feed-stream.js';
-import { registerSharedStream } from '../stream/shared-streams.js';
+import { sharedStream, type SharedStreamSpec } from '../stream/shared-streams.js';
 import { TradeResume, type ResumedTrade } from '../stream/trade-resume.js';
 import { AFTER_DESCRIPTION, resumeCursors, withStreamCursor } from './resume.js';
+
+/**
+ * The stream contract of `trades` (src/stream/shared-streams.ts): graphql-ws subscribers of equal
+ * operations share one execution; no conflation: a client that stays behind is evicted rather than
+ * given a merged stream (src/http/fanout).
+ */
+const TRADES_STREAM: SharedStreamSpec<Trade> = {
+  setArgs: ['symbols'],
+  privateArgs: ['after'],
+  keyOf: (trade) => trade.symbol,
+  replayLatest: false,
+  // a trade renders the same for every group with the same selection
+  stampOf: (trade) => trade,
+};
 
 /** Most trades `recentTrades` returns. */
 export const MAX_RECENT_TRADES = 500;
@@ -76,6 +90,7 @@ builder.subscriptionField('trades', (t) =>
       symbols: t.arg.stringList({ required: true }),
       after: t.arg.stringList({ description: AFTER_DESCRIPTION }),
     },
+    extensions: sharedStream(TRADES_STREAM),
     subscribe: (_root, args, ctx) => {
       const symbols = parseSymbols(args.symbols, ctx);
       const history = ctx.feed.history;
@@ -104,14 +119,3 @@ builder.subscriptionField('trades', (t) =>
     resolve: (trade: ResumedTrade) => trade,
   }),
 );
-
-// graphql-ws subscribers of equal `trades` operations share one execution; no conflation: a client
-// that stays behind is evicted rather than given a merged stream (src/http/fanout)
-registerSharedStream<Trade>('trades', {
-  setArgs: ['symbols'],
-  privateArgs: ['after'],
-  keyOf: (trade) => trade.symbol,
-  replayLatest: false,
-  // a trade renders the same for every group with the same selection
-  stampOf: (trade) => trade,
-});

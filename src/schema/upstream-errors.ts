@@ -7,7 +7,7 @@ import { GraphQLError } from 'graphql';
 import { AllTickError } from '../feed/alltick/errors.js';
 import { RateLimitedError } from '../feed/alltick/rate-limiter.js';
 import { Ret } from '../feed/alltick/protocol.js';
-import { ErrorCode } from '../http/error-codes.js';
+import { ErrorCode } from '../clients/error-codes.js';
 
 const RATE_LIMIT_CODES = new Set<number>([Ret.RateLimit, Ret.TooManyRequests, Ret.TooManyRequestsClosed]);
 

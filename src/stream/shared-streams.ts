@@ -1,8 +1,10 @@
 /**
  * Subscription fields whose events may be shared by every subscriber of an equal operation
  * (src/http/fanout: one source, one execution and one serialization per event for the whole
- * group). A field opts in by registering how its events are told apart; fields that do not
- * register keep the ordinary per-subscriber path.
+ * group). A field opts in by declaring its contract in its extensions (`sharedStream`): how its
+ * events are told apart, replayed and conflated; fields that do not keep the ordinary
+ * per-subscriber path. The field's per-subscriber stream reads the same contract, so each rule is
+ * written once.
  */
 export interface SharedStreamSpec<E = unknown> {
   /** arguments that are sets (order and repeats do not matter): sorted before operations are compared */
@@ -32,17 +34,20 @@ export interface SharedStreamSpec<E = unknown> {
   stampOf?(event: E): object | undefined;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- one registry for every field's event type
-type AnySpec = SharedStreamSpec<any>;
-const specs = new Map<string, AnySpec>();
+/** The key of a Subscription field's extensions under which its stream contract is declared. */
+const SHARED_STREAM = 'sharedStream';
 
-/** Declares that the Subscription field `field` produces shareable events. */
-export function registerSharedStream<E>(field: string, spec: SharedStreamSpec<E>): void {
-  specs.set(field, spec as AnySpec);
+/**
+ * Declares, next to a Subscription field (`t.field({ ..., extensions: sharedStream(spec) })`), that
+ * its events are shareable and how: the fan-out layer reads it from the schema field.
+ */
+export function sharedStream<E>(spec: SharedStreamSpec<E>): { [SHARED_STREAM]: SharedStreamSpec<E> } {
+  return { [SHARED_STREAM]: spec };
 }
 
-export function sharedStreamSpec(field: string): AnySpec | undefined {
-  return specs.get(field);
+/** The contract a schema field declared with `sharedStream`, if any. */
+export function sharedStreamOf(field: { extensions: Readonly<Record<string, unknown>> }): SharedStreamSpec | undefined {
+  return field.extensions[SHARED_STREAM] as SharedStreamSpec | undefined;
 }
 
 /**

@@ -156,7 +156,10 @@ export async function gql(stack: Stack, query: string, variables?: Record<string
     headers: { 'content-type': 'application/json', accept: 'application/json' },
     body: JSON.stringify({ query, variables }),
   });
-  return { status: res.status, body: (await res.json()) as { data?: Record<string, unknown>; errors?: { message: string }[] } };
+  return {
+    status: res.status,
+    body: (await res.json()) as { data?: Record<string, unknown>; errors?: { message: string; extensions?: Record<string, unknown> }[] },
+  };
 }
 
 /** A raw graphql-transport-ws socket, for ending a connection abruptly. */

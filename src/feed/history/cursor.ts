@@ -10,7 +10,6 @@
  * A cursor is base64url JSON; several cursors joined with '.' make a stream cursor (the SSE `id:`
  * of a multi-symbol stream). Decoding is client input: validated with zod, errors name the value.
  */
-import { GraphQLError } from 'graphql';
 import { z } from 'zod';
 import { isValidSymbol } from '../alltick/symbols.js';
 
@@ -60,8 +59,8 @@ function decodeOne(text: string): Cursor | null {
 }
 
 /**
- * The cursors in `texts` (each a cursor or a stream cursor); throws a GraphQLError naming the
- * first value that is not one.
+ * The cursors in `texts` (each a cursor or a stream cursor); throws an InvalidCursorError naming
+ * the first value that is not one.
  */
 export function decodeCursors(texts: readonly string[], argument = 'after'): Cursor[] {
   const out: Cursor[] = [];
@@ -76,10 +75,19 @@ export function decodeCursors(texts: readonly string[], argument = 'after'): Cur
   return out;
 }
 
-function badCursor(text: string, argument: string): GraphQLError {
-  return new GraphQLError(`invalid cursor ${JSON.stringify(text.slice(0, 80))}: pass a \`cursor\` of an event this server sent`, {
-    extensions: { code: 'BAD_USER_INPUT', argument },
-  });
+/** A cursor that is not one this server sent: client input, so the schema answers it as BAD_USER_INPUT. */
+export class InvalidCursorError extends Error {
+  constructor(
+    message: string,
+    /** the argument the cursor came in */
+    readonly argument: string,
+  ) {
+    super(message);
+  }
+}
+
+function badCursor(text: string, argument: string): InvalidCursorError {
+  return new InvalidCursorError(`invalid cursor ${JSON.stringify(text.slice(0, 80))}: pass a \`cursor\` of an event this server sent`, argument);
 }
 
 /** What a cursor is about within a stream: one per symbol (and interval); a stream cursor keeps the latest per key. */

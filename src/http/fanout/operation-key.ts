@@ -26,7 +26,7 @@ import {
   type FieldNode,
   type GraphQLField,
 } from 'graphql';
-import { sharedStreamSpec, type SharedStreamSpec } from '../../stream/shared-streams.js';
+import { sharedStreamOf, type SharedStreamSpec } from '../../stream/shared-streams.js';
 
 /** What is fixed per (document, operation name): computed once, cached on the document. */
 interface OperationShape {
@@ -109,9 +109,9 @@ function computeShape({ schema, document, operationName }: ExecutionArgs): Opera
   const root = selections[0];
   // one plain root field: no fragments, aliases are fine, directives (@skip/@include) are not
   if (selections.length !== 1 || root?.kind !== Kind.FIELD || root.directives?.length) return null;
-  const spec = sharedStreamSpec(root.name.value);
   const field = schema.getSubscriptionType()?.getFields()[root.name.value];
-  if (!spec || !field) return null;
+  const spec = field && sharedStreamOf(field);
+  if (!spec) return null;
 
   const fragments = document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION);
   const selectionVariables = new Set<string>();

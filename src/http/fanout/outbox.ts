@@ -16,7 +16,7 @@
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { countEvicted } from '../../metrics/process-metrics.js';
-import { CloseCode } from '../close-codes.js';
+import { CloseCode } from '../../clients/close-codes.js';
 import type { NextAddress, SharedPayload } from './frame.js';
 
 /** Close code sent to a client evicted for not reading fast enough. */

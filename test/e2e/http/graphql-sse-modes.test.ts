@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'graphql-sse';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ErrorCode } from '../../../src/http/error-codes.js';
+import { ErrorCode } from '../../../src/clients/error-codes.js';
 import { collect, dispose, QUOTES_SUBSCRIPTION, startStack } from '../../support/helpers.js';
 
 afterEach(dispose);

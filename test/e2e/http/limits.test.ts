@@ -1,5 +1,5 @@
 /**
- * Client limits (README "Operations"), each configured small through the environment and hit
+ * Client limits (docs/operations.md "Limits"), each configured small through the environment and hit
  * with a real client: every one answers with a clear error or close code, and none costs an
  * upstream request.
  */

@@ -5,14 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Repeater } from 'graphql-yoga';
-import { AllTickRestClient } from '../../../src/feed/alltick/rest.js';
-import { PLANS } from '../../../src/feed/alltick/plans.js';
-import { RateLimiter } from '../../../src/feed/alltick/rate-limiter.js';
 import type { Trade } from '../../../src/feed/alltick/protocol.js';
 import { MarketFeed } from '../../../src/feed/feed.js';
 import { FeedManager } from '../../../src/feed/manager.js';
 import { MemoryBus } from '../../../src/bus/memory.js';
-import { markReceived, processRegistry, trackRateLimiter } from '../../../src/metrics/process-metrics.js';
+import { processRegistry } from '../../../src/metrics/process-metrics.js';
 import { quoteStream } from '../../../src/schema/quote-stream.js';
 import { collect, dispose, QUOTES_SUBSCRIPTION, sseClient, startStack, wsClient, type Stack } from '../../support/helpers.js';
 
@@ -156,17 +153,23 @@ describe('/metrics on a running server', () => {
     expect(text).not.toContain('token=');
   });
 
-  it('counts REST calls and rate-limit waits', async () => {
+  it("counts this server's REST calls and rate-limit waits, and no other server's", async () => {
+    // another server in the same process (its own simulator): its REST calls are its own metrics
+    const other = await startStack({ sim: { plan: 'premium' } });
+    // calls of the earlier tests still waiting for their turn would count after `before`
+    await vi.waitFor(() => expect(stack.server.rest.limiter.stats().queued).toBe(0));
     const before = await scrape(stack);
-    // the composition root (src/app/start-feed.ts) tracks the limiter of the server's client the same way
-    const limiter = new RateLimiter({ limits: PLANS.premium });
-    trackRateLimiter(limiter);
-    const rest = new AllTickRestClient({ baseUrl: stack.sim.httpUrl, token: TOKEN, plan: PLANS.premium, limiter });
-    // the same method twice at once: the second waits for the plan's per-method gap (100 ms)
-    await Promise.all([rest.tradeTicks(['AAPL.US']), rest.tradeTicks(['700.HK'])]);
+    const otherBefore = await scrape(other);
+    await other.server.rest.tradeTicks(['AAPL.US']);
+    expect((await scrape(other)).sum('alltick_rest_calls_total')).toBe(otherBefore.sum('alltick_rest_calls_total') + 1);
+    expect((await scrape(stack)).sum('alltick_rest_calls_total')).toBe(before.sum('alltick_rest_calls_total'));
+
+    // the same method twice at once on this server's client: the second waits for the plan's
+    // per-method gap (the first too when an earlier test's call was within that gap)
+    await Promise.all([stack.server.rest.tradeTicks(['AAPL.US']), stack.server.rest.tradeTicks(['700.HK'])]);
     const after = await scrape(stack);
     expect(after.sum('alltick_rest_calls_total')).toBe(before.sum('alltick_rest_calls_total') + 2);
-    expect(after.sum('alltick_rest_rate_limit_waits_total')).toBe(before.sum('alltick_rest_rate_limit_waits_total') + 1);
+    expect(after.sum('alltick_rest_rate_limit_waits_total') - before.sum('alltick_rest_rate_limit_waits_total')).toBeGreaterThanOrEqual(1);
     expect(after.sum('alltick_rest_rate_limit_wait_seconds_total')).toBeGreaterThan(before.sum('alltick_rest_rate_limit_wait_seconds_total'));
     expect(after.text).not.toContain(TOKEN);
   });
@@ -200,9 +203,7 @@ describe('quote stream accounting', () => {
     const first = stream.next(); // starts the source: the lease is taken now
     await vi.waitFor(() => expect(manager.leaseCount).toBe(1));
     for (let seq = 1; seq <= 5; seq++) {
-      const event = trade(seq);
-      markReceived(event);
-      feed.ingest(event);
+      feed.ingest(trade(seq));
     }
     // 1 went out at once; 2 and 3 filled the queue (max 2); 4 and 5 each replaced the queued latest
     expect(await metric('alltick_events_dropped_total')).toBe(droppedBefore + 2);

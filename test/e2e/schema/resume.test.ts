@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { collect, dispose, gql, startStack, wsClient, type Stack } from '../../support/helpers.js';
 import { cutAndResume, subscribeTrades, tradesOf } from '../../support/resume-fixture.js';
+import { ErrorCode } from '../../../src/clients/error-codes.js';
 
 afterEach(dispose);
 
@@ -93,6 +94,7 @@ describe('trades resume', () => {
     const stack = await startStack();
     const { body } = await gql(stack, 'subscription { trades(symbols: ["BTCUSDT"], after: ["nope"]) { seq } }');
     expect(body.errors?.[0]?.message).toContain('invalid cursor "nope"');
+    expect(body.errors?.[0]?.extensions).toMatchObject({ code: ErrorCode.BadUserInput, argument: 'after' });
   });
 });
 

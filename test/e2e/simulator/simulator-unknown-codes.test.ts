@@ -8,7 +8,7 @@ import { Cmd, Ret } from '../../../src/feed/alltick/protocol.js';
 import { CATALOGUE } from '../../../src/feed/alltick/catalogue.js';
 import { dispose, startStack, wsClient, collect, QUOTES_SUBSCRIPTION } from '../../support/helpers.js';
 import { ackOf, codes, connect, start } from '../../support/sim-fixture.js';
-import { ErrorCode } from '../../../src/http/error-codes.js';
+import { ErrorCode } from '../../../src/clients/error-codes.js';
 
 afterEach(() => dispose());
 

@@ -156,6 +156,13 @@ describe('three instances sharing one Redis', () => {
         { timeout: 5000 },
       );
     }
+    // …and in /metrics: the owner's upstream, not this instance's idle one
+    for (const instance of instances) {
+      const text = await (await fetch(`${instance.base}/metrics`)).text();
+      expect(text).toMatch(/^alltick_upstream_ready 1$/m);
+      expect(text).toMatch(/^alltick_upstream_connections\{endpoint="stock",state="connected"\} 1$/m);
+      expect(text).toMatch(/^alltick_upstream_symbols\{endpoint="stock",list="trades"\} 4$/m);
+    }
     const eurusd = sim.pushTrade('EURUSD', { price: '1.08512' }).data;
     await vi.waitFor(
       () => {

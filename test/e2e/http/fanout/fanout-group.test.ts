@@ -10,7 +10,7 @@ import { GraphQLBoolean, GraphQLInt, GraphQLList, GraphQLNonNull, GraphQLObjectT
 import { Repeater } from 'graphql-yoga';
 import { sharedOperation } from '../../../../src/http/fanout/operation-key.js';
 import { FanoutRegistry } from '../../../../src/http/fanout/registry.js';
-import { registerSharedStream } from '../../../../src/stream/shared-streams.js';
+import { sharedStream } from '../../../../src/stream/shared-streams.js';
 
 interface Tick {
   key: string;
@@ -18,7 +18,7 @@ interface Tick {
   conflated?: boolean;
 }
 
-registerSharedStream<Tick>('ticks', {
+const ticksStream = sharedStream<Tick>({
   setArgs: ['keys'],
   keyOf: (t) => t.key,
   replayLatest: true,
@@ -47,6 +47,7 @@ const schema = new GraphQLSchema({
       ticks: {
         type: new GraphQLNonNull(TickType),
         args: { keys: { type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(GraphQLString))) } },
+        extensions: ticksStream,
         subscribe: () =>
           new Repeater<Tick>(async (p, s) => {
             sourcesStarted++;

@@ -1,6 +1,7 @@
 /**
- * Every close code a graphql-ws client can see (README "Close codes"; a test holds those tables
- * against this list): those graphql-ws and ws send by themselves and this server's own.
+ * Every close code a graphql-ws client can see (docs/operations.md "Close codes"; a test holds
+ * those tables against this list): those graphql-ws and ws send by themselves and this server's
+ * own. Code that closes a client's socket takes its code from here.
  */
 export const CloseCode = {
   Normal: 1000,
@@ -26,5 +27,7 @@ export const CloseCode = {
   SubscriberAlreadyExists: 4409,
   /** a second connection_init */
   TooManyInitialisationRequests: 4429,
+  /** the server failed handling a message: a bug, logged as `graphql-ws message handling failed` */
+  InternalServerError: 4500,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

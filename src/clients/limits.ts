@@ -1,5 +1,5 @@
 /**
- * Client limits (README "Operations"): what one client may ask of the server. The server-wide
+ * Client limits (docs/operations.md "Limits"): what one client may ask of the server. The server-wide
  * values come from the environment; an API key may carry its own. 0 means "no limit".
  */
 import type { Config } from '../config.js';

@@ -1,37 +1,37 @@
 /**
- * One vocabulary of error and close codes, as README "Operations" lists them, and every error on
+ * One vocabulary of error and close codes, as docs/operations.md lists them, and every error on
  * every transport carrying an `extensions.code` and nothing meant for the server only.
  */
 import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../../src/http/error-codes.js';
-import { CloseCode } from '../../../src/http/close-codes.js';
+import { ErrorCode } from '../../../src/clients/error-codes.js';
+import { CloseCode } from '../../../src/clients/close-codes.js';
 import { dispose, startStack, type Stack } from '../../support/helpers.js';
 import { GqlWsClient, closeAll } from '../../support/gql-ws-client.js';
 
-const README = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+const OPERATIONS = readFileSync(new URL('../../../docs/operations.md', import.meta.url), 'utf8');
 
-/** The backticked codes in the first column of the tables of README section `heading`. */
+/** The backticked codes in the first column of the table under `heading` (up to the next heading). */
 function firstColumnCodes(heading: string): string[] {
-  const start = README.indexOf(`\n${heading}\n`);
+  const start = OPERATIONS.indexOf(`\n${heading}\n`);
   expect(start, heading).toBeGreaterThan(0);
-  const end = README.indexOf('\n## ', start + 1);
-  const section = README.slice(start, end === -1 ? undefined : end).split(/\n#{2,4} /)[1] ?? '';
+  const rest = OPERATIONS.slice(start + heading.length + 2);
+  const end = rest.search(/^#/m);
+  const section = end === -1 ? rest : rest.slice(0, end);
   return section
     .split('\n')
     .filter((line) => line.startsWith('| `'))
     .flatMap((line) => [...(line.split('|')[1] ?? '').matchAll(/`([^`]+)`/g)].map((m) => m[1]!));
 }
 
-describe('README tables', () => {
-  it('the error-code table is exactly src/http/error-codes.ts', () => {
-    expect(new Set(firstColumnCodes('### Error codes'))).toEqual(new Set(Object.values(ErrorCode)));
+describe('the tables of docs/operations.md', () => {
+  it('the error-code table is exactly src/clients/error-codes.ts', () => {
+    expect(new Set(firstColumnCodes('## Error codes'))).toEqual(new Set(Object.values(ErrorCode)));
   });
 
-  it('the close-code tables are exactly src/http/close-codes.ts', () => {
-    const listed = [...firstColumnCodes('### Close codes (graphql-ws)'), ...firstColumnCodes('### Slow consumers')].map(Number);
-    expect(new Set(listed)).toEqual(new Set(Object.values(CloseCode)));
+  it('the close-code table is exactly src/clients/close-codes.ts', () => {
+    expect(new Set(firstColumnCodes('## Close codes (graphql-ws)').map(Number))).toEqual(new Set(Object.values(CloseCode)));
   });
 });
 

@@ -1,6 +1,6 @@
 /**
- * Every `extensions.code` a client can get, on every transport (README "Error codes"; a test holds
- * that table against this list). Code that raises a client-facing error takes its code from here.
+ * Every `extensions.code` a client can get, on every transport (docs/operations.md "Error codes";
+ * a test holds that table against this list). Code that raises a client-facing error takes its code from here.
  */
 export const ErrorCode = {
   /** an argument is wrong; the message names the value */

@@ -8,7 +8,8 @@
  * With `throttleMs`, each key passes at most once per interval, latest value first
  * (src/stream/keyed-throttle.ts). The source also offers direct delivery
  * (src/stream/shared-streams.ts) for graphql-ws groups, which then never iterate the Repeater:
- * the same items, handed over synchronously.
+ * the same items, handed over synchronously; a directly delivering stream with a `lane` and no
+ * throttle hands each symbol over to its lane (feed-lane.ts) once the symbol's first event is out.
  */
 import { Repeater } from 'graphql-yoga';
 import type { SymbolSnapshot } from '../feed/cache.js';

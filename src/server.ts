@@ -57,13 +57,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const running: RunningFeed = await startFeed({ config, logger, ...(options.timings && { timings: options.timings }) });
 
   let shuttingDown = false;
-  const fanout = new FanoutRegistry({ policy: { bufferBytes: config.SLOW_CONSUMER_BUFFER_BYTES, evictMs: config.SLOW_CONSUMER_EVICT_MS }, logger });
   const metrics = new ServerMetrics({
     upstream: running.upstream,
     status: running.status,
     manager: running.manager,
     cache: running.feed.cache,
     restLimiter: running.rest.limiter,
+  });
+  const fanout = new FanoutRegistry({
+    policy: { bufferBytes: config.SLOW_CONSUMER_BUFFER_BYTES, evictMs: config.SLOW_CONSUMER_EVICT_MS },
+    metrics: metrics.delivery,
+    logger,
   });
   const yoga = createYogaApp({
     config,

@@ -111,6 +111,7 @@ export function createYogaApp({
       return {
         feed,
         status,
+        delivery: metrics.delivery,
         limits: { maxSymbols: client.limits.maxSymbols },
         client,
         visibilityKey: client.visibilityKey,

@@ -19,6 +19,7 @@ import type { LastValueCache } from '../feed/cache.js';
 import type { FeedManager } from '../feed/manager.js';
 import type { FeedStatusSource } from '../feed/status.js';
 import type { AllTickUpstream } from '../feed/upstream.js';
+import { DeliveryMetrics } from './delivery-metrics.js';
 import { collectProcessDefaults, processRegistry, type Tally } from './process-metrics.js';
 
 const STATES: readonly ConnectionState[] = ['idle', 'connecting', 'connected', 'disconnected', 'stopped'];
@@ -39,6 +40,8 @@ export interface MetricsSources {
 
 export class ServerMetrics {
   readonly registry = new Registry();
+  /** drops, evictions and delivery latency, counted by this server's streams and fan-out */
+  readonly delivery = new DeliveryMetrics(this.registry);
   private readonly frames = { trade: 0, depth: 0, invalid: 0 };
   private readonly parseFailures: Record<Endpoint, number> = { stock: 0, quote: 0 };
   private readonly clients: Record<'graphql-ws' | 'sse', number> = { 'graphql-ws': 0, sse: 0 };

@@ -9,6 +9,7 @@
  * event loop that stood still) at most MAX_CATCH_UP_BARS intervals are closed one by one and the
  * rest are skipped, so no loop ever runs up to an arbitrary time.
  */
+import type { DeliveryMetrics } from '../metrics/delivery-metrics.js';
 import type { Repeater } from 'graphql-yoga';
 import type { Bar, LiveBar } from '../feed/candles/live-candles.js';
 import { barStart, nextBarStart, type Interval } from '../feed/candles/intervals.js';
@@ -26,6 +27,8 @@ export interface CandleItem extends Bar {
 }
 
 export interface CandleStreamOptions {
+  /** where drops and delivery latency are counted (the server's) */
+  metrics: DeliveryMetrics;
   clock?: Clock;
   /** how long after an interval's end its final bar waits for late trades; default 250 ms */
   graceMs?: number;
@@ -43,7 +46,7 @@ export function candleItem(symbol: string, interval: Interval, bar: Bar, final: 
   return { symbol, interval, time, open, high, low, close, volume, turnover, final };
 }
 
-export function candleStream(feed: MarketFeed, symbol: string, interval: Interval, options: CandleStreamOptions = {}): Repeater<CandleItem> {
+export function candleStream(feed: MarketFeed, symbol: string, interval: Interval, options: CandleStreamOptions): Repeater<CandleItem> {
   const clock = options.clock ?? systemClock;
   const graceMs = options.graceMs ?? 250;
   let current = barStart(interval, clock.now());
@@ -115,6 +118,7 @@ export function candleStream(feed: MarketFeed, symbol: string, interval: Interva
 
   return feedStream<CandleItem>({
     name: 'candles',
+    metrics: options.metrics,
     feed,
     symbols: [symbol],
     depth: 0,

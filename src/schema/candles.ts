@@ -131,6 +131,7 @@ builder.subscriptionField('candles', (t) =>
       const after = from.reduce<number | undefined>((t, c) => Math.max(t ?? c.time, c.time), undefined);
       return admitted(ctx.feed, [symbol], () => {
         const source = candleStream(ctx.feed, symbol, interval, {
+          metrics: ctx.delivery,
           seedPrice: async () => (await ctx.loaders.trade.load(symbol))?.price ?? null,
           ...(after !== undefined && { after }),
         });

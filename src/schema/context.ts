@@ -7,10 +7,13 @@ import type { Cursor } from '../feed/history/cursor.js';
 import type { SnapshotLoaders } from '../feed/snapshots/snapshot-service.js';
 import type { FeedStatusSource } from '../feed/status.js';
 import type { ClientIdentity } from '../clients/identity.js';
+import type { DeliveryMetrics } from '../metrics/delivery-metrics.js';
 
 export interface Context {
   feed: MarketFeed;
   status: FeedStatusSource;
+  /** this server's drop, eviction and latency counts, fed by the streams */
+  delivery: DeliveryMetrics;
   limits: { maxSymbols: number };
   /** this request's loaders of AllTick REST data (cold snapshots, candles, static info) */
   loaders: SnapshotLoaders;

@@ -11,7 +11,7 @@
  */
 import type { SymbolSnapshot } from '../feed/cache.js';
 import type { MarketFeed } from '../feed/feed.js';
-import { observeDelivery } from '../metrics/process-metrics.js';
+import type { DeliveryMetrics } from '../metrics/delivery-metrics.js';
 
 /** What streams of one lane share: which lane, and the item an update becomes (none: not sent). */
 export interface LaneSpec<T> {
@@ -31,12 +31,13 @@ class LaneSymbol<T> {
   constructor(
     private readonly name: string,
     private readonly spec: LaneSpec<T>,
+    private readonly metrics: DeliveryMetrics,
   ) {}
 
   readonly onUpdate = (snapshot: SymbolSnapshot): void => {
     const item = this.spec.item(snapshot);
     if (item === undefined) return;
-    observeDelivery(this.name, snapshot.receivedAt);
+    this.metrics.observeDelivery(this.name, snapshot.receivedAt);
     for (const sink of this.sinks) sink(item);
   };
 }
@@ -46,9 +47,10 @@ const lanes = new WeakMap<MarketFeed, WeakMap<object, Map<string, LaneSymbol<unk
 
 /**
  * Adds `sink` to the lane of `symbol`; returns the function that takes it out again (the last one
- * out stops the lane's listener). `name` is the stream's name for the delivery-latency metric.
+ * out stops the lane's listener). `name` is the stream's name for the delivery-latency metric, kept
+ * in `metrics` (the server's, as the feed is).
  */
-export function joinLane<T>(feed: MarketFeed, name: string, spec: LaneSpec<T>, symbol: string, sink: Sink<T>): () => void {
+export function joinLane<T>(feed: MarketFeed, name: string, metrics: DeliveryMetrics, spec: LaneSpec<T>, symbol: string, sink: Sink<T>): () => void {
   let byOwner = lanes.get(feed);
   if (!byOwner) lanes.set(feed, (byOwner = new WeakMap()));
   let byKey = byOwner.get(spec.owner);
@@ -56,7 +58,7 @@ export function joinLane<T>(feed: MarketFeed, name: string, spec: LaneSpec<T>, s
   const id = `${name}\n${spec.key}\n${symbol}`;
   let lane = byKey.get(id) as LaneSymbol<T> | undefined;
   if (!lane) {
-    const created = new LaneSymbol<T>(name, spec);
+    const created = new LaneSymbol<T>(name, spec, metrics);
     created.stop = feed.listen(symbol, created.onUpdate);
     byKey.set(id, created as LaneSymbol<unknown>);
     lane = created;

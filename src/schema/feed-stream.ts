@@ -14,7 +14,7 @@
 import { Repeater } from 'graphql-yoga';
 import type { SymbolSnapshot } from '../feed/cache.js';
 import type { MarketFeed, Watch } from '../feed/feed.js';
-import { countDropped, observeDelivery } from '../metrics/process-metrics.js';
+import type { DeliveryMetrics } from '../metrics/delivery-metrics.js';
 import { KeyedThrottle } from '../stream/keyed-throttle.js';
 import { withDirectSource } from '../stream/shared-streams.js';
 import { feedErrorToGraphQL } from './feed-errors.js';
@@ -31,6 +31,8 @@ export interface FeedStreamOptions<T> {
   /** the field name, for metrics (quotes, trades, orderBook, candles) */
   name: string;
   feed: MarketFeed;
+  /** where drops and delivery latency are counted (the server's) */
+  metrics: DeliveryMetrics;
   symbols: readonly string[];
   /** order-book levels to lease (0 = trades only) */
   depth: number;
@@ -59,7 +61,7 @@ export interface FeedStreamOptions<T> {
 }
 
 export function feedStream<T extends object>(options: FeedStreamOptions<T>): Repeater<T> {
-  const { name, feed, symbols, depth, conflateKey } = options;
+  const { name, feed, metrics, symbols, depth, conflateKey } = options;
   const maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE;
   const mark = (item: T) => options.markConflated?.(item) ?? item;
 
@@ -90,7 +92,7 @@ export function feedStream<T extends object>(options: FeedStreamOptions<T>): Rep
       queueMicrotask(() => {
         if (ended) return;
         // the lane listens first: dropping the last listener of a symbol would stop following it (Redis bus) and start again
-        leaveLanes.push(joinLane(feed, name, lane, symbol, direct!));
+        leaveLanes.push(joinLane(feed, name, metrics, lane, symbol, direct!));
         watch.mute(symbol);
       });
     };
@@ -135,7 +137,7 @@ export function feedStream<T extends object>(options: FeedStreamOptions<T>): Rep
       draining = true;
       while (queue.length > 0) {
         const { item, at } = queue.shift() as Timed<T>;
-        observeDelivery(name, at);
+        metrics.observeDelivery(name, at);
         await push(item);
       }
       draining = false;
@@ -148,12 +150,12 @@ export function feedStream<T extends object>(options: FeedStreamOptions<T>): Rep
         if (queued >= 0) {
           // the stand-in keeps the receive time of the oldest update it replaces
           queue[queued] = { item: mark(item), at: queue[queued]!.at ?? at };
-          countDropped(name, 'conflated');
+          metrics.countDropped(name, 'conflated');
         } else if (key !== undefined)
           queue.push({ item, at }); // at most one extra per key
         else {
           dropped++;
-          countDropped(name, 'queue-full');
+          metrics.countDropped(name, 'queue-full');
           options.onDrop?.(dropped);
           return;
         }
@@ -175,7 +177,7 @@ export function feedStream<T extends object>(options: FeedStreamOptions<T>): Rep
   return withDirectSource(repeater, (sink) =>
     begin(
       (item, at) => {
-        observeDelivery(name, at);
+        metrics.observeDelivery(name, at);
         sink.next(item);
       },
       (error) => sink.error(error),

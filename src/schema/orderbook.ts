@@ -97,6 +97,7 @@ function startBookStream(ctx: Context, symbol: string, depth: number) {
   return feedStream<OrderBookItem>({
     name: 'orderBook',
     feed: ctx.feed,
+    metrics: ctx.delivery,
     symbols: [symbol],
     depth,
     conflateKey: (b) => b.symbol,

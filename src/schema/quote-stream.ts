@@ -16,6 +16,7 @@ import { endpointOf } from '../feed/alltick/symbols.js';
 import { feedStream } from './feed-stream.js';
 import type { Cursor } from '../feed/history/cursor.js';
 import type { SharedStreamSpec } from '../stream/shared-streams.js';
+import type { DeliveryMetrics } from '../metrics/delivery-metrics.js';
 
 /** Why a quote event was sent. */
 export type QuoteEventKind = 'snapshot' | 'tick' | 'feed_down' | 'feed_up';
@@ -55,6 +56,8 @@ export const QUOTES_STREAM: SharedStreamSpec<QuoteItem> = {
 const ticks = new WeakMap<SymbolSnapshot, Map<number, QuoteItem>>();
 
 export interface QuoteStreamOptions {
+  /** where drops and delivery latency are counted (the server's) */
+  metrics: DeliveryMetrics;
   maxQueue?: number;
   /** at most one event per symbol per this many ms; 0 = every update */
   throttleMs?: number;
@@ -90,13 +93,7 @@ export function coldSymbols(feed: MarketFeed, symbols: readonly string[], book: 
   });
 }
 
-export function quoteStream(
-  feed: MarketFeed,
-  symbols: string[],
-  depth: number,
-  health: FeedHealth | null = null,
-  options: QuoteStreamOptions = {},
-): Repeater<QuoteItem> {
+export function quoteStream(feed: MarketFeed, symbols: string[], depth: number, health: FeedHealth | null, options: QuoteStreamOptions): Repeater<QuoteItem> {
   const stale = (symbol: string) => health?.isStale(symbol) ?? false;
   const item = (snapshot: SymbolSnapshot, event: QuoteEventKind): QuoteItem => ({
     ...quoteView(snapshot, depth),
@@ -130,6 +127,7 @@ export function quoteStream(
   return feedStream<QuoteItem>({
     name: 'quotes',
     feed,
+    metrics: options.metrics,
     symbols,
     depth,
     maxQueue: options.maxQueue,

@@ -172,7 +172,7 @@ builder.subscriptionFields((t) => ({
       const from = resumeCursors(args.after, ctx).filter((c): c is Extract<Cursor, { kind: 'quote' }> => c.kind === 'quote' && symbols.includes(c.symbol));
       const resumeFrom = new Map(from.map((c) => [c.symbol, c]));
       return admitted(ctx.feed, symbols, () => {
-        const source = quoteStream(ctx.feed, symbols, depth, healthOf(ctx.status), { throttleMs, prime, resumeFrom });
+        const source = quoteStream(ctx.feed, symbols, depth, healthOf(ctx.status), { metrics: ctx.delivery, throttleMs, prime, resumeFrom });
         return withStreamCursor(ctx, source, from, (quote) => quoteCursor(quote));
       });
     },

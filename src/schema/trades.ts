@@ -101,6 +101,7 @@ builder.subscriptionField('trades', (t) =>
         const source = feedStream<ResumedTrade>({
           name: 'trades',
           feed: ctx.feed,
+          metrics: ctx.delivery,
           symbols,
           depth: 0,
           // a replay may be the whole history of each resumed symbol: room for it on top of the live queue

@@ -8,7 +8,7 @@
  * leaves the group at once, so no frame follows it. Joining is lazy: the member receives nothing
  * until graphql-ws starts iterating, as with a Repeater.
  */
-import { countDropped, type Tally } from '../../metrics/process-metrics.js';
+import type { Tally } from '../../metrics/process-metrics.js';
 import { nextHead, type NextAddress, type SharedPayload } from './frame.js';
 import { fanoutCounters, type Outbox, type OutboxMember } from './outbox.js';
 
@@ -98,7 +98,7 @@ export class GroupMember implements AsyncIterableIterator<never>, OutboxMember, 
       const held = this.heldBack.get(key);
       if (held !== undefined) {
         fanoutCounters.droppedUpdates++;
-        countDropped('graphql-ws', 'slow-consumer');
+        this.outbox.metrics.countDropped('graphql-ws', 'slow-consumer');
       }
       this.heldBack.set(key, (held ?? 0) + 1);
       return;

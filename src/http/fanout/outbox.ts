@@ -6,8 +6,9 @@
  * connection goes out at once (one system call, no wait for the rest of the turn's fan-out); from
  * the second on, the socket is corked until the turn ends, so under load many events share a
  * write. After a write that the kernel did not take whole, and at the end of a corked turn, a
- * connection whose `bufferedAmount` is over the budget is *behind*. While behind, conflatable streams (quotes) hold back their events and keep only the
- * latest per symbol; when the connection drains below half the budget they send those latest
+ * connection whose `bufferedAmount` is over the budget is *behind*. While behind, conflatable
+ * streams (quotes) hold back their events and keep only the latest per symbol; when the
+ * connection drains below half the budget they send those latest
  * values, marked as conflated. Streams where every event matters keep writing; if the connection
  * stays behind longer than `evictMs`, or its buffer passes four times the budget, it is closed
  * with 4008 "slow consumer". Nothing here ever waits on a socket, so a slow client never delays
@@ -15,7 +16,7 @@
  */
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
-import { countEvicted } from '../../metrics/process-metrics.js';
+import type { DeliveryMetrics } from '../../metrics/delivery-metrics.js';
 import { CloseCode } from '../../clients/close-codes.js';
 import type { NextAddress, SharedPayload } from './frame.js';
 
@@ -59,6 +60,10 @@ export interface OutboxMember {
 export class Outbox {
   readonly members = new Set<OutboxMember>();
   behind = false;
+  /** where this connection's drops and eviction are counted (the server's) */
+  get metrics(): DeliveryMetrics {
+    return this.pool.metrics;
+  }
   private behindSince = 0;
   private closed = false;
   private corked = false;
@@ -176,7 +181,7 @@ export class Outbox {
     this.closed = true;
     this.pool.watcher.forget(this);
     fanoutCounters.evictions++;
-    countEvicted('graphql-ws', 'slow-consumer');
+    this.pool.metrics.countEvicted('graphql-ws', 'slow-consumer');
     this.socket.close(SLOW_CONSUMER_CLOSE_CODE, `slow consumer: ${why}`);
     // a peer that never reads would hold the socket (and its buffer) for ws's 30 s close timeout
     const drop = setTimeout(() => this.socket.terminate(), EVICT_GRACE_MS);
@@ -195,7 +200,10 @@ export class OutboxPool {
   turn = 0;
   private turnOpen = false;
 
-  constructor(readonly policy: SlowConsumerPolicy) {}
+  constructor(
+    readonly policy: SlowConsumerPolicy,
+    readonly metrics: DeliveryMetrics,
+  ) {}
 
   outboxFor(socket: WebSocket, tcp: Socket): Outbox {
     let outbox = this.outboxes.get(socket);

@@ -9,11 +9,14 @@ import type { IncomingMessage } from 'node:http';
 import type WebSocket from 'ws';
 import { SharedGroup, type GroupHost, type ShapeCache } from './group.js';
 import type { Tally } from '../../metrics/process-metrics.js';
+import type { DeliveryMetrics } from '../../metrics/delivery-metrics.js';
 import { OutboxPool, type SlowConsumerPolicy } from './outbox.js';
 import type { SharedOperation } from './operation-key.js';
 
 export interface FanoutOptions {
   policy: SlowConsumerPolicy;
+  /** the server's drop and eviction counts */
+  metrics: DeliveryMetrics;
   /** masks errors of per-event execution; default: Yoga's default masking (keep it in step with createYoga's) */
   maskError?: (error: unknown) => unknown;
   /** where an error that had to be masked is logged, as Yoga logs the ones it masks */
@@ -64,7 +67,7 @@ export class FanoutRegistry implements GroupHost {
       if (masked !== error) options.logger?.error({ err: error }, 'subscription event failed');
       return masked;
     };
-    this.outboxes = new OutboxPool(options.policy);
+    this.outboxes = new OutboxPool(options.policy, options.metrics);
   }
 
   /** Joins (or starts) the group of `op`; resolves to the member's stream, or to the errors a fresh subscription would get. */

@@ -9,7 +9,7 @@ import type { Trade } from '../../../src/feed/alltick/protocol.js';
 import { MarketFeed } from '../../../src/feed/feed.js';
 import { FeedManager } from '../../../src/feed/manager.js';
 import { MemoryBus } from '../../../src/bus/memory.js';
-import { processRegistry } from '../../../src/metrics/process-metrics.js';
+import { DeliveryMetrics } from '../../../src/metrics/delivery-metrics.js';
 import { quoteStream } from '../../../src/schema/quote-stream.js';
 import { collect, dispose, QUOTES_SUBSCRIPTION, sseClient, startStack, wsClient, type Stack } from '../../support/helpers.js';
 
@@ -174,6 +174,18 @@ describe('/metrics on a running server', () => {
     expect(after.text).not.toContain(TOKEN);
   });
 
+  it("counts this server's deliveries and drops, and no other server's", async () => {
+    // another server in the same process, with a client of its own: its deliveries are its own metrics
+    const other = await startStack({ sim: { ticksPerSecond: 20, plan: 'premium' } });
+    const before = await scrape(stack);
+    const otherBefore = await scrape(other);
+    const latencyCount = (m: Awaited<ReturnType<typeof scrape>>) => m.sum('alltick_delivery_latency_seconds_count', { stream: 'quotes' });
+    const ws = collect(wsClient(other).iterate({ query: QUOTES_SUBSCRIPTION, variables: { symbols: ['BTCUSDT'], depth: 1 } }));
+    await vi.waitFor(async () => expect(latencyCount(await scrape(other))).toBeGreaterThan(latencyCount(otherBefore) + 2), { timeout: 10_000 });
+    await ws.stop();
+    expect(latencyCount(await scrape(stack))).toBe(latencyCount(before));
+  });
+
   it('answers only GET and HEAD', async () => {
     const res = await fetch(`http://127.0.0.1:${stack.server.port}/metrics`, { method: 'POST' });
     expect(res.status).toBe(405);
@@ -191,12 +203,13 @@ describe('quote stream accounting', () => {
     turnover: null,
     side: 'BUY',
   });
-  const metric = async (name: string) => parse(await processRegistry.metrics()).sum(name, { stream: 'quotes' });
+  const metrics = new DeliveryMetrics();
+  const metric = async (name: string) => parse(await metrics.registry.metrics()).sum(name, { stream: 'quotes' });
 
   it('counts events conflated in a full queue as dropped and observes the latency of those delivered', async () => {
     const manager = new FeedManager({ sink: { setDesired: () => {} }, lingerMs: 0, capacity: { stock: 10, quote: 10 } });
     const feed = new MarketFeed(manager, new MemoryBus());
-    const stream: Repeater<unknown> = quoteStream(feed, ['BTCUSDT'], 1, null, { maxQueue: 2 });
+    const stream: Repeater<unknown> = quoteStream(feed, ['BTCUSDT'], 1, null, { metrics, maxQueue: 2 });
     const droppedBefore = await metric('alltick_events_dropped_total');
     const observedBefore = await metric('alltick_delivery_latency_seconds_count');
 

@@ -14,6 +14,7 @@ import { FeedManager, type Clock } from '../../../src/feed/manager.js';
 import { MemoryTradeHistory } from '../../../src/feed/history/trade-history.js';
 import { candleStream, MAX_CATCH_UP_BARS, type CandleItem } from '../../../src/schema/candle-stream.js';
 import { feedStream } from '../../../src/schema/feed-stream.js';
+import { DeliveryMetrics } from '../../../src/metrics/delivery-metrics.js';
 
 const T0 = Date.UTC(2026, 10, 26, 9, 30); // a minute boundary
 let seq = 1000;
@@ -175,7 +176,7 @@ describe('candle stream on a fake clock', () => {
     const feed = testFeed();
     const clock = new FakeClock(T0 + 5_000);
     const m1 = intervalOf('1m');
-    const stream = candleStream(feed, 'BTCUSDT', m1, { clock, graceMs: 100 });
+    const stream = candleStream(feed, 'BTCUSDT', m1, { metrics: new DeliveryMetrics(), clock, graceMs: 100 });
     const items: CandleItem[] = [];
     void (async () => {
       for await (const item of stream) items.push(item);
@@ -225,7 +226,7 @@ describe('candle stream catch-up is bounded (issue 12, finding 8)', () => {
   it('a trade stamped far ahead, or a clock that jumps, closes at most MAX_CATCH_UP_BARS intervals and skips the rest', async () => {
     const feed = testFeed();
     const clock = new FakeClock(T0 + 5_000);
-    const stream = candleStream(feed, 'BTCUSDT', intervalOf('1m'), { clock, graceMs: 100 });
+    const stream = candleStream(feed, 'BTCUSDT', intervalOf('1m'), { metrics: new DeliveryMetrics(), clock, graceMs: 100 });
     const items: CandleItem[] = [];
     void (async () => {
       for await (const item of stream) items.push(item);
@@ -249,7 +250,7 @@ describe('candle stream catch-up is bounded (issue 12, finding 8)', () => {
   it('a clock that jumps a year ahead closes at most MAX_CATCH_UP_BARS intervals', async () => {
     const feed = testFeed();
     const clock = new FakeClock(T0 + 5_000);
-    const stream = candleStream(feed, 'BTCUSDT', intervalOf('1m'), { clock, graceMs: 100 });
+    const stream = candleStream(feed, 'BTCUSDT', intervalOf('1m'), { metrics: new DeliveryMetrics(), clock, graceMs: 100 });
     const items: CandleItem[] = [];
     void (async () => {
       for await (const item of stream) items.push(item);
@@ -273,7 +274,7 @@ describe('candle stream catch-up is bounded (issue 12, finding 8)', () => {
 
 describe('candle stream resume', () => {
   async function run(feed: MarketFeed, clock: FakeClock, after: number) {
-    const stream = candleStream(feed, 'BTCUSDT', intervalOf('1m'), { clock, graceMs: 100, after });
+    const stream = candleStream(feed, 'BTCUSDT', intervalOf('1m'), { metrics: new DeliveryMetrics(), clock, graceMs: 100, after });
     const items: CandleItem[] = [];
     void (async () => {
       for await (const item of stream) items.push(item);
@@ -332,6 +333,7 @@ describe('trade queue', () => {
     const stream = feedStream<Trade>({
       name: 'trades',
       feed,
+      metrics: new DeliveryMetrics(),
       symbols: ['ETHUSDT'],
       depth: 0,
       maxQueue: 10,

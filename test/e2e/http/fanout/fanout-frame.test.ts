@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { nextHead, SharedPayload, type NextAddress } from '../../../../src/http/fanout/frame.js';
 import { OutboxPool } from '../../../../src/http/fanout/outbox.js';
+import { DeliveryMetrics } from '../../../../src/metrics/delivery-metrics.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -21,7 +22,7 @@ async function clients(n: number) {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
   cleanups.push(() => wss.close());
   await new Promise((resolve) => wss.once('listening', resolve));
-  const pool = new OutboxPool({ bufferBytes: 1 << 24, evictMs: 10_000 });
+  const pool = new OutboxPool({ bufferBytes: 1 << 24, evictMs: 10_000 }, new DeliveryMetrics());
   const out = [];
   for (let i = 0; i < n; i++) {
     const accepted = new Promise<[WebSocket, import('node:http').IncomingMessage]>((resolve) => wss.once('connection', (ws, req) => resolve([ws, req])));

@@ -11,6 +11,7 @@ import { Repeater } from 'graphql-yoga';
 import { sharedOperation } from '../../../../src/http/fanout/operation-key.js';
 import { FanoutRegistry } from '../../../../src/http/fanout/registry.js';
 import { sharedStream } from '../../../../src/stream/shared-streams.js';
+import { DeliveryMetrics } from '../../../../src/metrics/delivery-metrics.js';
 
 interface Tick {
   key: string;
@@ -92,7 +93,7 @@ async function join(registry: FanoutRegistry, target: Awaited<ReturnType<typeof 
 
 describe('a group over an iterated source', () => {
   it('shares one source; each id gets its frames; a joiner gets the latest per key first; completion ends every member', async () => {
-    const registry = new FanoutRegistry({ policy: { bufferBytes: 1 << 20, evictMs: 1000 } });
+    const registry = new FanoutRegistry({ policy: { bufferBytes: 1 << 20, evictMs: 1000 }, metrics: new DeliveryMetrics() });
     const conn = await connection();
     const a = await join(registry, conn, 'a', ['x', 'y']);
     const b = await join(registry, conn, 'b', ['y', 'x']);
@@ -132,7 +133,7 @@ describe('a group over an iterated source', () => {
   });
 
   it('a failing source fails every member with its error; the last member leaving stops the source', async () => {
-    const registry = new FanoutRegistry({ policy: { bufferBytes: 1 << 20, evictMs: 1000 } });
+    const registry = new FanoutRegistry({ policy: { bufferBytes: 1 << 20, evictMs: 1000 }, metrics: new DeliveryMetrics() });
     const conn = await connection();
     const before = { started: sourcesStarted, stopped: sourcesStopped };
     const a = await join(registry, conn, 'a', ['x']);

@@ -10,6 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import { Outbox, OutboxPool, SLOW_CONSUMER_CLOSE_CODE, fanoutCounters, type OutboxMember } from '../../../../src/http/fanout/outbox.js';
 import { nextHead, SharedPayload } from '../../../../src/http/fanout/frame.js';
 import { quietFor } from '../../../support/time.js';
+import { DeliveryMetrics } from '../../../../src/metrics/delivery-metrics.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -25,7 +26,7 @@ async function pair(policy = { bufferBytes: 16 * 1024, evictMs: 300 }) {
   cleanups.push(() => client.terminate());
   await new Promise((resolve) => client.once('open', resolve));
   const [socket, request] = await serverSide;
-  const outbox = new OutboxPool(policy).outboxFor(socket, request.socket);
+  const outbox = new OutboxPool(policy, new DeliveryMetrics()).outboxFor(socket, request.socket);
   return { client, socket, tcp: request.socket, outbox };
 }
 

@@ -221,6 +221,8 @@ interface BResult {
   crashed: string | null;
   /** updates conflated away by the slow-consumer policy (ours only) */
   dropped: number;
+  /** server user and kernel CPU µs, and write system calls, per delivered message */
+  perMessage: { userUs: number; sysUs: number; writes: number };
 }
 
 /** A seeded PRNG (mulberry32), so every variant gets the same client → symbols assignment. */
@@ -256,7 +258,7 @@ async function workloadB(variant: Variant): Promise<BResult> {
     const expectedPerSymbol: Record<string, number> = {};
     let sent = 0;
     let rssPeak = 0;
-    const [server0, clients0] = [s.server.cpuMs(), s.clients.cpuMs()];
+    const [server0, clients0, usage0] = [s.server.cpuMs(), s.clients.cpuMs(), s.server.usage()];
     const dropped0 = await droppedSoFar(variant, s.server);
     const started = performance.now();
     const pacer = setInterval(() => {
@@ -272,7 +274,7 @@ async function workloadB(variant: Variant): Promise<BResult> {
     await sleep(P.bMeasureMs + 20);
     clearInterval(pacer);
     const elapsed = performance.now() - started;
-    const [server1, clients1] = [s.server.cpuMs(), s.clients.cpuMs()];
+    const [server1, clients1, usage1] = [s.server.cpuMs(), s.clients.cpuMs(), s.server.usage()];
     const toMicros = nowMicros();
     // in-flight events arrive: wait until nothing more comes (at most 5 s; a server that is far behind is not waited for)
     let last = -1;
@@ -300,6 +302,11 @@ async function workloadB(variant: Variant): Promise<BResult> {
       clientCpu: ((clients1 - clients0) / elapsed) * 100,
       crashed: s.server.alive ? null : s.server.exitReason,
       dropped,
+      perMessage: {
+        userUs: ((usage1.userMs - usage0.userMs) * 1000) / r.received,
+        sysUs: ((usage1.sysMs - usage0.sysMs) * 1000) / r.received,
+        writes: (usage1.writes - usage0.writes) / r.received,
+      },
     };
   });
 }
@@ -337,13 +344,15 @@ interface CResult {
 async function workloadC(variant: Variant): Promise<CResult> {
   return session(variant, async (s) => {
     const before = await stats(s.server, true);
+    // BENCH_HEAP=dir: heap snapshots of each server before and with its connections, to see what they hold
+    if (process.env['BENCH_HEAP'])
+      log(`C: ${variant} heap snapshot before ${(await s.server.ask({ type: 'heap-snapshot', dir: process.env['BENCH_HEAP'] }, 120_000)).file}`);
     const subscriptions = Array.from({ length: P.cConnections }, (_, i) => [SYMBOLS_50[i % SYMBOLS_50.length]!]);
     const connected = await connect(s, subscriptions, 'idle', 200);
     await prime(s, SYMBOLS_50, (symbol) => s.sim.pushTrade(symbol, { tick_time: String(Date.now()) }));
     const after = await stats(s.server, true);
-    // BENCH_HEAP=dir: a heap snapshot of each server with its connections, to see what they hold
     if (process.env['BENCH_HEAP'])
-      log(`C: ${variant} heap snapshot ${(await s.server.ask({ type: 'heap-snapshot', dir: process.env['BENCH_HEAP'] }, 120_000)).file}`);
+      log(`C: ${variant} heap snapshot with the connections ${(await s.server.ask({ type: 'heap-snapshot', dir: process.env['BENCH_HEAP'] }, 120_000)).file}`);
     // a few may have been closed by keep-alive on this busy machine: count what is open
     const { open } = await s.clients.ask({ type: 'count' });
     if (open < P.cConnections * 0.95) throw new Error(`only ${open} connections stayed open`);
@@ -491,6 +500,13 @@ async function main() {
           fmt(cpuPerMillion(r), 1),
           fmt(r.clientCpu),
         ]),
+      ),
+    );
+    print('\nWhere the server CPU goes (per delivered message): user (JavaScript, GC) and system (kernel: the socket writes), and write system calls\n');
+    print(
+      table(
+        ['server', 'user µs', 'system µs', 'write calls'],
+        rows(results, 4, (r) => [fmt(r.perMessage.userUs, 2), fmt(r.perMessage.sysUs, 2), fmt(r.perMessage.writes, 3)]),
       ),
     );
     const [ours, raw] = [results.get('ours'), succeeded(results.get('raw'))];

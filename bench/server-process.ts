@@ -71,7 +71,7 @@ process.on('message', async (message: ToServer) => {
       droppedUpdates: fanoutCounters.droppedUpdates,
     });
   } else if (message.type === 'heap-snapshot') {
-    send({ type: 'heap-snapshot', file: writeHeapSnapshot(join(message.dir, `${variant}-${process.pid}.heapsnapshot`)) });
+    send({ type: 'heap-snapshot', file: writeHeapSnapshot(join(message.dir, `${variant}-${process.pid}-${Date.now()}.heapsnapshot`)) });
   } else if (message.type === 'exit') {
     await Promise.race([server.stop(), new Promise((resolve) => setTimeout(resolve, 2000))]);
     process.exit(0);

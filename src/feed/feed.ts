@@ -16,6 +16,8 @@ export interface Watch {
   release(): void;
   /** the symbols upstream did not hold before this watch: what the cache has of them is not live */
   fresh: readonly string[];
+  /** Stops delivering one symbol's updates, keeping its lease (someone else listens for this watch: a shared lane). */
+  mute(symbol: string): void;
 }
 
 /** Cluster mode: where queries find symbols whose updates this instance does not receive. */
@@ -121,6 +123,14 @@ export class MarketFeed {
   }
 
   /**
+   * Listens to one symbol's updates without a lease (whoever needs them held holds a `watch`);
+   * returns the function that stops listening.
+   */
+  listen(symbol: string, onUpdate: (snapshot: SymbolSnapshot) => void): () => void {
+    return this.bus.subscribe(symbol, onUpdate);
+  }
+
+  /**
    * Throws CapacityError or SymbolRejectedError (before listening) when the symbols cannot be
    * held; `onFailure` hears of a symbol upstream refuses later.
    */
@@ -131,6 +141,7 @@ export class MarketFeed {
     let released = false;
     return {
       fresh,
+      mute: (symbol) => unsubscribes[lease.symbols.indexOf(symbol)]?.(),
       release: () => {
         if (released) return;
         released = true;

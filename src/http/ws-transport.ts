@@ -40,6 +40,7 @@ export function serveGraphQLWs<P extends Record<string, unknown> | undefined>(
   { logger, keepAliveMs = 12_000 }: WsTransportOptions,
 ): { dispose(): Promise<void> } {
   const server = makeServer(options);
+  const keepAlive = keepAliveMs > 0 ? new KeepAlive(keepAliveMs) : null;
   // graphql-ws's own handleProtocols answers a handshake without graphql-transport-ws with no
   // subprotocol, which clients fail as 1006 before they could see a close code: accept what they
   // offered, and graphql-ws then closes with 4406 (wrong subprotocol)
@@ -51,7 +52,7 @@ export function serveGraphQLWs<P extends Record<string, unknown> | undefined>(
       // `ws` has already started the close with the right code; say why in one line
       logger.warn({ code: err.code, reason: err.message, address: request.socket.remoteAddress }, 'WebSocket frame refused');
     });
-    const keepAlive = keepAliveMs > 0 ? startKeepAlive(socket, keepAliveMs) : null;
+    keepAlive?.add(socket);
     /** ids whose subscribe graphql-ws is still handling */
     const taken = new Set<string>();
     const closed = server.opened(
@@ -86,12 +87,13 @@ export function serveGraphQLWs<P extends Record<string, unknown> | undefined>(
       { socket, request },
     );
     socket.once('close', (code, reason) => {
-      keepAlive?.stop();
+      keepAlive?.remove(socket);
       void closed(code, String(reason));
     });
   });
   return {
     dispose: async () => {
+      keepAlive?.stop();
       for (const client of wsServer.clients) client.close(CloseCode.GoingAway, 'Going away');
       wsServer.removeAllListeners();
       await new Promise<void>((resolve, reject) => wsServer.close((err) => (err ? reject(err) : resolve())));
@@ -99,22 +101,61 @@ export function serveGraphQLWs<P extends Record<string, unknown> | undefined>(
   };
 }
 
-/** Pings every `ms`; a socket that has not answered by the next ping is terminated. */
-function startKeepAlive(socket: WebSocket, ms: number): { stop(): void } {
-  let pongWait: NodeJS.Timeout | null = null;
-  const interval = setInterval(() => {
-    if (socket.readyState !== socket.OPEN) return;
-    pongWait = setTimeout(() => socket.terminate(), ms);
-    socket.once('pong', () => {
-      if (pongWait) clearTimeout(pongWait);
-      pongWait = null;
-    });
-    socket.ping();
-  }, ms);
-  return {
-    stop() {
-      clearInterval(interval);
-      if (pongWait) clearTimeout(pongWait);
-    },
-  };
+/** How many slices of the sockets take turns, so that pings go out spread over the interval, not in one burst. */
+const KEEP_ALIVE_SLICES = 8;
+
+/**
+ * Pings every socket every `ms`; a socket that has not answered (pong) by its next ping is
+ * terminated. One timer for all sockets of the server, each socket in one of a few slices pinged in
+ * turn, instead of a timer, a closure and a listener per socket (idle connections are many).
+ */
+class KeepAlive {
+  /** per slice: socket → it answered since its last ping */
+  private readonly slices = Array.from({ length: KEEP_ALIVE_SLICES }, () => new Map<WebSocket, boolean>());
+  private next = 0;
+  private added = 0;
+  private size = 0;
+  private timer: NodeJS.Timeout | null = null;
+  /** one pong listener for every socket (`this` is the socket) */
+  private readonly onPong: (this: WebSocket) => void;
+
+  constructor(private readonly ms: number) {
+    const slices = this.slices;
+    this.onPong = function (this: WebSocket) {
+      for (const slice of slices) if (slice.has(this)) slice.set(this, true);
+    };
+  }
+
+  add(socket: WebSocket): void {
+    this.slices[this.added++ % KEEP_ALIVE_SLICES]!.set(socket, true);
+    socket.on('pong', this.onPong);
+    if (++this.size === 1) {
+      this.timer = setInterval(() => this.tick(), this.ms / KEEP_ALIVE_SLICES);
+      this.timer.unref();
+    }
+  }
+
+  remove(socket: WebSocket): void {
+    socket.off('pong', this.onPong);
+    for (const slice of this.slices) if (slice.delete(socket) && --this.size === 0) this.stop();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private tick(): void {
+    const slice = this.slices[this.next]!;
+    this.next = (this.next + 1) % KEEP_ALIVE_SLICES;
+    for (const [socket, answered] of slice) {
+      if (socket.readyState !== socket.OPEN) continue;
+      if (!answered) {
+        socket.terminate();
+        continue;
+      }
+      slice.set(socket, false);
+      socket.ping();
+    }
+  }
 }

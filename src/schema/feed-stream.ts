@@ -8,15 +8,17 @@
  * With `throttleMs`, each key passes at most once per interval, latest value first
  * (src/stream/keyed-throttle.ts). The source also offers direct delivery
  * (src/stream/shared-streams.ts) for graphql-ws groups, which then never iterate the Repeater:
- * the same items, handed over synchronously.
+ * the same items, handed over synchronously; a directly delivering stream with a `lane` and no
+ * throttle hands each symbol over to its lane (feed-lane.ts) once the symbol's first event is out.
  */
 import { Repeater } from 'graphql-yoga';
 import type { SymbolSnapshot } from '../feed/cache.js';
-import type { MarketFeed } from '../feed/feed.js';
+import type { MarketFeed, Watch } from '../feed/feed.js';
 import type { DeliveryMetrics } from '../metrics/delivery-metrics.js';
 import { KeyedThrottle } from '../stream/keyed-throttle.js';
 import { withDirectSource } from '../stream/shared-streams.js';
 import { feedErrorToGraphQL } from './feed-errors.js';
+import { joinLane, type LaneSpec } from './feed-lane.js';
 
 export const DEFAULT_MAX_QUEUE = 256;
 
@@ -50,6 +52,12 @@ export interface FeedStreamOptions<T> {
   maxQueue?: number;
   /** called with the running drop count of this stream each time it drops an item */
   onDrop?(dropped: number): void;
+  /**
+   * Direct delivery without `throttleMs`: once `settled(symbol)` (the symbol's first event went
+   * out), the symbol's updates come from a lane shared with the streams of equal owner and key
+   * (feed-lane.ts), which makes each update's item once for all of them.
+   */
+  lane?: LaneSpec<T> & { settled(symbol: string): boolean };
 }
 
 export function feedStream<T extends object>(options: FeedStreamOptions<T>): Repeater<T> {
@@ -62,7 +70,7 @@ export function feedStream<T extends object>(options: FeedStreamOptions<T>): Rep
    * the upstream event it came from (for the delivery-latency histogram); returns the release.
    * Throws GraphQL-ready errors.
    */
-  const begin = (emit: Emit<T>, fail: (error: unknown) => void): (() => void) => {
+  const begin = (emit: Emit<T>, fail: (error: unknown) => void, direct?: (item: T) => void): (() => void) => {
     const throttle =
       options.throttleMs && conflateKey
         ? new KeyedThrottle<Timed<T>>(options.throttleMs, ({ item, at }, conflated) => emit(conflated ? mark(item) : item, at))
@@ -71,7 +79,23 @@ export function feedStream<T extends object>(options: FeedStreamOptions<T>): Rep
     // the receive time of the update being handled: one offer function, not a closure per update
     let updateAt: number | undefined;
     const offerUpdate: Offer<T> = (item) => offer(item, updateAt);
-    let watch;
+    const lane = direct && !throttle ? options.lane : undefined;
+    /** symbols handed over to their lane, and how to leave those lanes */
+    const inLane = new Set<string>();
+    const leaveLanes: (() => void)[] = [];
+    let ended = false;
+    let watch: Watch;
+    /** After the listener call that settled it (never inside one: the lane would see that update too), the lane takes the symbol. */
+    const handOver = (symbol: string) => {
+      if (!lane || inLane.has(symbol) || !lane.settled(symbol)) return;
+      inLane.add(symbol);
+      queueMicrotask(() => {
+        if (ended) return;
+        // the lane listens first: dropping the last listener of a symbol would stop following it (Redis bus) and start again
+        leaveLanes.push(joinLane(feed, name, metrics, lane, symbol, direct!));
+        watch.mute(symbol);
+      });
+    };
     try {
       watch = feed.watch(
         symbols,
@@ -79,6 +103,7 @@ export function feedStream<T extends object>(options: FeedStreamOptions<T>): Rep
         (snapshot) => {
           updateAt = snapshot.receivedAt;
           options.onUpdate(snapshot, offerUpdate);
+          handOver(snapshot.symbol);
         },
         // a symbol upstream refuses later ends the stream with an error naming it
         (error) => fail(feedErrorToGraphQL(error)),
@@ -94,6 +119,8 @@ export function feedStream<T extends object>(options: FeedStreamOptions<T>): Rep
       throw error;
     }
     return () => {
+      ended = true;
+      for (const leave of leaveLanes) leave();
       throttle?.close();
       cleanup?.();
       watch.release();
@@ -154,6 +181,7 @@ export function feedStream<T extends object>(options: FeedStreamOptions<T>): Rep
         sink.next(item);
       },
       (error) => sink.error(error),
+      (item) => sink.next(item),
     ),
   );
 }

@@ -113,6 +113,8 @@ export function quoteStream(feed: MarketFeed, symbols: string[], depth: number, 
     byDepth.set(depth, fresh);
     return fresh;
   };
+  /** depth 0 asked for trades only: book updates change nothing it sees */
+  const seen = (snapshot: SymbolSnapshot) => depth > 0 || snapshot.last.kind !== 'depth';
   /** symbols this stream has sent an event of: the first one of each is a SNAPSHOT */
   const announced = new Set<string>();
   /** The first event of a symbol: its state as a SNAPSHOT, unless a resumed client already has that state. */
@@ -133,10 +135,16 @@ export function quoteStream(feed: MarketFeed, symbols: string[], depth: number, 
     conflateKey: QUOTES_STREAM.keyOf,
     markConflated: (q) => QUOTES_STREAM.conflate!.mark(q, true),
     onUpdate: (snapshot, offer) => {
-      // depth 0 asked for trades only: book updates change nothing it sees
-      if (depth === 0 && snapshot.last.kind === 'depth') return;
+      if (!seen(snapshot)) return;
       if (announced.has(snapshot.symbol)) return offer(tick(snapshot));
       offerFirst(snapshot, offer);
+    },
+    // after its first event, every update of a symbol is the same tick in every stream of this depth and health
+    lane: {
+      owner: health ?? feed,
+      key: String(depth),
+      item: (snapshot) => (seen(snapshot) ? tick(snapshot) : undefined),
+      settled: (symbol) => announced.has(symbol),
     },
     start: (offer, fresh) => {
       // a symbol upstream did not stream has no live value: its cached one is old, REST has the current one

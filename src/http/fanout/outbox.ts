@@ -2,11 +2,13 @@
  * The outgoing side of one WebSocket connection, shared by all its grouped subscriptions, and the
  * slow-consumer policy (README "Slow consumers").
  *
- * Frames are written without waiting, and what one turn of the event loop writes to a connection
- * goes out in one system call (the socket is corked until the turn ends): under load many events
- * share a write. At the end of the turn, a connection whose `bufferedAmount` is over the budget is
- * *behind*. While behind, conflatable streams (quotes) hold back their events and keep only the
- * latest per symbol; when the connection drains below half the budget they send those latest
+ * Frames are written without waiting. The first frame a turn of the event loop writes to a
+ * connection goes out at once (one system call, no wait for the rest of the turn's fan-out); from
+ * the second on, the socket is corked until the turn ends, so under load many events share a
+ * write. After a write that the kernel did not take whole, and at the end of a corked turn, a
+ * connection whose `bufferedAmount` is over the budget is *behind*. While behind, conflatable
+ * streams (quotes) hold back their events and keep only the latest per symbol; when the
+ * connection drains below half the budget they send those latest
  * values, marked as conflated. Streams where every event matters keep writing; if the connection
  * stays behind longer than `evictMs`, or its buffer passes four times the budget, it is closed
  * with 4008 "slow consumer". Nothing here ever waits on a socket, so a slow client never delays
@@ -65,6 +67,8 @@ export class Outbox {
   private behindSince = 0;
   private closed = false;
   private corked = false;
+  /** the pool's turn in which this connection last wrote a frame */
+  private turn = -1;
   /** no extension (compression) was negotiated: finished frames may go straight to the TCP socket */
   private readonly plain: boolean;
 
@@ -100,11 +104,21 @@ export class Outbox {
    * Returns whether the frame was written (false: the connection is closed or closing).
    */
   sendNext(payload: SharedPayload, to: NextAddress): boolean {
-    if (!this.open) return false;
+    if (this.closed || this.socket.readyState !== WebSocket.OPEN) return false;
     fanoutCounters.framesSent++;
-    this.corkForTurn();
     if (!this.plain) {
+      this.corkForTurn();
       this.socket.send(`${to.head.toString()}${payload.text}}`);
+      return true;
+    }
+    const pool = this.pool;
+    if (this.turn === pool.turn)
+      this.corkForTurn(); // a second frame in this turn: gather the rest into one write
+    else {
+      // the first frame of the turn goes out at once; a write the kernel did not take whole is checked at the turn's end
+      this.turn = pool.openTurn();
+      this.tcp.write(payload.frameFor(to));
+      if (this.tcp.writableLength > 0) pool.uncorkAtEndOfTurn(this);
       return true;
     }
     this.tcp.write(payload.frameFor(to));
@@ -120,9 +134,10 @@ export class Outbox {
 
   /** End of the turn: write out what it queued, then see whether the client keeps up. */
   uncork(): void {
-    if (!this.corked) return;
-    this.corked = false;
-    this.tcp.uncork();
+    if (this.corked) {
+      this.corked = false;
+      this.tcp.uncork();
+    }
     if (!this.open) return;
     const buffered = this.socket.bufferedAmount;
     if (buffered <= this.policy.bufferBytes) return;
@@ -181,6 +196,9 @@ export class OutboxPool {
   readonly watcher = new BehindWatcher();
   private readonly outboxes = new WeakMap<WebSocket, Outbox>();
   private corked: Outbox[] = [];
+  /** numbers the turns in which frames were written: an outbox knows whether it already wrote in this one */
+  turn = 0;
+  private turnOpen = false;
 
   constructor(
     readonly policy: SlowConsumerPolicy,
@@ -196,13 +214,26 @@ export class OutboxPool {
     return outbox;
   }
 
-  /** Uncorks after the current macrotask and its microtasks: every event of one upstream read shares a write. */
-  uncorkAtEndOfTurn(outbox: Outbox): void {
-    if (this.corked.push(outbox) === 1) process.nextTick(this.uncorkAll);
+  /** The current turn, ended (next tick) after the current macrotask's synchronous fan-out. */
+  openTurn(): number {
+    if (!this.turnOpen) {
+      this.turnOpen = true;
+      process.nextTick(this.endTurn);
+    }
+    return this.turn;
   }
 
-  private readonly uncorkAll = () => {
+  /** Uncorks (and checks) at the end of the turn: every event of one upstream read shares a write. */
+  uncorkAtEndOfTurn(outbox: Outbox): void {
+    this.openTurn();
+    this.corked.push(outbox);
+  }
+
+  private readonly endTurn = () => {
+    this.turn++;
+    this.turnOpen = false;
     const corked = this.corked;
+    if (corked.length === 0) return;
     this.corked = [];
     for (const outbox of corked) outbox.uncork();
   };

@@ -130,6 +130,52 @@ describe('shared execution', () => {
     ).toEqual(['97000.1', '3500.1', '97000.2', '3500.2']);
   });
 
+  it('groups of one shape on different symbol sets share one listener per symbol (a lane); each still gets every tick once, in order', async () => {
+    const stack = await startStack();
+    // listeners on the in-memory bus, per symbol (the lanes are there to keep this at one per kind of stream)
+    const listeners = (symbol: string) => (stack.server.feed as unknown as { bus: { topics: Map<string, Set<unknown>> } }).bus.topics.get(symbol)?.size ?? 0;
+    const a = await connect(stack);
+    const b = await connect(stack);
+    a.subscribe('a', QUOTES(), { symbols: ['AAPL.US', 'MSFT.US'], depth: 1 });
+    b.subscribe('b', QUOTES(), { symbols: ['AAPL.US', 'NVDA.US'], depth: 1 }); // another set: another group
+    b.subscribe('t', QUOTES(), { symbols: ['AAPL.US'], depth: 0 }); // another depth: another lane
+    await vi.waitFor(() => expect(tradeList(stack, 'stock')).toEqual(['AAPL.US', 'MSFT.US', 'NVDA.US']));
+    const base = {
+      a: await a.firstEvents('a', ['AAPL.US', 'MSFT.US']),
+      b: await b.firstEvents('b', ['AAPL.US', 'NVDA.US']),
+      t: await b.firstEvents('t', ['AAPL.US']),
+    };
+    expect(stack.server.fanout.stats()).toMatchObject({ groups: 3, members: 3 });
+
+    // a burst (one upstream read): the streams hand AAPL.US over to its lanes in the middle of it, then a second burst
+    const prices = ['1.01', '1.02', '1.03', '1.04', '1.05', '1.06'];
+    for (const price of prices.slice(0, 3)) stack.sim.pushTrade('AAPL.US', { price });
+    const aapl = (client: GqlWsClient, id: keyof typeof base) =>
+      client
+        .quotes(id)
+        .slice(base[id])
+        .filter((q) => q.symbol === 'AAPL.US')
+        .map((q) => q.price);
+    await vi.waitFor(() => expect(aapl(a, 'a')).toHaveLength(3));
+    for (const price of prices.slice(3)) stack.sim.pushTrade('AAPL.US', { price });
+    await vi.waitFor(() => {
+      expect(aapl(a, 'a')).toEqual(prices);
+      expect(aapl(b, 'b')).toEqual(prices);
+      expect(aapl(b, 't')).toEqual(prices);
+    });
+    expect(listeners('AAPL.US')).toBe(2); // one lane per depth, not one listener per group
+
+    a.complete('a');
+    await vi.waitFor(() => expect(stack.server.fanout.stats()).toMatchObject({ groups: 2, members: 2 }));
+    stack.sim.pushTrade('AAPL.US', { price: '1.07' });
+    await vi.waitFor(() => expect(aapl(b, 'b')).toEqual([...prices, '1.07']));
+    expect(aapl(b, 't')).toEqual([...prices, '1.07']);
+    b.complete('b');
+    b.complete('t');
+    await vi.waitFor(() => expect(stack.server.fanout.stats()).toMatchObject({ groups: 0, members: 0 }));
+    expect(listeners('AAPL.US')).toBe(0);
+  });
+
   it('an upstream capacity error reaches every member of the group as a graphql-ws error; other groups carry on', async () => {
     const stack = await startStack({ env: { ALLTICK_PLAN: 'free' }, sim: { plan: 'free' } });
     const ok = await connect(stack);

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { IncomingMessage } from 'node:http';
 import { Outbox, OutboxPool, SLOW_CONSUMER_CLOSE_CODE, fanoutCounters, type OutboxMember } from '../../../../src/http/fanout/outbox.js';
+import { nextHead, SharedPayload } from '../../../../src/http/fanout/frame.js';
 import { quietFor } from '../../../support/time.js';
 import { DeliveryMetrics } from '../../../../src/metrics/delivery-metrics.js';
 
@@ -26,7 +27,7 @@ async function pair(policy = { bufferBytes: 16 * 1024, evictMs: 300 }) {
   await new Promise((resolve) => client.once('open', resolve));
   const [socket, request] = await serverSide;
   const outbox = new OutboxPool(policy, new DeliveryMetrics()).outboxFor(socket, request.socket);
-  return { client, socket, outbox };
+  return { client, socket, tcp: request.socket, outbox };
 }
 
 function member(conflatable: boolean) {
@@ -82,5 +83,27 @@ describe('slow-consumer outbox', () => {
     client.resume();
     await vi.waitFor(() => expect(quotes.flush).toHaveBeenCalledOnce(), { timeout: 5000 });
     expect(outbox.behind).toBe(false);
+  });
+
+  it('writes the first frame of a turn at once and gathers the rest of the turn into one write', async () => {
+    const { client, tcp, outbox } = await pair();
+    const received: string[] = [];
+    client.on('message', (data: Buffer) => received.push(data.toString()));
+    const to = { id: '1', head: nextHead('1') };
+    const frame = (n: number) => new SharedPayload(`{"data":{"n":${n}}}`);
+
+    expect(outbox.sendNext(frame(1), to)).toBe(true);
+    expect(tcp.writableCorked).toBe(0); // already handed to the kernel, not waiting for the turn
+    expect(tcp.writableLength).toBe(0);
+    outbox.sendNext(frame(2), to);
+    outbox.sendNext(frame(3), to);
+    expect(tcp.writableCorked).toBe(1); // the rest of the turn waits for its end, together
+    await new Promise((resolve) => process.nextTick(resolve));
+    expect(tcp.writableCorked).toBe(0);
+    outbox.sendNext(frame(4), to); // a new turn: at once again
+    expect(tcp.writableCorked).toBe(0);
+
+    await vi.waitFor(() => expect(received).toHaveLength(4));
+    expect(received).toEqual([1, 2, 3, 4].map((n) => `{"id":"1","type":"next","payload":{"data":{"n":${n}}}}`));
   });
 });

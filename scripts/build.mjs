@@ -1,5 +1,5 @@
 // `npm run build`: the server and the simulator bundled with esbuild into dist/ (one file per entry
-// plus shared chunks, minified with function names kept, source maps beside them) and the dashboard
+// plus shared chunks, whitespace and syntax minified with names as written, source maps beside them) and the dashboard
 // bundled to dist/dashboard/, so `npm start` runs plain JavaScript. One bundle instead of ~140 of
 // our modules and the libraries' hundreds loads faster and idles in less memory (README "Idle
 // footprint"). Type checking is `npm run typecheck`. dist/.build-stamp marks a finished build.

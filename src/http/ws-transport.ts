@@ -64,10 +64,10 @@ export function serveGraphQLWs<P extends Record<string, unknown> | undefined>(
             socket.send(data, (err) => (err ? reject(err) : resolve()));
           }),
         close: (code, reason) => socket.close(code, closeReason(reason ?? '', 'Closed')),
-        onMessage: (handle) =>
-          // eslint-disable-next-line @typescript-eslint/no-misused-promises -- the handler catches and reports its own failures
-          socket.on('message', async (data) => {
-            const text = (data as Buffer).toString(); // binaryType 'nodebuffer': one Buffer per message
+        onMessage: (handle) => {
+          // graphql-ws's handler of a subscribe message returns when the subscription ends: this
+          // waits for it holding the text only, not the message's Buffer (per subscription)
+          const handleText = async (text: string) => {
             const id = subscribeIdOf(text);
             if (id !== undefined) {
               if (taken.has(id))
@@ -82,7 +82,9 @@ export function serveGraphQLWs<P extends Record<string, unknown> | undefined>(
             } finally {
               if (id !== undefined) taken.delete(id);
             }
-          }),
+          };
+          socket.on('message', (data) => void handleText((data as Buffer).toString())); // binaryType 'nodebuffer': one Buffer per message
+        },
       },
       { socket, request },
     );

@@ -42,10 +42,19 @@ export function useSharedSubscriptions(registry: FanoutRegistry): Plugin {
       const context = args.contextValue as FanoutContext | undefined;
       const target = context?.[TARGET];
       if (!target) return;
-      const op = sharedOperation(args, context.visibilityKey ?? '');
+      const visibilityKey = context.visibilityKey ?? '';
+      const op = sharedOperation(args, visibilityKey);
       if (!op) return;
       target.grouped = true;
-      setSubscribeFn((finalArgs) => registry.join(finalArgs, op, target));
+      // envelop keeps this function for the subscription's life: let go of the operation's keys
+      // (~0.4 KiB of strings) once joined, as the group holds its own
+      let joining: typeof op | null = op;
+      setSubscribeFn((finalArgs) => {
+        const shared = joining ?? sharedOperation(finalArgs, visibilityKey);
+        joining = null;
+        if (!shared) throw new Error('a shared subscription started twice'); // envelop calls it once
+        return registry.join(finalArgs, shared, target);
+      });
     },
   };
 }

@@ -200,7 +200,7 @@ describe('late joiners and status events', () => {
     expect(first.quotes('1').map((q) => q.event)).toEqual(['SNAPSHOT', 'SNAPSHOT']);
     stack.sim.pushTrade('BTCUSDT', { price: '97000.1' });
     const last = stack.sim.pushTrade('ETHUSDT', { price: '3500.1' }).data;
-    await vi.waitFor(() => expect(first.quotes('1')).toHaveLength(base + 2));
+    await vi.waitFor(() => expect(first.quotes('1')).toHaveLength(base + 2), { timeout: 5000 });
     expect(
       first
         .quotes('1')
@@ -210,7 +210,7 @@ describe('late joiners and status events', () => {
 
     const joiner = await GqlWsClient.connect(stack.wsUrl);
     joiner.subscribe('j', query, { symbols: ['ETHUSDT', 'BTCUSDT'], depth: 1 });
-    await vi.waitFor(() => expect(joiner.quotes('j')).toHaveLength(2));
+    await vi.waitFor(() => expect(joiner.quotes('j')).toHaveLength(2), { timeout: 5000 });
     expect(stack.server.fanout.stats()).toMatchObject({ groups: 1, members: 2 });
     expect(joiner.quotes('j').map((q) => q.event)).toEqual(['SNAPSHOT', 'SNAPSHOT']);
     expect(joiner.quotes('j').find((q) => q.symbol === 'ETHUSDT')).toMatchObject({ price: '3500.1', seq: last.seq });

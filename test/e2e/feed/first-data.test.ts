@@ -198,6 +198,10 @@ describe('late joiners and status events', () => {
     first.subscribe('1', query, { symbols: ['BTCUSDT', 'ETHUSDT'], depth: 1 });
     const base = await first.firstEvents('1', ['BTCUSDT', 'ETHUSDT']);
     expect(first.quotes('1').map((q) => q.event)).toEqual(['SNAPSHOT', 'SNAPSHOT']);
+    // the SNAPSHOTs may come from REST before the upstream list request had its slot: push only once upstream streams both
+    await vi.waitFor(() => expect(stack.sim.sessions({ endpoint: 'quote' })[0]?.tradeList).toEqual(expect.arrayContaining(['BTCUSDT', 'ETHUSDT'])), {
+      timeout: 5000,
+    });
     stack.sim.pushTrade('BTCUSDT', { price: '97000.1' });
     const last = stack.sim.pushTrade('ETHUSDT', { price: '3500.1' }).data;
     await vi.waitFor(() => expect(first.quotes('1')).toHaveLength(base + 2), { timeout: 5000 });

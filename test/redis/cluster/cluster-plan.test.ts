@@ -16,6 +16,7 @@ import type { SimulatorOptions } from '../../../src/simulator/options.js';
 import { collect, dispose, FAST, type Collector, type QuoteData } from '../../support/helpers.js';
 import { killAll, spawnInstance, type InstanceProcess } from '../../support/instance-process.js';
 import { elapse, quietFor } from '../../support/time.js';
+import { deleteKeysWithPrefix } from '../../support/redis-keys.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -80,24 +81,13 @@ async function query(instance: InstanceProcess, q: string) {
   return (await res.json()) as { data?: Record<string, unknown> | null; errors?: { message: string; extensions?: Record<string, unknown> }[] };
 }
 
-async function deleteKeys(prefix: string): Promise<void> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, found] = await redis!.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    keys.push(...found);
-  } while (cursor !== '0');
-  if (keys.length) await redis!.del(...keys);
-}
-
 afterEach(async () => {
   for (const client of clients.splice(0)) await client.dispose();
   await dispose();
   await killAll();
   for (const cluster of clusters.splice(0)) {
     await cluster.sim.close();
-    await deleteKeys(cluster.prefix);
+    await deleteKeysWithPrefix(redis!, cluster.prefix);
   }
 }, 30_000);
 

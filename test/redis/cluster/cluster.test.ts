@@ -12,6 +12,7 @@ import { Cmd } from '../../../src/feed/alltick/protocol.js';
 import { createSimulator, type Simulator } from '../../../src/simulator/server.js';
 import { collect, dispose, FAST, type Collector, type QuoteData } from '../../support/helpers.js';
 import { killAll, spawnInstance, type InstanceProcess } from '../../support/instance-process.js';
+import { deleteKeysWithPrefix } from '../../support/redis-keys.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `test-${randomBytes(4).toString('hex')}:`;
@@ -91,14 +92,7 @@ afterAll(async () => {
   await killAll();
   await sim?.close();
   if (redis) {
-    const keys: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, found] = await redis.scan(cursor, 'MATCH', `${PREFIX}*`, 'COUNT', 1000);
-      cursor = next;
-      keys.push(...found);
-    } while (cursor !== '0');
-    if (keys.length) await redis.del(...keys);
+    await deleteKeysWithPrefix(redis, PREFIX);
     redis.disconnect();
   }
 }, 30_000);

@@ -16,6 +16,7 @@ import { collect, dispose, FAST } from '../../support/helpers.js';
 import { killAll, spawnInstance, type InstanceProcess } from '../../support/instance-process.js';
 import { cutAndResume, subscribeTrades, tradesOf, type TradeEvent } from '../../support/resume-fixture.js';
 import { elapse, quietFor } from '../../support/time.js';
+import { deleteKeysWithPrefix } from '../../support/redis-keys.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `test-${randomBytes(4).toString('hex')}:`;
@@ -74,14 +75,7 @@ afterAll(async () => {
   await killAll();
   await sim?.close();
   if (redis) {
-    const keys: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, found] = await redis.scan(cursor, 'MATCH', `${PREFIX}*`, 'COUNT', 1000);
-      cursor = next;
-      keys.push(...found);
-    } while (cursor !== '0');
-    if (keys.length) await redis.del(...keys);
+    await deleteKeysWithPrefix(redis, PREFIX);
     redis.disconnect();
   }
 }, 30_000);

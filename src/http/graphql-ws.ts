@@ -12,7 +12,7 @@ import type { YogaServerInstance } from 'graphql-yoga';
 import type { Context } from '../schema/context.js';
 import { publicErrors } from './public-errors.js';
 import type { WsGuards } from './ws-guards.js';
-import { setDeliveryTarget } from './fanout/plugin.js';
+import { groupedStreamOf, setDeliveryTarget } from './fanout/plugin.js';
 import { serveGraphQLWs, type WsTransportOptions } from './ws-transport.js';
 
 /** Largest client message accepted on the WebSocket, unless `guards` say otherwise. */
@@ -51,6 +51,8 @@ export function attachGraphQLWs(
       // execution errors are masked and coded by Yoga's envelop; what is for HTTP only goes here
       onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: publicErrors(result.errors, ErrorCode.Internal) } : undefined),
       onError: (_ctx, _id, _payload, errors) => publicErrors(errors, ErrorCode.Internal),
+      // a grouped subscription is iterated as its bare group member (fanout/plugin.ts)
+      onOperation: (_ctx, _id, _payload, args, result) => (Symbol.asyncIterator in Object(result) ? groupedStreamOf(args.contextValue) : undefined),
       onSubscribe: async (ctx, id, params) => {
         const refused = guards?.checkSubscribe(ctx);
         if (refused) return refused;

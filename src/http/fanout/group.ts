@@ -114,13 +114,17 @@ export class SharedGroup implements MemberGroup {
     this.stopTheSource();
   }
 
-  /** The source ended or failed: so do the members (graphql-ws sends `complete` or `error`). */
+  /**
+   * The source ended or failed: so do the members (graphql-ws sends `complete` or `error`). The
+   * error is masked here, as envelop would mask it: graphql-ws iterates the members unwrapped.
+   */
   private finish(error?: unknown): void {
     if (this.closedFlag) return;
     this.closedFlag = true;
     this.host.remove(this);
     this.stopTheSource();
-    for (const member of [...this.active, ...this.waiting]) member.end(error);
+    const ended = error === undefined ? undefined : this.host.maskError(error);
+    for (const member of [...this.active, ...this.waiting]) member.end(ended);
   }
 
   private stopTheSource(): void {

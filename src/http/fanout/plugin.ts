@@ -30,6 +30,17 @@ export function observeGroupedSubscription(context: unknown, frames: Tally, onEn
   return true;
 }
 
+/**
+ * graphql-ws's `onOperation`: the stream graphql-ws should iterate for a subscription that joined
+ * a group — its bare member, in place of the one envelop wrapped in one layer per plugin hook
+ * (error masking, logging). A member never yields (its frames go straight to the socket) and its
+ * group masks its errors itself, so the layers had nothing to do but hold memory for the
+ * subscription's life (about 2 KiB). Undefined for every other operation: graphql-ws keeps its own.
+ */
+export function groupedStreamOf(context: unknown): AsyncIterableIterator<never> | undefined {
+  return (context as FanoutContext | undefined)?.[TARGET]?.member;
+}
+
 /** Context fields the plugin reads: operations with different visibility keys never share. */
 interface FanoutContext {
   [TARGET]?: DeliveryTarget;

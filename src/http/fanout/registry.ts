@@ -8,6 +8,7 @@ import { maskError as yogaMaskError } from 'graphql-yoga';
 import type { IncomingMessage } from 'node:http';
 import type WebSocket from 'ws';
 import { SharedGroup, type GroupHost, type ShapeCache } from './group.js';
+import type { GroupMember } from './member.js';
 import type { Tally } from '../../metrics/process-metrics.js';
 import type { DeliveryMetrics } from '../../metrics/delivery-metrics.js';
 import { OutboxPool, type SlowConsumerPolicy } from './outbox.js';
@@ -36,6 +37,8 @@ export interface DeliveryTarget {
   frames?: Tally;
   /** called once when the subscription leaves its group (metrics: active subscriptions) */
   onEnd?: () => void;
+  /** the subscription's place in its group, once joined: what graphql-ws iterates (plugin.ts) */
+  member?: GroupMember;
 }
 
 interface GroupEntry {
@@ -77,7 +80,7 @@ export class FanoutRegistry implements GroupHost {
       const group = await entry.ready;
       if (!(group instanceof SharedGroup)) return group;
       // a group that emptied while we waited is gone: start another
-      if (!group.closed) return group.addMember(this.outboxes.outboxFor(target.socket, target.request.socket), target);
+      if (!group.closed) return (target.member = group.addMember(this.outboxes.outboxFor(target.socket, target.request.socket), target));
     }
   }
 

@@ -7,6 +7,8 @@ import { fanoutCounters } from '../../../../src/http/fanout/outbox.js';
 import { collect, dispose, sseClient, startStack, type Stack } from '../../../support/helpers.js';
 import { closeAll, GqlWsClient } from '../../../support/gql-ws-client.js';
 import { elapse } from '../../../support/time.js';
+import { Writable } from 'node:stream';
+import { createLogger } from '../../../../src/logger.js';
 
 afterEach(async () => {
   await closeAll();
@@ -194,6 +196,25 @@ describe('shared execution', () => {
     stack.sim.pushTrade('EURUSD', { price: '1.0850' });
     await vi.waitFor(() => expect(ok.quotes('ok').at(-1)?.price).toBe('1.0850'));
     expect(stack.server.fanout.stats()).toMatchObject({ groups: 1, members: 1 });
+  });
+  it('an unexpected failure of a group reaches its members masked, as Yoga masks it, and is logged with its cause', async () => {
+    const lines: string[] = [];
+    const logger = createLogger('error', 'test', new Writable({ write: (c: Buffer, _e, done) => (lines.push(c.toString()), done()) }));
+    const stack = await startStack({ logger });
+    // the group's source fails as it starts, with an error that is not the client's business
+    stack.server.feed.watch = () => {
+      throw new Error('kaput: internal detail');
+    };
+    const a = await connect(stack);
+    const b = await connect(stack);
+    a.subscribe('x', QUOTES(), { symbols: ['AAPL.US'], depth: 1 });
+    b.subscribe('y', QUOTES(), { symbols: ['AAPL.US'], depth: 1 });
+    await vi.waitFor(() => {
+      expect(a.of('x', 'error')[0]?.payload).toEqual([expect.objectContaining({ message: 'Unexpected error.' })]);
+      expect(b.of('y', 'error')[0]?.payload).toEqual([expect.objectContaining({ message: 'Unexpected error.' })]);
+    });
+    expect(JSON.stringify([a.messages, b.messages])).not.toContain('kaput');
+    expect(lines.join('')).toContain('kaput: internal detail');
   });
 });
 

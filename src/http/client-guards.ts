@@ -17,13 +17,16 @@ export type AuthOutcome = { ok: true; identity: ClientIdentity } | { ok: false; 
 
 export const PUBLIC_VISIBILITY = 'public';
 
+/** What the client rules read of a request: its headers and TCP socket (a graphql-ws connection keeps only these of its upgrade). */
+export type RequestHead = Pick<IncomingMessage, 'headers' | 'socket'>;
+
 export class ClientGuards {
   readonly limits: ClientLimits;
   readonly keys: ApiKeyStore | null;
   readonly rateLimiter = new OperationRateLimiter();
   /** graphql-ws sockets and in-flight HTTP requests per address */
   readonly connections: AddressCounter;
-  private readonly identities = new WeakMap<IncomingMessage, ClientIdentity>();
+  private readonly identities = new WeakMap<RequestHead, ClientIdentity>();
   /** requests refused per error code, for metrics and logs */
   readonly refusals = new Map<ErrorCode, number>();
 
@@ -36,7 +39,7 @@ export class ClientGuards {
     this.connections = new AddressCounter(config.MAX_CONNECTIONS_PER_ADDRESS);
   }
 
-  addressOf(req: IncomingMessage): string {
+  addressOf(req: RequestHead): string {
     return addressOf(req, this.config.TRUST_PROXY);
   }
 
@@ -49,7 +52,7 @@ export class ClientGuards {
   }
 
   /** Checks the key a request showed (null: none) and remembers who sent `req`. */
-  authenticate(req: IncomingMessage, key: string | null): AuthOutcome {
+  authenticate(req: RequestHead, key: string | null): AuthOutcome {
     const address = this.addressOf(req);
     if (!this.keys) return { ok: true, identity: this.remember(req, this.anonymous(address)) };
     if (!key) return { ok: false, reason: 'missing API key: send Authorization: Bearer <key>' };
@@ -59,7 +62,7 @@ export class ClientGuards {
   }
 
   /** Who sent `req` (as authenticated before), or an anonymous client for in-process calls. */
-  identityOf(req: IncomingMessage | undefined): ClientIdentity {
+  identityOf(req: RequestHead | undefined): ClientIdentity {
     const known = req && this.identities.get(req);
     if (known) return known;
     const identity = this.anonymous(req ? this.addressOf(req) : 'local');
@@ -67,7 +70,7 @@ export class ClientGuards {
     return this.keys ? { ...identity, markets: new Set(), visibilityKey: 'none' } : identity;
   }
 
-  private remember(req: IncomingMessage, identity: ClientIdentity): ClientIdentity {
+  private remember(req: RequestHead, identity: ClientIdentity): ClientIdentity {
     this.identities.set(req, identity);
     return identity;
   }
@@ -89,6 +92,6 @@ export class ClientGuards {
 }
 
 /** The client's address: the TCP peer, or behind trusted proxies the one they forwarded (TRUST_PROXY). */
-export function addressOf(req: IncomingMessage, trust?: TrustProxy | null): string {
+export function addressOf(req: RequestHead, trust?: TrustProxy | null): string {
   return clientAddress(req.socket?.remoteAddress ?? 'unknown', req.headers['x-forwarded-for'], trust);
 }

@@ -29,11 +29,10 @@ import {
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { createComplexityRule } from '@pothos/plugin-complexity';
-import type { IncomingMessage } from 'node:http';
 import type { Context } from '../schema/context.js';
 import { introspectionCost } from '../schema/introspection-cost.js';
 import { marketRefusal } from '../clients/market-access.js';
-import type { ClientGuards } from './client-guards.js';
+import type { ClientGuards, RequestHead } from './client-guards.js';
 import type { ClientIdentity } from '../clients/identity.js';
 import { variablesTooLarge } from './variable-limits.js';
 import { checkDocument, MAX_DOCUMENT_NESTING, type DocumentLimits } from './document-limits.js';
@@ -77,7 +76,7 @@ export function useOperationGuards(guards: ClientGuards): Plugin<Context> {
   return {
     onParse({ context, params }) {
       // the initial context: Yoga's node server context on HTTP, the upgrade request on graphql-ws
-      const client = guards.identityOf((context as { req?: IncomingMessage }).req);
+      const client = guards.identityOf((context as { req?: RequestHead }).req);
       const error = refused(
         rateLimit(guards, client) ??
           checkDocument(typeof params.source === 'string' ? params.source : (params.source as { body: string }).body, documentLimits),

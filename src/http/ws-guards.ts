@@ -8,11 +8,11 @@ import { GraphQLError } from 'graphql';
 import type { Context as WsContext } from 'graphql-ws';
 import type { WebSocket } from 'ws';
 import { bearerKey, connectionParamsKey } from './api-keys.js';
-import type { ClientGuards } from './client-guards.js';
+import type { ClientGuards, RequestHead } from './client-guards.js';
 import { ErrorCode } from '../clients/error-codes.js';
 import { CloseCode } from '../clients/close-codes.js';
 
-export type WsExtra = { socket: WebSocket; request: IncomingMessage };
+export type WsExtra = { socket: WebSocket; request: RequestHead };
 
 export interface WsGuards {
   maxPayload: number;
@@ -38,7 +38,7 @@ export function createWsGuards(guards: ClientGuards): WsGuards {
         return callback(false, 429, `Too many connections from this address (at most ${config.MAX_CONNECTIONS_PER_ADDRESS})`, { 'retry-after': '1' });
       }
       // the upgrade's TCP socket is the WebSocket's: its end frees the slot, whatever happened
-      req.socket.once('close', release);
+      req.socket.on('close', release); // 'close' comes once (`on` spares a once-wrapper per socket)
       callback(true);
     },
     onConnect(ctx) {

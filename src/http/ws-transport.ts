@@ -8,11 +8,17 @@
  *   complete x, subscribe x` in one write let the first run on unseen, never released.
  * - A frame `ws` refuses (larger than maxPayload, invalid UTF-8, bad framing) closes the socket
  *   with the code `ws` chose (1009, 1007, 1002) and logs one line, no stack trace.
+ *
+ * It also keeps what each connection holds for its life small (idle connections are many): the
+ * upgrade request is kept as its headers and TCP socket only, the wait for `connection_init` is
+ * a timer dropped once it came (graphql-ws keeps its own for the connection's life), and no
+ * listener is a once-wrapper.
  */
-import { GRAPHQL_TRANSPORT_WS_PROTOCOL, makeServer, type ServerOptions } from 'graphql-ws';
+import { CloseCode as GraphQLWsCloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL, MessageType, makeServer, type ServerOptions } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { CloseCode } from '../clients/close-codes.js';
 import type { LogSink } from '../logger.js';
+import type { RequestHead } from './client-guards.js';
 import type { WsExtra } from './ws-guards.js';
 
 export interface WsTransportOptions {
@@ -24,13 +30,17 @@ export interface WsTransportOptions {
 /** graphql-ws's close reason limit (a close frame's reason is at most 123 bytes). */
 const closeReason = (reason: string, fallback: string) => (Buffer.byteLength(reason) <= 123 ? reason : fallback);
 
-/** The id of a `subscribe` message, or undefined for anything else (graphql-ws judges the rest). */
-function subscribeIdOf(text: string): string | undefined {
+/** graphql-ws's default wait for `connection_init`. */
+const CONNECTION_INIT_WAIT_MS = 3000;
+
+/** A message's type and, on a `subscribe`, its id (graphql-ws judges the rest). */
+function headOf(text: string): { type?: unknown; subscribeId?: string } {
   try {
     const message = JSON.parse(text) as { type?: unknown; id?: unknown } | null;
-    return message?.type === 'subscribe' && typeof message.id === 'string' ? message.id : undefined;
+    const subscribeId = message?.type === MessageType.Subscribe && typeof message.id === 'string' ? message.id : undefined;
+    return { type: message?.type, ...(subscribeId !== undefined && { subscribeId }) };
   } catch {
-    return undefined;
+    return {};
   }
 }
 
@@ -39,7 +49,8 @@ export function serveGraphQLWs<P extends Record<string, unknown> | undefined>(
   wsServer: WebSocketServer,
   { logger, keepAliveMs = 12_000 }: WsTransportOptions,
 ): { dispose(): Promise<void> } {
-  const server = makeServer(options);
+  const initWaitMs = options.connectionInitWaitTimeout ?? CONNECTION_INIT_WAIT_MS;
+  const server = makeServer({ ...options, connectionInitWaitTimeout: 0 }); // the wait is below
   const keepAlive = keepAliveMs > 0 ? new KeepAlive(keepAliveMs) : null;
   // graphql-ws's own handleProtocols answers a handshake without graphql-transport-ws with no
   // subprotocol, which clients fail as 1006 before they could see a close code: accept what they
@@ -48,11 +59,21 @@ export function serveGraphQLWs<P extends Record<string, unknown> | undefined>(
     protocols.has(GRAPHQL_TRANSPORT_WS_PROTOCOL) ? GRAPHQL_TRANSPORT_WS_PROTOCOL : (protocols.values().next().value ?? false);
   wsServer.on('error', (err) => logger.error({ err }, 'WebSocket server error'));
   wsServer.on('connection', (socket, request) => {
+    // what is read of the upgrade request later (the IncomingMessage itself is let go)
+    const upgrade: RequestHead = { headers: request.headers, socket: request.socket };
     socket.on('error', (err: Error & { code?: string }) => {
       // `ws` has already started the close with the right code; say why in one line
-      logger.warn({ code: err.code, reason: err.message, address: request.socket.remoteAddress }, 'WebSocket frame refused');
+      logger.warn({ code: err.code, reason: err.message, address: upgrade.socket.remoteAddress }, 'WebSocket frame refused');
     });
     keepAlive?.add(socket);
+    let initWait: NodeJS.Timeout | null =
+      initWaitMs > 0 && Number.isFinite(initWaitMs)
+        ? setTimeout(() => socket.close(GraphQLWsCloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout'), initWaitMs)
+        : null;
+    const initCame = () => {
+      if (initWait) clearTimeout(initWait);
+      initWait = null;
+    };
     /** ids whose subscribe graphql-ws is still handling */
     const taken = new Set<string>();
     const closed = server.opened(
@@ -68,7 +89,8 @@ export function serveGraphQLWs<P extends Record<string, unknown> | undefined>(
           // graphql-ws's handler of a subscribe message returns when the subscription ends: this
           // waits for it holding the text only, not the message's Buffer (per subscription)
           const handleText = async (text: string) => {
-            const id = subscribeIdOf(text);
+            const { type, subscribeId: id } = headOf(text);
+            if (type === MessageType.ConnectionInit) initCame();
             if (id !== undefined) {
               if (taken.has(id))
                 return socket.close(CloseCode.SubscriberAlreadyExists, closeReason(`Subscriber for ${id} already exists`, 'Subscriber already exists'));
@@ -86,9 +108,10 @@ export function serveGraphQLWs<P extends Record<string, unknown> | undefined>(
           socket.on('message', (data) => void handleText((data as Buffer).toString())); // binaryType 'nodebuffer': one Buffer per message
         },
       },
-      { socket, request },
+      { socket, request: upgrade },
     );
-    socket.once('close', (code, reason) => {
+    socket.on('close', (code, reason) => {
+      initCame();
       keepAlive?.remove(socket);
       void closed(code, String(reason));
     });

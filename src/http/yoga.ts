@@ -2,7 +2,6 @@
  * Yoga: GraphQL over HTTP (GET and POST), SSE subscriptions, GraphiQL served offline from the
  * package (loaded on its first visit), /health and /ready; the dashboard (/), /metrics and request-id error logs as plugins.
  */
-import type { IncomingMessage } from 'node:http';
 import { createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import type { Config } from '../config.js';
 import type { MarketFeed } from '../feed/feed.js';
@@ -22,7 +21,7 @@ import { maskWithCodes } from './public-errors.js';
 import { sseTrailOf, useResumableSse } from './sse-resume.js';
 import { useMetrics } from './use-metrics.js';
 import { REQUEST_ID_HEADER, useRequestLog } from './use-request-log.js';
-import type { ClientGuards } from './client-guards.js';
+import type { ClientGuards, RequestHead } from './client-guards.js';
 import { useOperationGuards } from './use-operation-guards.js';
 import { useIntrospectionSwitch } from './use-introspection-switch.js';
 import { useRequestParseErrors } from './use-request-parse-errors.js';
@@ -105,8 +104,8 @@ export function createYogaApp({
     // bounded by estimated heap, not by count (src/http/document-limits.ts)
     parserAndValidationCache: { documentCache: documentCache(config.DOCUMENT_CACHE_BYTES), errorCache: noErrorCache },
     context: (init) => {
-      // node's IncomingMessage: Yoga's server context on HTTP, the upgrade request on graphql-ws
-      const client = guards.identityOf(init.req as IncomingMessage | undefined);
+      // Yoga's server context on HTTP (the IncomingMessage), the upgrade request's head on graphql-ws
+      const client = guards.identityOf(init.req as RequestHead | undefined);
       const sse = sseTrailOf(init.request);
       return {
         feed,

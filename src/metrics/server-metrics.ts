@@ -271,10 +271,12 @@ export class ServerMetrics {
 
   /** Counts graphql-ws sockets (upgrades on /graphql) and SSE streams of an HTTP server. */
   observeHttpServer(server: Server, graphqlPath = '/graphql'): void {
+    // one listener for every socket ('close' comes once), not a closure and a once-wrapper each
+    const onSocketClose = () => void this.clients['graphql-ws']--;
     const onUpgrade = (req: IncomingMessage, socket: Duplex) => {
       if (pathOf(req) !== graphqlPath) return;
       this.clients['graphql-ws']++;
-      socket.once('close', () => this.clients['graphql-ws']--);
+      socket.on('close', onSocketClose);
     };
     const onRequest = (req: IncomingMessage, res: { once(event: 'close', fn: () => void): unknown }) => {
       if (!req.headers.accept?.includes('text/event-stream')) return;

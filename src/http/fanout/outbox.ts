@@ -65,7 +65,6 @@ export class Outbox {
     return this.pool.metrics;
   }
   private behindSince = 0;
-  private closed = false;
   private corked = false;
   /** the pool's turn in which this connection last wrote a frame */
   private turn = -1;
@@ -79,14 +78,11 @@ export class Outbox {
     private readonly pool: OutboxPool,
   ) {
     this.plain = socket.extensions === '';
-    socket.once('close', () => {
-      this.closed = true;
-      this.pool.watcher.forget(this);
-    });
   }
 
+  /** No listener on the socket for its end (one per connection adds up): a closed or evicted socket is not OPEN any more, and the watcher drops it. */
   get open(): boolean {
-    return !this.closed && this.socket.readyState === WebSocket.OPEN;
+    return this.socket.readyState === WebSocket.OPEN;
   }
 
   /** Queues a text message; it is written when the current turn ends (never waits). */
@@ -104,7 +100,7 @@ export class Outbox {
    * Returns whether the frame was written (false: the connection is closed or closing).
    */
   sendNext(payload: SharedPayload, to: NextAddress): boolean {
-    if (this.closed || this.socket.readyState !== WebSocket.OPEN) return false;
+    if (this.socket.readyState !== WebSocket.OPEN) return false;
     fanoutCounters.framesSent++;
     if (!this.plain) {
       this.corkForTurn();
@@ -177,8 +173,7 @@ export class Outbox {
   }
 
   private evict(why: string): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (!this.open) return;
     this.pool.watcher.forget(this);
     fanoutCounters.evictions++;
     this.pool.metrics.countEvicted('graphql-ws', 'slow-consumer');

@@ -27,8 +27,8 @@ export interface FanoutOptions {
 /** Where a grouped subscription's frames go. */
 export interface DeliveryTarget {
   socket: WebSocket;
-  /** the upgrade request (its TCP socket is corked per turn) */
-  request: IncomingMessage;
+  /** the upgrade request's TCP socket (corked per turn) is read from it */
+  request: Pick<IncomingMessage, 'socket'>;
   /** the graphql-ws operation id */
   id: string;
   /** the subscription takes the shared path (set when its operation is shareable) */

@@ -172,13 +172,16 @@ describe('limits', () => {
     expect((await socket.closed).code).toBe(1009);
   });
 
-  it('connection-init timeout: a socket that never sends connection_init is closed with 4408', async () => {
+  it('connection-init timeout: a socket that never sends connection_init is closed with 4408; one that sent it stays', async () => {
     const stack = await startStack({ env: { CONNECTION_INIT_TIMEOUT_MS: '300' } });
+    const initialised = await rawSocket(stack); // opened first: its wait would end first
     const socket = await rawSocket(stack, false);
     const started = Date.now();
     const { code } = await socket.closed;
     expect(code).toBe(4408);
     expect(Date.now() - started).toBeLessThan(3000);
+    expect(initialised.ws.readyState).toBe(WebSocket.OPEN);
+    initialised.ws.close();
   });
 
   it('symbols per subscription (MAX_SYMBOLS) names the count and the limit', async () => {

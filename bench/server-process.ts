@@ -36,9 +36,11 @@ async function start(variant: Variant): Promise<BenchServer> {
   if (variant === 'naive') return startNaiveServer(config, logger, TIMINGS);
   const server = await startServer({ config, logger, timings: TIMINGS });
   let connections = 0;
+  // one shared listener, not a closure and a once-wrapper per socket: the harness must not add to C's figure
+  const closed = () => void connections--;
   server.httpServer.on('upgrade', (_req, socket) => {
     connections++;
-    socket.once('close', () => connections--);
+    socket.on('close', closed);
   });
   return { port: server.port, connections: () => connections, stop: () => server.stop() };
 }

@@ -3,7 +3,8 @@
  * API_KEYS_FILE is set), its address, its limits, and the markets it may see. One instance per
  * server; the HTTP wrapper, the graphql-ws hooks and the envelop plugin all ask it.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { REQUEST_ID_HEADER } from './use-request-log.js';
 import type { Config } from '../config.js';
 import { ApiKeyStore, loadApiKeys, type ApiKey } from './api-keys.js';
 import { AddressCounter } from './address-limit.js';
@@ -17,8 +18,23 @@ export type AuthOutcome = { ok: true; identity: ClientIdentity } | { ok: false; 
 
 export const PUBLIC_VISIBILITY = 'public';
 
-/** What the client rules read of a request: its headers and TCP socket (a graphql-ws connection keeps only these of its upgrade). */
-export type RequestHead = Pick<IncomingMessage, 'headers' | 'socket'>;
+/** The headers read of a request after a graphql-ws upgrade: the API key, the forwarded address, the request id. */
+const HEAD_HEADERS = ['authorization', 'x-forwarded-for', REQUEST_ID_HEADER] as const;
+
+/** What the client rules and the logs read of a request: those headers and its TCP socket. */
+export interface RequestHead {
+  headers: Partial<Pick<IncomingHttpHeaders, (typeof HEAD_HEADERS)[number]>>;
+  socket: IncomingMessage['socket'];
+}
+
+/**
+ * The head a graphql-ws connection keeps of its upgrade request for its life, instead of the
+ * IncomingMessage with every header a browser sent (cookies, user agent…): connections are many.
+ */
+export function requestHead(req: IncomingMessage): RequestHead {
+  const kept = HEAD_HEADERS.flatMap((name) => (req.headers[name] === undefined ? [] : [[name, req.headers[name]] as const]));
+  return { headers: Object.fromEntries(kept), socket: req.socket };
+}
 
 export class ClientGuards {
   readonly limits: ClientLimits;

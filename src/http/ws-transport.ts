@@ -18,7 +18,7 @@ import { CloseCode as GraphQLWsCloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL, Message
 import type { WebSocket, WebSocketServer } from 'ws';
 import { CloseCode } from '../clients/close-codes.js';
 import type { LogSink } from '../logger.js';
-import type { RequestHead } from './client-guards.js';
+import { requestHead } from './client-guards.js';
 import type { WsExtra } from './ws-guards.js';
 
 export interface WsTransportOptions {
@@ -59,8 +59,8 @@ export function serveGraphQLWs<P extends Record<string, unknown> | undefined>(
     protocols.has(GRAPHQL_TRANSPORT_WS_PROTOCOL) ? GRAPHQL_TRANSPORT_WS_PROTOCOL : (protocols.values().next().value ?? false);
   wsServer.on('error', (err) => logger.error({ err }, 'WebSocket server error'));
   wsServer.on('connection', (socket, request) => {
-    // what is read of the upgrade request later (the IncomingMessage itself is let go)
-    const upgrade: RequestHead = { headers: request.headers, socket: request.socket };
+    // what is read of the upgrade request later: a few headers and the TCP socket (client-guards.ts)
+    const upgrade = requestHead(request);
     socket.on('error', (err: Error & { code?: string }) => {
       // `ws` has already started the close with the right code; say why in one line
       logger.warn({ code: err.code, reason: err.message, address: upgrade.socket.remoteAddress }, 'WebSocket frame refused');

@@ -49,6 +49,7 @@ export class ServerMetrics {
   private readonly subscriptionsStarted: Counter<'field' | 'transport'>;
   /** results handed to clients, per field and transport (alltick_events_out_total) */
   private readonly eventsOut = new Map<string, { labels: { field: string; transport: Transport }; tally: Tally }>();
+  private readonly subscriptionSeries = new Map<string, { labels: { field: string; transport: Transport }; end: () => void }>();
   private readonly detach: (() => void)[] = [];
 
   constructor(sources: MetricsSources) {
@@ -291,17 +292,22 @@ export class ServerMetrics {
     );
   }
 
-  /** Marks a subscription as started; the returned function ends it (safe to call twice). */
+  /**
+   * Marks a subscription as started; the returned function ends it — call it once. It is one
+   * function per field and transport, shared by their subscriptions: an idle subscription holds
+   * no closure or labels of its own.
+   */
   subscriptionStarted(field: string, transport: Transport): () => void {
-    const labels = { field, transport };
-    this.subscriptionsStarted.inc(labels);
-    this.activeSubscriptions.inc(labels);
-    let ended = false;
-    return () => {
-      if (ended) return;
-      ended = true;
-      this.activeSubscriptions.dec(labels);
-    };
+    const key = `${field}\n${transport}`;
+    let series = this.subscriptionSeries.get(key);
+    if (!series) {
+      const labels = { field, transport };
+      series = { labels, end: () => this.activeSubscriptions.dec(labels) };
+      this.subscriptionSeries.set(key, series);
+    }
+    this.subscriptionsStarted.inc(series.labels);
+    this.activeSubscriptions.inc(series.labels);
+    return series.end;
   }
 
   /** The tally of results handed to clients of `field` over `transport`: add to its `count`. */

@@ -163,8 +163,13 @@ export async function gql(stack: Stack, query: string, variables?: Record<string
 }
 
 /** A raw graphql-transport-ws socket, for ending a connection abruptly. */
-export async function rawSubscribe(stack: Stack, query: string, variables: Record<string, unknown>): Promise<{ socket: WebSocket; messages: unknown[] }> {
-  const socket = new WebSocket(stack.wsUrl, 'graphql-transport-ws');
+export async function rawSubscribe(
+  stack: Stack,
+  query: string,
+  variables: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<{ socket: WebSocket; messages: unknown[] }> {
+  const socket = new WebSocket(stack.wsUrl, 'graphql-transport-ws', { headers });
   const messages: unknown[] = [];
   disposers.push(() => socket.terminate());
   socket.on('message', (data) => messages.push(JSON.parse(data.toString())));

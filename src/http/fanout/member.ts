@@ -34,7 +34,9 @@ export interface MemberTarget {
 export class GroupMember implements AsyncIterableIterator<never>, OutboxMember, NextAddress {
   private state: 'waiting' | 'active' | 'left' = 'waiting';
   private outcome: Outcome | null = null;
-  private waiter: { resolve: (r: IteratorResult<never>) => void; reject: (e: unknown) => void } | null = null;
+  /** the pending `next()` of graphql-ws, settled when the member ends (two fields, not an object: members are many) */
+  private resolveNext: ((r: IteratorResult<never>) => void) | null = null;
+  private rejectNext: ((e: unknown) => void) | null = null;
   /** keys held back while the connection is behind, with how many updates each stands for */
   private heldBack: Map<string, number> | null = null;
   /** `{"id":…,"type":"next","payload":` as bytes, made when first needed */
@@ -75,7 +77,8 @@ export class GroupMember implements AsyncIterableIterator<never>, OutboxMember, 
     }
     if (this.outcome) return settle(this.outcome);
     return new Promise((resolve, reject) => {
-      this.waiter = { resolve, reject };
+      this.resolveNext = resolve;
+      this.rejectNext = reject;
     });
   }
 
@@ -141,11 +144,10 @@ export class GroupMember implements AsyncIterableIterator<never>, OutboxMember, 
   private finish(outcome: Outcome): void {
     if (this.outcome) return;
     this.outcome = outcome;
-    const waiter = this.waiter;
-    this.waiter = null;
-    if (!waiter) return;
-    if (outcome.done) waiter.resolve(DONE);
-    else waiter.reject(outcome.error);
+    const [resolve, reject] = [this.resolveNext, this.rejectNext];
+    this.resolveNext = this.rejectNext = null;
+    if (outcome.done) resolve?.(DONE);
+    else reject?.(outcome.error);
   }
 }
 

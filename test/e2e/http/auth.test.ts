@@ -106,6 +106,30 @@ describe('API keys', () => {
     }
   });
 
+  it("graphql-ws: the key can come as the upgrade's Authorization header; it holds for every later subscription of the connection", async () => {
+    const stack = await startStack({ env: { API_KEYS_FILE: keysFile(KEYS) } });
+    // a server-side client sends the key with the upgrade, not in connectionParams
+    class WithKeyHeader extends WebSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols, { headers: { authorization: `Bearer ${CRYPTO_KEY}` } });
+      }
+    }
+    const client = createWsClient({ url: stack.wsUrl, webSocketImpl: WithKeyHeader, retryAttempts: 0, lazy: true });
+    const allowed = collect<Result>(
+      client.iterate({ query: QUOTES_SUBSCRIPTION, variables: { symbols: ['BTCUSDT'], depth: 0 } }) as AsyncIterableIterator<Result>,
+    );
+    await vi.waitFor(() => expect(stack.server.feed.manager.leaseCount).toBe(1));
+    // the key's markets, read from the header the connection kept, still rule a later subscription
+    const refused = collect<Result>(
+      client.iterate({ query: QUOTES_SUBSCRIPTION, variables: { symbols: ['TSLA.US'], depth: 0 } }) as AsyncIterableIterator<Result>,
+    );
+    await vi.waitFor(() => expect(refused.done).toBe(true));
+    expect(errorsOf(refused)[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', symbol: 'TSLA.US' });
+    expect(allowed.done).toBe(false);
+    await allowed.stop();
+    await client.dispose();
+  });
+
   it('SSE takes the key as Authorization: Bearer', async () => {
     const stack = await startStack({ env: { API_KEYS_FILE: keysFile(KEYS) } });
     const denied = await fetch(stack.url, {

@@ -92,8 +92,8 @@ it('logs request errors with the request id the response carries', async () => {
   const brokenId = broken.headers.get('x-request-id');
   expect(brokenId).not.toBe('bad id with spaces');
 
-  // a subscription error over graphql-ws
-  const { messages } = await rawSubscribe(stack, 'subscription { quotes(symbols: ["BTCUSDT"], depth: 11) { price } }', {});
+  // a subscription error over graphql-ws, with the id the upgrade request carried
+  const { messages } = await rawSubscribe(stack, 'subscription { quotes(symbols: ["BTCUSDT"], depth: 11) { price } }', {}, { 'x-request-id': 'ws-7' });
   await vi.waitFor(() => expect(messages).toContainEqual(expect.objectContaining({ payload: expect.objectContaining({ errors: expect.any(Array) }) })));
 
   await vi.waitFor(() => {
@@ -109,7 +109,7 @@ it('logs request errors with the request id the response carries', async () => {
       expect.objectContaining({
         msg: 'request error',
         transport: 'graphql-ws',
-        requestId: expect.any(String),
+        requestId: 'ws-7',
         error: expect.stringContaining('invalid depth 11'),
       }),
     );

@@ -8,13 +8,16 @@ import { CATALOGUE } from '../src/feed/alltick/catalogue.js';
 export const BENCH_QUERY =
   'subscription Bench($symbols: [String!]!) { quotes(symbols: $symbols, depth: 1) { symbol price volume time seq bids { price volume } asks { price volume } } }';
 
+/** The servers a bench run measures unless BENCH_VARIANTS says otherwise. */
 export const VARIANTS = ['raw', 'naive', 'ours'] as const;
-export type Variant = (typeof VARIANTS)[number];
+/** `floor`, only on request: the raw broadcast writing pre-framed bytes straight to each TCP socket. */
+export type Variant = (typeof VARIANTS)[number] | 'floor';
 
 export const VARIANT_LABEL: Record<Variant, string> = {
   raw: 'raw ws broadcast (ceiling)',
   naive: 'naive Yoga + createPubSub',
   ours: 'alltick-graphql',
+  floor: 'write floor (same bytes, one write each)',
 };
 
 /** The 50 symbols of workload B (and C): the first 50 of the catalogue. */

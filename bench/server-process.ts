@@ -32,7 +32,7 @@ async function start(variant: Variant): Promise<BenchServer> {
     OPERATIONS_PER_SECOND: '0',
   });
   const logger = createLogger('silent');
-  if (variant === 'raw') return startRawServer(config, logger, TIMINGS);
+  if (variant === 'raw' || variant === 'floor') return startRawServer(config, logger, TIMINGS, variant === 'floor');
   if (variant === 'naive') return startNaiveServer(config, logger, TIMINGS);
   const server = await startServer({ config, logger, timings: TIMINGS });
   let connections = 0;

@@ -2,16 +2,24 @@
  * The ceiling: no GraphQL at all. The same upstream and feed as the real server; each event is
  * serialized once into a graphql-ws `next` frame and that same string is sent to every socket
  * subscribed to its symbol. Speaks just enough graphql-transport-ws for the bench clients.
+ *
+ * `floor` (BENCH_VARIANTS=floor): the same, but the frame is encoded and framed once and the same
+ * bytes go straight to each TCP socket — one `write` per message and nothing else, the least any
+ * Node server can do per delivered message with sockets used one write at a time.
  */
 import { createServer } from 'node:http';
+import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Config } from '../../src/config.js';
 import { quoteView, type SymbolSnapshot } from '../../src/feed/cache.js';
 import { startFeed, type FeedOptions } from '../../src/app/start-feed.js';
 import type { Logger } from '../../src/logger.js';
 import { listenBenchServer, type BenchServer } from './types.js';
+import { nextHead, SharedPayload } from '../../src/http/fanout/frame.js';
 
-export async function startRawServer(config: Config, logger: Logger, timings: FeedOptions['timings']): Promise<BenchServer> {
+const RAW_ADDRESS = { id: 'raw', head: nextHead('raw') };
+
+export async function startRawServer(config: Config, logger: Logger, timings: FeedOptions['timings'], floor = false): Promise<BenchServer> {
   const running = await startFeed({ config, logger, timings });
   const sockets = new Map<string, Set<WebSocket>>();
   const lastFrame = new Map<string, string>();
@@ -19,6 +27,11 @@ export async function startRawServer(config: Config, logger: Logger, timings: Fe
   const broadcast = (snapshot: SymbolSnapshot) => {
     const frame = JSON.stringify({ id: 'raw', type: 'next', payload: { data: { quotes: view(snapshot) } } });
     lastFrame.set(snapshot.symbol, frame);
+    if (floor) {
+      const bytes = new SharedPayload(JSON.stringify({ data: { quotes: view(snapshot) } })).frameFor(RAW_ADDRESS);
+      for (const ws of sockets.get(snapshot.symbol) ?? []) (ws as unknown as { _socket: Socket })._socket.write(bytes);
+      return;
+    }
     for (const ws of sockets.get(snapshot.symbol) ?? []) ws.send(frame);
   };
 

@@ -72,7 +72,9 @@ export function attachGraphQLWs(
         };
         if (args.document instanceof GraphQLError) return publicErrors([args.document], ErrorCode.ParseFailed);
         // shareable subscriptions write their frames straight to this socket (src/http/fanout)
-        setDeliveryTarget(args.contextValue as object, { socket: ctx.extra.socket, request: ctx.extra.request, id });
+        // every field from the start: the object keeps them in place, with no extra property store (it lives as long as the subscription)
+        const target = { socket: ctx.extra.socket, request: ctx.extra.request, id, grouped: false, frames: undefined, onEnd: undefined, member: undefined };
+        setDeliveryTarget(args.contextValue as object, target);
         const errors = validate(args.schema, args.document);
         return errors.length > 0 ? publicErrors(errors, ErrorCode.ValidationFailed) : args;
       },

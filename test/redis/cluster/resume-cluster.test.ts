@@ -228,6 +228,8 @@ describe('two instances, one shared trade history', () => {
       c = await spawnInstance({ ...env, PORT: String(port) });
       await vi.waitFor(() => expect(got.length).toBeGreaterThan(atRestart + 200), { timeout: 20_000 });
       const seqs = got.map((t) => t.seq);
+      // the reference listens on the other instance: under load its copy of the newest trades may still be on the way
+      await vi.waitFor(() => expect(tradesOf(reference).map((t) => t.seq)).toContain(seqs.at(-1)), { timeout: 5000 });
       const ref = tradesOf(reference).map((t) => t.seq);
       const start = ref.indexOf(seqs[0]!);
       expect(start).toBeGreaterThanOrEqual(0);

@@ -56,8 +56,9 @@ export function attachGraphQLWs(
       onSubscribe: async (ctx, id, params) => {
         const refused = guards?.checkSubscribe(ctx);
         if (refused) return refused;
+        // the GraphQL context starts from what the server reads of the connection (not graphql-ws's
+        // whole ctx: no plugin here reads it, and the context lives as long as the subscription)
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          ...ctx,
           req: ctx.extra.request,
           socket: ctx.extra.socket,
           params,

@@ -47,9 +47,11 @@ export class ServerMetrics {
   private readonly clients: Record<'graphql-ws' | 'sse', number> = { 'graphql-ws': 0, sse: 0 };
   private readonly activeSubscriptions: Gauge<'field' | 'transport'>;
   private readonly subscriptionsStarted: Counter<'field' | 'transport'>;
-  /** results handed to clients, per field and transport (alltick_events_out_total) */
-  private readonly eventsOut = new Map<string, { labels: { field: string; transport: Transport }; tally: Tally }>();
-  private readonly subscriptionSeries = new Map<string, { labels: { field: string; transport: Transport }; end: () => void }>();
+  /**
+   * Per field and transport: its labels, the results handed to clients (alltick_events_out_total)
+   * and the one function that ends a subscription of it (alltick_subscriptions_active)
+   */
+  private readonly fieldSeries = new Map<string, { labels: { field: string; transport: Transport }; tally: Tally; end: () => void }>();
   private readonly detach: (() => void)[] = [];
 
   constructor(sources: MetricsSources) {
@@ -257,7 +259,7 @@ export class ServerMetrics {
       labelNames: ['field', 'transport'] as const,
       registers,
     });
-    const eventsOut = this.eventsOut;
+    const fieldSeries = this.fieldSeries;
     new Counter({
       name: 'alltick_events_out_total',
       help: 'Subscription results handed to clients, by root field and transport',
@@ -265,7 +267,7 @@ export class ServerMetrics {
       registers,
       collect() {
         this.reset();
-        for (const { labels, tally } of eventsOut.values()) this.inc(labels, tally.count);
+        for (const { labels, tally } of fieldSeries.values()) this.inc(labels, tally.count);
       },
     });
   }
@@ -279,10 +281,11 @@ export class ServerMetrics {
       this.clients['graphql-ws']++;
       socket.on('close', onSocketClose);
     };
-    const onRequest = (req: IncomingMessage, res: { once(event: 'close', fn: () => void): unknown }) => {
+    const onStreamClose = () => void this.clients.sse--;
+    const onRequest = (req: IncomingMessage, res: { on(event: 'close', fn: () => void): unknown }) => {
       if (!req.headers.accept?.includes('text/event-stream')) return;
       this.clients.sse++;
-      res.once('close', () => this.clients.sse--);
+      res.on('close', onStreamClose);
     };
     server.on('upgrade', onUpgrade);
     server.on('request', onRequest);
@@ -298,13 +301,7 @@ export class ServerMetrics {
    * no closure or labels of its own.
    */
   subscriptionStarted(field: string, transport: Transport): () => void {
-    const key = `${field}\n${transport}`;
-    let series = this.subscriptionSeries.get(key);
-    if (!series) {
-      const labels = { field, transport };
-      series = { labels, end: () => this.activeSubscriptions.dec(labels) };
-      this.subscriptionSeries.set(key, series);
-    }
+    const series = this.seriesOf(field, transport);
     this.subscriptionsStarted.inc(series.labels);
     this.activeSubscriptions.inc(series.labels);
     return series.end;
@@ -312,10 +309,18 @@ export class ServerMetrics {
 
   /** The tally of results handed to clients of `field` over `transport`: add to its `count`. */
   eventTally(field: string, transport: Transport): Tally {
+    return this.seriesOf(field, transport).tally;
+  }
+
+  private seriesOf(field: string, transport: Transport) {
     const key = `${field}\n${transport}`;
-    let entry = this.eventsOut.get(key);
-    if (!entry) this.eventsOut.set(key, (entry = { labels: { field, transport }, tally: { count: 0 } }));
-    return entry.tally;
+    let series = this.fieldSeries.get(key);
+    if (!series) {
+      const labels = { field, transport };
+      series = { labels, tally: { count: 0 }, end: () => this.activeSubscriptions.dec(labels) };
+      this.fieldSeries.set(key, series);
+    }
+    return series;
   }
 
   /** Prometheus text: this server's series, then the process-wide ones. */

@@ -100,7 +100,7 @@ export class Outbox {
    * Returns whether the frame was written (false: the connection is closed or closing).
    */
   sendNext(payload: SharedPayload, to: NextAddress): boolean {
-    if (this.socket.readyState !== WebSocket.OPEN) return false;
+    if (!this.open) return false;
     fanoutCounters.framesSent++;
     if (!this.plain) {
       this.corkForTurn();

@@ -227,7 +227,10 @@ describe('demand', () => {
         quote: { trades: ['EURUSD'], depth: [] },
       });
     });
-    expect(notices).toEqual(expect.arrayContaining(['a', 'b']));
+    // Each instance announces two changes: its start (empty lists) and its lists (the setDesired calls
+    // coalesce into the write in flight). A notice follows its SET, so it may arrive after the union reads.
+    const count = (id: string) => notices.filter((notice) => notice === id).length;
+    await vi.waitFor(() => expect([count('a'), count('b')]).toEqual([2, 2]));
     const noticesBefore = notices.length;
     await quietFor(3 * timings.refreshMs, 'refreshes of unchanged demand are silent');
     expect(notices).toHaveLength(noticesBefore);

@@ -15,7 +15,7 @@
  * Times are Redis's (TIME), so instances need not agree on the clock.
  */
 import type { Redis } from 'ioredis';
-import type { SocketGate } from '../feed/alltick/connection.js';
+import { jitterMargin, type SocketGate } from '../feed/alltick/connection.js';
 import type { Endpoint } from '../feed/alltick/symbols.js';
 import type { Logger } from '../logger.js';
 import type { ClusterKeys } from './keys.js';
@@ -132,6 +132,14 @@ export class ClusterSocketGate implements SocketGate {
     this.timer.unref();
   }
 
+  /**
+   * The wait after the last close. Upstream's clock sees the close earlier or later than Redis
+   * records it, so the gap carries the same margin as a single instance's reconnect floor.
+   */
+  private get gapMs(): number {
+    return this.opts.reconnectGapMs + jitterMargin(this.opts.reconnectGapMs);
+  }
+
   /** How long after its last refresh a socket of a stopped holder may still be open. */
   private get spanMs(): number {
     return this.opts.refreshMs + this.opts.heartbeatTimeoutMs;
@@ -153,7 +161,7 @@ export class ClusterSocketGate implements SocketGate {
           keys.closedAt(endpoint),
           held.value,
           lease.instanceId,
-          this.opts.reconnectGapMs,
+          this.gapMs,
           this.spanMs,
           this.opts.refreshMs,
           dead,

@@ -632,6 +632,6 @@ export class AllTickConnection extends EventEmitter<ConnectionEvents> {
 }
 
 /** 10 % of an upstream interval, at most 100 ms: what arrival and timer jitter can eat of it. */
-function jitterMargin(intervalMs: number): number {
+export function jitterMargin(intervalMs: number): number {
   return Math.min(100, Math.ceil(intervalMs * 0.1));
 }

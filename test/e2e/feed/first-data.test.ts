@@ -222,7 +222,8 @@ describe('late joiners and status events', () => {
   });
 
   it('stale: false and FEED_UP come only once the resubscribe is acknowledged, not when the socket opens', async () => {
-    const stack = await startStack({ timings: { ackTimeoutMs: 10_000 } });
+    // the trade and depth lists go a request slot apart: a wide slot leaves a wide window between their acks
+    const stack = await startStack({ timings: { ackTimeoutMs: 10_000, requestSpacingMs: 500 } });
     const sub = collect<{ data?: { quotes: Q } }>(
       wsClient(stack).iterate({ query: QUOTES, variables: { symbols: ['AAPL.US'], depth: 1 } }) as AsyncIterableIterator<{ data?: { quotes: Q } }>,
     );

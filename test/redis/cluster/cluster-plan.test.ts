@@ -10,6 +10,7 @@ import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
 import { PLANS } from '../../../src/feed/alltick/plans.js';
 import { Cmd } from '../../../src/feed/alltick/protocol.js';
+import { jitterMargin } from '../../../src/feed/alltick/connection.js';
 import type { Endpoint } from '../../../src/feed/alltick/symbols.js';
 import { createSimulator, type Simulator } from '../../../src/simulator/server.js';
 import type { SimulatorOptions } from '../../../src/simulator/options.js';
@@ -115,6 +116,7 @@ const ticking = (sub: Collector<Result>, symbols: string[], since: number) => {
 /** upstream timings of these tests: short spacing, a reconnect gap long enough to measure */
 const GAP_MS = 1500;
 const SLOT_MS = 250;
+const GAP_WITH_MARGIN_MS = GAP_MS + jitterMargin(GAP_MS);
 const TIMINGS = JSON.stringify({ ...FAST, requestSpacingMs: SLOT_MS, subscribeSpacingMs: 0, reconnectGapMs: GAP_MS });
 
 /** The simulator's log of one endpoint: never two sockets open at once, none refused for the connection cap, every reconnect ≥ the gap. */
@@ -126,7 +128,8 @@ function expectOneSocketAtATime(sim: Simulator, endpoint: Endpoint) {
     expect(connections[i]!.openedAt).toBeGreaterThanOrEqual(before.closedAt!);
   }
   expect(sim.record.upgrades.filter((u) => u.endpoint === endpoint && u.outcome !== 'accepted')).toEqual([]);
-  for (const gap of sim.record.reconnectGaps(endpoint)) expect(gap).toBeGreaterThanOrEqual(GAP_MS);
+  // the gap with its margin for clocks and arrival, less what the simulator's own event loop may be late
+  for (const gap of sim.record.reconnectGaps(endpoint)) expect(gap).toBeGreaterThanOrEqual(GAP_WITH_MARGIN_MS - 50);
 }
 
 describe('the plan is one budget for the whole cluster', () => {
@@ -212,8 +215,8 @@ describe('the plan is one budget for the whole cluster', () => {
     // the outage as upstream saw it: from the last event delivered before to the first after
     const times = pushed.filter((p) => received.has(p.seq)).map((p) => p.at);
     const outage = Math.max(...times.slice(1).map((t, i) => t - times[i]!));
-    console.log(`handover outage ${outage} ms (gap ${GAP_MS} ms, slot ${SLOT_MS} ms)`);
-    expect(outage).toBeLessThanOrEqual(GAP_MS + 2 * SLOT_MS);
+    console.log(`handover outage ${outage} ms (gap ${GAP_WITH_MARGIN_MS} ms with its margin, slot ${SLOT_MS} ms)`);
+    expect(outage).toBeLessThanOrEqual(GAP_WITH_MARGIN_MS + 2 * SLOT_MS);
     expectOneSocketAtATime(cluster.sim, 'quote');
   }, 90_000);
 

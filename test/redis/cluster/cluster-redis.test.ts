@@ -119,11 +119,13 @@ describe('lease', () => {
     // the holder dies without a word: its Redis link goes, the key stays until its TTL
     const lost: string[] = [];
     leases[holder]!.on('lost', (_h, reason) => lost.push(reason));
+    // the key lives on for what its last renewal left of the TTL (up to renewMs less than ttlMs)
+    const leftMs = await [a, b][other]!.cmd.pttl(keys.owner);
     const diedAt = Date.now();
     await [a, b][holder]!.close();
     expect(lost).toEqual(['closing']); // it stops at once
     await vi.waitFor(() => expect(acquired).toHaveLength(2), { timeout: 3000 });
-    expect(Date.now() - diedAt).toBeGreaterThanOrEqual(timings.ttlMs - 100);
+    expect(Date.now() - diedAt).toBeGreaterThanOrEqual(leftMs - 20); // not taken before the key expired
     const second = acquired[1]!;
     expect(leases[other]!.current).toEqual(second);
     expect(second.fence).toBeGreaterThan(first.fence);
@@ -244,7 +246,7 @@ describe('demand', () => {
     const diedAt = Date.now();
     await b.close();
     await vi.waitFor(async () => expect((await readDemandUnion(reader.cmd, keys)).instances).toBe(0), { timeout: timings.ttlMs + 2000, interval: 50 });
-    expect(Date.now() - diedAt).toBeLessThanOrEqual(timings.ttlMs + 500);
+    expect(Date.now() - diedAt).toBeLessThanOrEqual(timings.ttlMs + 1000);
     await pb.stop();
   });
 });

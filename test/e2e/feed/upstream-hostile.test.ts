@@ -10,6 +10,7 @@ import { PLANS } from '../../../src/feed/alltick/plans.js';
 import { Cmd } from '../../../src/feed/alltick/protocol.js';
 import { AllTickRestClient } from '../../../src/feed/alltick/rest.js';
 import { collect, dispose, QUOTES_SUBSCRIPTION, startStack, wsClient, type QuoteData, type Stack } from '../../support/helpers.js';
+import { clearOfMinuteTurn } from '../../support/time.js';
 
 afterEach(dispose);
 
@@ -68,6 +69,7 @@ describe('hostile upstream pushes', () => {
     await vi.waitFor(async () => expect(await parseFailures(stack)).toBe(failuresBefore + hostile.length));
 
     // both symbols keep ticking; BTCUSDT's quote and candle follow the next real trades
+    await clearOfMinuteTurn(3000, 'the forming candle read next is the one this trade goes into');
     stack.sim.pushTrade('BTCUSDT', { price: '101.25' });
     stack.sim.pushTrade('ETHUSDT', { price: '2001.5' });
     await vi.waitFor(() => {

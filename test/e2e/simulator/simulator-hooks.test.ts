@@ -23,7 +23,7 @@ describe('connection hooks', () => {
 
   it('refuseConnections answers upgrades with an HTTP status for a while', async () => {
     const sim = await start();
-    sim.refuseConnections(150);
+    sim.refuseConnections(10_000); // the next call replaces the window
     expect(await refusedUpgrade(urlOf(sim, 'stock'))).toEqual({ status: 429, body: '{"msg":"rate limit","ret":429}' });
     sim.refuseConnections(10_000, 503);
     expect((await refusedUpgrade(urlOf(sim, 'quote'))).status).toBe(503);

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulator, type Simulator, type SimulatorOptions } from '../../../src/simulator/server.js';
 import type { Candle } from '../../../src/simulator/kline.js';
+import { clearOfMinuteTurn } from '../../support/time.js';
 
 let sim: Simulator;
 const extra: Simulator[] = [];
@@ -152,6 +153,7 @@ describe('ticks', () => {
 
 describe('k-lines', () => {
   it('/kline returns consistent candles ending at the live price', async () => {
+    await clearOfMinuteTurn(2000, 'the newest bar is the current minute when the answer is read');
     const { body } = await get('quote-b-api', 'kline', { code: 'GOLD', kline_type: 1, kline_timestamp_end: 0, query_kline_num: 50, adjust_type: 0 });
     expect(body).toMatchObject({ ret: 200, data: { code: 'GOLD', kline_type: 1 } });
     const list: Candle[] = body.data.kline_list;

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Cmd } from '../../../../src/feed/alltick/protocol.js';
 import { subtract, percentChange } from '../../../../src/feed/decimal.js';
 import { collect, dispose, gql, QUOTES_SUBSCRIPTION, startStack, wsClient, type Stack } from '../../../support/helpers.js';
-import { elapse } from '../../../support/time.js';
+import { clearOfMinuteTurn, elapse } from '../../../support/time.js';
 
 afterEach(dispose);
 
@@ -131,6 +131,7 @@ describe('candles query', () => {
     const stack = await startStack();
     const sub = collect(wsClient(stack).iterate({ query: 'subscription { trades(symbols: ["BTCUSDT"]) { price } }' }));
     await vi.waitFor(() => expect(stack.sim.sessions({ endpoint: 'quote' })[0]?.tradeList).toEqual(['BTCUSDT']));
+    await clearOfMinuteTurn(3000, 'the forming candle read next is the one this trade goes into');
     const { data: pushed } = stack.sim.pushTrade('BTCUSDT', { price: '99999.99', tick_time: String(Date.now()) });
     await vi.waitFor(() => expect(sub.items).toHaveLength(1));
 

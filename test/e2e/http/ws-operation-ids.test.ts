@@ -29,12 +29,13 @@ function sendTogether(client: GqlWsClient, frames: Frame[]): void {
   tcp.uncork();
 }
 
-async function activeSubscriptions(stack: Stack): Promise<number> {
+/** A metric's value summed over its labels. */
+async function metricSum(stack: Stack, name: string): Promise<number> {
   const res = await fetch(stack.url.replace('/graphql', '/metrics'));
   const text = await res.text();
   return text
     .split('\n')
-    .filter((line) => line.startsWith('alltick_subscriptions_active{'))
+    .filter((line) => line.startsWith(`${name}{`))
     .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
 }
 
@@ -43,7 +44,7 @@ async function expectAllReleased(stack: Stack): Promise<void> {
     async () => {
       expect(stack.server.feed.manager.totalRefs).toBe(0);
       expect(stack.server.fanout.stats()).toMatchObject({ groups: 0, members: 0 });
-      expect(await activeSubscriptions(stack)).toBe(0);
+      expect(await metricSum(stack, 'alltick_subscriptions_active')).toBe(0);
     },
     { timeout: 3000 },
   );
@@ -85,6 +86,8 @@ describe.each([
     const stack = await startStack();
     const client = await GqlWsClient.connect(stack.wsUrl);
     sendTogether(client, [subscribe('x', query), complete('x')]);
+    // the server has run the subscribe through (only then is x free again), not merely not begun it
+    await vi.waitFor(async () => expect(await metricSum(stack, 'alltick_subscriptions_started_total')).toBe(1));
     await expectAllReleased(stack);
     client.subscribe('x', query);
     await vi.waitFor(() => expect(stack.server.feed.manager.refCount('AAPL.US')).toBe(1));

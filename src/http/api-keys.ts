@@ -32,7 +32,7 @@ export const apiKeysFileSchema = z
             .strictObject({
               maxSymbols: limitValue.min(1),
               maxSubscriptionsPerConnection: limitValue,
-              operationsPerSecond: limitValue,
+              operationsPerSecond: z.number().min(0).max(1_000_000), // fractions allowed, as OPERATIONS_PER_SECOND
               operationsBurst: limitValue.min(1),
               maxQueryDepth: limitValue,
               maxQueryComplexity: limitValue,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
+import { apiKeysFileSchema } from '../../src/http/api-keys.js';
 
 describe('loadConfig', () => {
   it('applies the SPEC defaults', () => {
@@ -24,8 +25,18 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({ PORT: 5000, ALLTICK_PLAN: 'free', SIMULATOR_TOKENS: ['a', 'b', 'c'], ALLTICK_TOKEN: 'tok' });
   });
 
+  it('takes a fractional operation rate (one every few seconds), not a fractional burst', () => {
+    expect(loadConfig({ OPERATIONS_PER_SECOND: '0.2' }).OPERATIONS_PER_SECOND).toBe(0.2);
+    expect(() => loadConfig({ OPERATIONS_BURST: '1.5' })).toThrow(/OPERATIONS_BURST=/);
+    const keyWith = (limits: object) => ({ keys: [{ name: 'slow-bi', key: 'k'.repeat(16), limits }] });
+    expect(apiKeysFileSchema.safeParse(keyWith({ operationsPerSecond: 0.2 })).success).toBe(true);
+    expect(apiKeysFileSchema.safeParse(keyWith({ operationsBurst: 1.5 })).success).toBe(false);
+  });
+
   it.each([
     ['PORT', 'abc'],
+    ['OPERATIONS_PER_SECOND', '-0.5'],
+    ['OPERATIONS_PER_SECOND', 'often'],
     ['PORT', '70000'],
     ['ALLTICK_PLAN', 'gold'],
     ['ALLTICK_WS_URL', 'https://quote.alltick.co'],

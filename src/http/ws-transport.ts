@@ -2,10 +2,10 @@
  * The `ws` binding of graphql-ws's protocol server (what graphql-ws/use/ws does), with two rules
  * of this server added at the socket, where they cannot be bypassed:
  *
- * - An operation id is taken from its `subscribe` until graphql-ws has finished with it — the wait
- *   for its context, its whole stream, its teardown — not just until the client's `complete`.
- *   Reusing a taken id closes the socket with 4409, as the protocol says; without this, `subscribe x,
- *   complete x, subscribe x` in one write let the first run on unseen, never released.
+ * - Operation ids (operation-ids.ts): a `subscribe` with an id the client has not completed closes
+ *   the socket with 4409, as the protocol says; one reusing an id the client has just completed
+ *   waits until graphql-ws has finished the old subscription, so the two never share its slot
+ *   (graphql-ws alone drops one of them unseen, or lets the old one run on, never released).
  * - A frame `ws` refuses (larger than maxPayload, invalid UTF-8, bad framing) closes the socket
  *   with the code `ws` chose (1009, 1007, 1002) and logs one line, no stack trace.
  *
@@ -19,6 +19,7 @@ import type { WebSocket, WebSocketServer } from 'ws';
 import { CloseCode } from '../clients/close-codes.js';
 import type { LogSink } from '../logger.js';
 import { requestHead } from './client-guards.js';
+import { OperationIds } from './operation-ids.js';
 import type { WsExtra } from './ws-guards.js';
 
 export interface WsTransportOptions {
@@ -33,12 +34,11 @@ const closeReason = (reason: string, fallback: string) => (Buffer.byteLength(rea
 /** graphql-ws's default wait for `connection_init`. */
 const CONNECTION_INIT_WAIT_MS = 3000;
 
-/** A message's type and, on a `subscribe`, its id (graphql-ws judges the rest). */
-function headOf(text: string): { type?: unknown; subscribeId?: string } {
+/** A message's type and its id, when it has a string one (graphql-ws judges the rest). */
+function headOf(text: string): { type?: unknown; id?: string } {
   try {
     const message = JSON.parse(text) as { type?: unknown; id?: unknown } | null;
-    const subscribeId = message?.type === MessageType.Subscribe && typeof message.id === 'string' ? message.id : undefined;
-    return { type: message?.type, ...(subscribeId !== undefined && { subscribeId }) };
+    return { type: message?.type, ...(typeof message?.id === 'string' && { id: message.id }) };
   } catch {
     return {};
   }
@@ -74,8 +74,7 @@ export function serveGraphQLWs<P extends Record<string, unknown> | undefined>(
       if (initWait) clearTimeout(initWait);
       initWait = null;
     };
-    /** ids whose subscribe graphql-ws is still handling */
-    const taken = new Set<string>();
+    const ids = new OperationIds();
     const closed = server.opened(
       {
         protocol: socket.protocol,
@@ -88,24 +87,31 @@ export function serveGraphQLWs<P extends Record<string, unknown> | undefined>(
         onMessage: (handle) => {
           // graphql-ws's handler of a subscribe message returns when the subscription ends: this
           // waits for it holding the text only, not the message's Buffer (per subscription)
-          const handleText = async (text: string) => {
-            const { type, subscribeId: id } = headOf(text);
-            if (type === MessageType.ConnectionInit) initCame();
-            if (id !== undefined) {
-              if (taken.has(id))
-                return socket.close(CloseCode.SubscriberAlreadyExists, closeReason(`Subscriber for ${id} already exists`, 'Subscriber already exists'));
-              taken.add(id);
-            }
+          const run = async (text: string, subscribeId?: string) => {
             try {
               await handle(text);
             } catch (err) {
               logger.error({ err }, 'graphql-ws message handling failed');
               socket.close(CloseCode.InternalServerError, 'Internal server error');
             } finally {
-              if (id !== undefined) taken.delete(id);
+              const waited = subscribeId === undefined ? undefined : ids.ended(subscribeId);
+              if (waited !== undefined && socket.readyState === socket.OPEN) void run(waited, subscribeId);
             }
           };
-          socket.on('message', (data) => void handleText((data as Buffer).toString())); // binaryType 'nodebuffer': one Buffer per message
+          const handleText = (text: string) => {
+            const { type, id } = headOf(text);
+            if (type === MessageType.ConnectionInit) initCame();
+            if (id !== undefined && type === MessageType.Subscribe) {
+              const verdict = ids.subscribe(id, text);
+              if (verdict === 'refuse')
+                return socket.close(CloseCode.SubscriberAlreadyExists, closeReason(`Subscriber for ${id} already exists`, 'Subscriber already exists'));
+              if (verdict === 'run') void run(text, id);
+              return;
+            }
+            if (id !== undefined && type === MessageType.Complete && !ids.complete(id)) return; // it cancelled a waiting subscribe
+            void run(text);
+          };
+          socket.on('message', (data) => handleText((data as Buffer).toString())); // binaryType 'nodebuffer': one Buffer per message
         },
       },
       { socket, request: upgrade },

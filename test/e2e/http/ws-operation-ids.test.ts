@@ -1,8 +1,10 @@
 /**
- * graphql-ws operation ids (issue 12, finding 3): an id stays taken for the whole life of its
- * subscription, including the wait for its context, so reusing it is refused with 4409 as the
- * protocol says, and every path that ends a subscription gives back its feed lease, its upstream
- * symbol and the active-subscriptions gauge. Frames go out in one TCP write, as an attacker sends them.
+ * graphql-ws operation ids (issue 12, finding 3): an id the client has not completed is in use, so
+ * a second subscribe with it is refused with 4409 as the protocol says; an id the client has
+ * completed is free again at once, and a subscribe reusing it runs once the server has finished
+ * the old one, never beside it. Every path that ends a subscription gives back its feed lease, its
+ * upstream symbol and the active-subscriptions gauge. Frames go out in one TCP write, as an
+ * attacker (or a client switching symbols under one id) sends them.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { dispose, startStack, type Stack } from '../../support/helpers.js';
@@ -52,34 +54,47 @@ async function expectAllReleased(stack: Stack): Promise<void> {
   await vi.waitFor(() => expect(stack.sim.sessions({ endpoint: 'stock' })[0]?.tradeList ?? []).toEqual([]), { timeout: 3000 });
 }
 
-/** Waits until the server has closed the socket or started a subscription, then closes it from the client side. */
-async function leaveAfterTheServerActed(stack: Stack, client: GqlWsClient): Promise<void> {
-  let closed = false;
-  void client.closed.then(() => (closed = true));
-  await vi.waitFor(() => expect(closed || stack.server.feed.manager.totalRefs > 0).toBe(true));
-  client.ws.close();
-}
-
 describe.each([
   ['shared quotes', SHARED],
   ['trades', TRADES],
 ])('graphql-ws operation ids (%s)', (_name, query) => {
-  it('subscribe(x), complete(x), subscribe(x) in one write: the reuse is refused with 4409 and nothing is left behind', async () => {
+  it('subscribe(x), subscribe(x) in one write: the id is in use, the second is refused with 4409 and nothing is left behind', async () => {
     const stack = await startStack();
     const client = await GqlWsClient.connect(stack.wsUrl);
-    sendTogether(client, [subscribe('x', query), complete('x'), subscribe('x', query)]);
-    await leaveAfterTheServerActed(stack, client);
-    await expectAllReleased(stack); // nothing orphaned, even once the client is gone
+    sendTogether(client, [subscribe('x', query), subscribe('x', query.replace('AAPL.US', 'MSFT.US'))]);
     expect(await client.closed).toEqual({ code: 4409, reason: 'Subscriber for x already exists' });
+    await expectAllReleased(stack); // nothing orphaned, even once the client is gone
+    expect(stack.server.feed.manager.refCount('MSFT.US')).toBe(0);
   });
 
-  it('subscribe(x), complete(x), subscribe(x), complete(x) in one write: nothing is left behind', async () => {
+  it('subscribe(x), complete(x), subscribe(x) in one write: the reuse runs once the first has ended, never beside it; closing releases it', async () => {
+    const stack = await startStack();
+    const client = await GqlWsClient.connect(stack.wsUrl);
+    sendTogether(client, [subscribe('x', query), complete('x'), subscribe('x', query.replace('AAPL.US', 'MSFT.US'))]);
+    await vi.waitFor(async () => {
+      expect(await metricSum(stack, 'alltick_subscriptions_started_total')).toBe(2);
+      expect(await metricSum(stack, 'alltick_subscriptions_active')).toBe(1);
+      expect(stack.server.feed.manager.refCount('MSFT.US')).toBe(1);
+      expect(stack.server.feed.manager.refCount('AAPL.US')).toBe(0);
+    });
+    await vi.waitFor(() => expect(stack.sim.sessions({ endpoint: 'stock' })[0]?.tradeList).toContain('MSFT.US'));
+    stack.sim.pushTrade('MSFT.US', { price: '420.5' });
+    await client.message((m) => m.id === 'x' && m.type === 'next' && JSON.stringify(m.payload).includes('420.5'));
+    client.ws.close();
+    await expectAllReleased(stack);
+  });
+
+  it('subscribe(x), complete(x), subscribe(x), complete(x) in one write: nothing is left behind and the connection stays open', async () => {
     const stack = await startStack();
     const client = await GqlWsClient.connect(stack.wsUrl);
     sendTogether(client, [subscribe('x', query), complete('x'), subscribe('x', query), complete('x')]);
-    await leaveAfterTheServerActed(stack, client);
+    await vi.waitFor(async () => expect(await metricSum(stack, 'alltick_subscriptions_started_total')).toBeGreaterThan(0));
     await expectAllReleased(stack);
-    expect((await client.closed).code).toBe(4409);
+    expect(client.ws.readyState).toBe(client.ws.OPEN);
+    client.subscribe('x', query); // x is free
+    await vi.waitFor(() => expect(stack.server.feed.manager.refCount('AAPL.US')).toBe(1));
+    client.complete('x');
+    await expectAllReleased(stack);
   });
 
   it('subscribe(x), complete(x) in one write ends the subscription; x can then be used again', async () => {
@@ -91,6 +106,21 @@ describe.each([
     await expectAllReleased(stack);
     client.subscribe('x', query);
     await vi.waitFor(() => expect(stack.server.feed.manager.refCount('AAPL.US')).toBe(1));
+    client.complete('x');
+    await expectAllReleased(stack);
+  });
+
+  it('a running subscription: complete(x), subscribe(x) in one write replaces it (a client switching symbols under one id)', async () => {
+    const stack = await startStack();
+    const client = await GqlWsClient.connect(stack.wsUrl);
+    client.subscribe('x', query);
+    await vi.waitFor(async () => expect(await metricSum(stack, 'alltick_subscriptions_active')).toBe(1));
+    sendTogether(client, [complete('x'), subscribe('x', query.replace('AAPL.US', 'MSFT.US'))]);
+    await vi.waitFor(() => expect(stack.server.feed.manager.refCount('MSFT.US')).toBe(1));
+    await vi.waitFor(() => expect(stack.server.feed.manager.refCount('AAPL.US')).toBe(0));
+    await vi.waitFor(() => expect(stack.sim.sessions({ endpoint: 'stock' })[0]?.tradeList).toContain('MSFT.US'));
+    stack.sim.pushTrade('MSFT.US', { price: '420.5' });
+    await client.message((m) => m.id === 'x' && m.type === 'next' && JSON.stringify(m.payload).includes('420.5'));
     client.complete('x');
     await expectAllReleased(stack);
   });

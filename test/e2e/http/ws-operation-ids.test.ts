@@ -19,6 +19,9 @@ const SHARED = 'subscription { quotes(symbols: ["AAPL.US"]) { symbol price } }';
 /** not shareable (different per subscriber): the plain graphql-ws path */
 const TRADES = 'subscription { trades(symbols: ["AAPL.US"]) { symbol price } }';
 
+/** how long a subscription may take to start or end, or upstream to take a list, on a loaded machine */
+const WAIT = { timeout: 5000 };
+
 type Frame = { id?: string; type: string; payload?: unknown };
 const subscribe = (id: string, query: string): Frame => ({ id, type: 'subscribe', payload: { query } });
 const complete = (id: string): Frame => ({ id, type: 'complete' });
@@ -76,8 +79,8 @@ describe.each([
       expect(await metricSum(stack, 'alltick_subscriptions_active')).toBe(1);
       expect(stack.server.feed.manager.refCount('MSFT.US')).toBe(1);
       expect(stack.server.feed.manager.refCount('AAPL.US')).toBe(0);
-    });
-    await vi.waitFor(() => expect(stack.sim.sessions({ endpoint: 'stock' })[0]?.tradeList).toContain('MSFT.US'));
+    }, WAIT);
+    await vi.waitFor(() => expect(stack.sim.sessions({ endpoint: 'stock' })[0]?.tradeList).toContain('MSFT.US'), WAIT);
     stack.sim.pushTrade('MSFT.US', { price: '420.5' });
     await client.message((m) => m.id === 'x' && m.type === 'next' && JSON.stringify(m.payload).includes('420.5'));
     client.ws.close();
@@ -116,9 +119,9 @@ describe.each([
     client.subscribe('x', query);
     await vi.waitFor(async () => expect(await metricSum(stack, 'alltick_subscriptions_active')).toBe(1));
     sendTogether(client, [complete('x'), subscribe('x', query.replace('AAPL.US', 'MSFT.US'))]);
-    await vi.waitFor(() => expect(stack.server.feed.manager.refCount('MSFT.US')).toBe(1));
-    await vi.waitFor(() => expect(stack.server.feed.manager.refCount('AAPL.US')).toBe(0));
-    await vi.waitFor(() => expect(stack.sim.sessions({ endpoint: 'stock' })[0]?.tradeList).toContain('MSFT.US'));
+    await vi.waitFor(() => expect(stack.server.feed.manager.refCount('MSFT.US')).toBe(1), WAIT);
+    await vi.waitFor(() => expect(stack.server.feed.manager.refCount('AAPL.US')).toBe(0), WAIT);
+    await vi.waitFor(() => expect(stack.sim.sessions({ endpoint: 'stock' })[0]?.tradeList).toContain('MSFT.US'), WAIT);
     stack.sim.pushTrade('MSFT.US', { price: '420.5' });
     await client.message((m) => m.id === 'x' && m.type === 'next' && JSON.stringify(m.payload).includes('420.5'));
     client.complete('x');

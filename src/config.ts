@@ -22,8 +22,8 @@ const url = (protocols: string[]) =>
     .refine((u) => protocols.includes(new URL(u).protocol), `must start with ${protocols.join(' or ')}`);
 /** A limit; 0 switches it off. */
 const limit = (max: number) => z.coerce.number().int().min(0).max(max);
-/** A rate per second; fractions allowed (0.2 = one every 5 s); 0 switches it off. */
-const rate = z.coerce.number().min(0).max(1_000_000);
+/** An operation rate per second (here and in API keys): fractions allowed (0.2 = one every 5 s); 0 switches it off. */
+export const operationRate = (n: z.ZodNumber) => n.max(1_000_000).refine((r) => r === 0 || r >= 0.001, 'at least 0.001 (one every 1,000 s), or 0: off');
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const tokenList = z
   .string()
@@ -144,7 +144,7 @@ const envSchema = z.object({
   // client limits (docs/operations.md "Limits"); 0 = no limit
   MAX_SUBSCRIPTIONS_PER_CONNECTION: limit(100_000).default(100),
   MAX_CONNECTIONS_PER_ADDRESS: limit(1_000_000).default(100),
-  OPERATIONS_PER_SECOND: rate.default(50),
+  OPERATIONS_PER_SECOND: operationRate(z.coerce.number()).default(50),
   OPERATIONS_BURST: z.coerce.number().int().min(1).max(1_000_000).default(100),
   MAX_QUERY_DEPTH: limit(1000).default(10),
   MAX_QUERY_COMPLEXITY: limit(100_000_000).default(10_000),

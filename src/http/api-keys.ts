@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { Market } from '../feed/alltick/symbols.js';
-import { ConfigError } from '../config.js';
+import { ConfigError, operationRate } from '../config.js';
 import type { ClientLimits } from '../clients/limits.js';
 
 export const MARKETS = ['US', 'HK', 'SH', 'SZ', 'FOREX', 'METAL', 'ENERGY', 'INDEX', 'CRYPTO', 'OTHER'] as const satisfies readonly Market[];
@@ -32,7 +32,7 @@ export const apiKeysFileSchema = z
             .strictObject({
               maxSymbols: limitValue.min(1),
               maxSubscriptionsPerConnection: limitValue,
-              operationsPerSecond: z.number().min(0).max(1_000_000), // fractions allowed, as OPERATIONS_PER_SECOND
+              operationsPerSecond: operationRate(z.number()),
               operationsBurst: limitValue.min(1),
               maxQueryDepth: limitValue,
               maxQueryComplexity: limitValue,

@@ -1,7 +1,7 @@
 /**
  * graphql-ws on the HTTP server's `/graphql` path, sharing Yoga's envelop pipeline (parse and
  * validate caches, error masking, plugins) so both transports behave the same. The socket side
- * (operation ids held until their subscription is over, refused frames) is ./ws-transport.ts.
+ * (operation ids, refused frames) is ./ws-transport.ts.
  */
 import type { Server } from 'node:http';
 import { GraphQLError, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';

@@ -1,15 +1,18 @@
 /**
  * The operation ids of one graphql-ws connection, kept at the socket (ws-transport.ts).
  *
- * graphql-ws keeps one slot per id and frees it when a subscription's handler returns, which can
- * be well after the client's `complete` (the wait for its context, its teardown). A `subscribe`
- * that reuses the id meanwhile would share that slot: the old handler's end deletes the new
- * subscription's entry (it is dropped unseen), or the old one runs on unseen. So here:
+ * graphql-ws keeps one slot per id. Its `complete` empties the slot at once, but the old
+ * subscription's handler runs on (the wait for its context, its teardown) and, when it ends,
+ * deletes whatever the slot holds then. A `subscribe` reusing the id meanwhile would have its
+ * entry deleted (dropped unseen), or the old one would take the slot back and run on, never
+ * released. So here:
  * - an id the client has not completed is in use: a second `subscribe` with it is refused (4409,
  *   as the protocol says);
  * - an id the client has completed is free for the client at once: a `subscribe` reusing it waits
- *   here until graphql-ws has finished with the old one, then goes to graphql-ws;
- * - a `complete` for such a waiting `subscribe` cancels it here (graphql-ws never saw it).
+ *   here until graphql-ws has finished the old one, then goes to graphql-ws;
+ * - a `complete` of such a waiting `subscribe` cancels it here (graphql-ws never saw it);
+ * - nothing more goes out under a completed id until its reuse runs: a result or error of the old
+ *   subscription that crosses the client's `complete` would look like the new one's.
  */
 
 /** graphql-ws runs this id's subscribe, and the client has not completed it */
@@ -21,6 +24,8 @@ type State = typeof RUNNING | typeof COMPLETED | string;
 
 export class OperationIds {
   private readonly states = new Map<string, State>();
+  /** ids completed by the client whose old subscription graphql-ws is still finishing */
+  private finishing = 0;
 
   /** A `subscribe` for `id`: `run` it now, `wait` (it is held here), or `refuse` it (the id is in use). */
   subscribe(id: string, text: string): 'run' | 'wait' | 'refuse' {
@@ -36,22 +41,36 @@ export class OperationIds {
     return 'refuse';
   }
 
-  /** A `complete` for `id`: false when it only cancels a subscribe waiting here (graphql-ws must not see it). */
-  complete(id: string): boolean {
+  /** A `complete` for `id`: `forward` it to graphql-ws, or it `cancelled` a subscribe waiting here. */
+  complete(id: string): 'forward' | 'cancelled' {
     const state = this.states.get(id);
-    if (state === undefined || state === COMPLETED) return true; // not ours to judge: graphql-ws ignores unknown ids
+    if (state === undefined || state === COMPLETED) return 'forward'; // graphql-ws ignores unknown ids
     this.states.set(id, COMPLETED);
-    return state === RUNNING;
+    if (state !== RUNNING) return 'cancelled';
+    this.finishing++;
+    return 'forward';
   }
 
   /** graphql-ws has finished `id`'s subscribe. Returns the subscribe that waited for that, now running. */
   ended(id: string): string | undefined {
     const state = this.states.get(id);
+    if (state !== RUNNING && state !== undefined) this.finishing--;
     if (typeof state !== 'string') {
       this.states.delete(id);
       return undefined;
     }
     this.states.set(id, RUNNING);
     return state;
+  }
+
+  /** True when nothing may go out under `id` now: the client completed it. */
+  silenced(id: string): boolean {
+    const state = this.states.get(id);
+    return state !== undefined && state !== RUNNING;
+  }
+
+  /** False while no completed subscription is finishing (nearly always): outgoing frames need no look. */
+  get anySilenced(): boolean {
+    return this.finishing > 0;
   }
 }

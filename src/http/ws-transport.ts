@@ -5,7 +5,8 @@
  * - Operation ids (operation-ids.ts): a `subscribe` with an id the client has not completed closes
  *   the socket with 4409, as the protocol says; one reusing an id the client has just completed
  *   waits until graphql-ws has finished the old subscription, so the two never share its slot
- *   (graphql-ws alone drops one of them unseen, or lets the old one run on, never released).
+ *   (graphql-ws alone drops one of them unseen, or lets the old one run on, never released), and
+ *   nothing of the old one goes out after the client's `complete`.
  * - A frame `ws` refuses (larger than maxPayload, invalid UTF-8, bad framing) closes the socket
  *   with the code `ws` chose (1009, 1007, 1002) and logs one line, no stack trace.
  *
@@ -81,6 +82,10 @@ export function serveGraphQLWs<P extends Record<string, unknown> | undefined>(
         send: (data) =>
           new Promise<void>((resolve, reject) => {
             if (socket.readyState !== socket.OPEN) return resolve();
+            if (ids.anySilenced) {
+              const { id } = headOf(data);
+              if (id !== undefined && ids.silenced(id)) return resolve(); // it crossed the client's complete
+            }
             socket.send(data, (err) => (err ? reject(err) : resolve()));
           }),
         close: (code, reason) => socket.close(code, closeReason(reason ?? '', 'Closed')),
@@ -108,7 +113,7 @@ export function serveGraphQLWs<P extends Record<string, unknown> | undefined>(
               if (verdict === 'run') void run(text, id);
               return;
             }
-            if (id !== undefined && type === MessageType.Complete && !ids.complete(id)) return; // it cancelled a waiting subscribe
+            if (id !== undefined && type === MessageType.Complete && ids.complete(id) === 'cancelled') return;
             void run(text);
           };
           socket.on('message', (data) => handleText((data as Buffer).toString())); // binaryType 'nodebuffer': one Buffer per message

@@ -34,7 +34,8 @@ export const FAST = { requestSpacingMs: 50, subscribeSpacingMs: 0, heartbeatInte
 export async function startStack(
   options: { sim?: SimulatorOptions; env?: Record<string, string>; timings?: ServerOptions['timings']; logger?: Logger } = {},
 ): Promise<Stack> {
-  const sim = await createSimulator({ ticksPerSecond: 0, spacingMs: 40, tokenSpacingMs: 0, ...options.sim });
+  // spacing under FAST's 50 (+5 margin): the simulator shares this process and reads frames late when it is busy
+  const sim = await createSimulator({ ticksPerSecond: 0, spacingMs: 30, tokenSpacingMs: 0, ...options.sim });
   disposers.push(() => sim.close());
   const config = loadConfig({
     PORT: '0',

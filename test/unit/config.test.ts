@@ -31,12 +31,14 @@ describe('loadConfig', () => {
     const keyWith = (limits: object) => ({ keys: [{ name: 'slow-bi', key: 'k'.repeat(16), limits }] });
     expect(apiKeysFileSchema.safeParse(keyWith({ operationsPerSecond: 0.2 })).success).toBe(true);
     expect(apiKeysFileSchema.safeParse(keyWith({ operationsBurst: 1.5 })).success).toBe(false);
+    expect(apiKeysFileSchema.safeParse(keyWith({ operationsPerSecond: 0.0001 })).success).toBe(false);
   });
 
   it.each([
     ['PORT', 'abc'],
     ['OPERATIONS_PER_SECOND', '-0.5'],
     ['OPERATIONS_PER_SECOND', 'often'],
+    ['OPERATIONS_PER_SECOND', '1e-22'], // Retry-After would be 1e+22 s
     ['PORT', '70000'],
     ['ALLTICK_PLAN', 'gold'],
     ['ALLTICK_WS_URL', 'https://quote.alltick.co'],

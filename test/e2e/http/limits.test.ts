@@ -116,7 +116,7 @@ describe('limits', () => {
     expect(Number(limited?.headers.get('retry-after'))).toBeLessThanOrEqual(10);
     const body = (await limited?.json()) as Result;
     expect(body.errors?.[0]).toMatchObject({
-      message: expect.stringMatching(/too many operations: at most 0.1 per second \(bursts of 3\); retry in \d+ s/),
+      message: expect.stringMatching(/too many operations: at most 0\.1 per second \(bursts of 3\); retry in \d+ s/),
       extensions: { code: 'RATE_LIMITED' },
     });
     expect(JSON.stringify(body)).not.toContain('"http"'); // Yoga keeps the status out of the body

@@ -91,13 +91,16 @@ describe.each([
     const stack = await startStack();
     const client = await GqlWsClient.connect(stack.wsUrl);
     sendTogether(client, [subscribe('x', query), complete('x'), subscribe('x', query), complete('x')]);
-    await vi.waitFor(async () => expect(await metricSum(stack, 'alltick_subscriptions_started_total')).toBeGreaterThan(0));
+    await vi.waitFor(async () => expect(await metricSum(stack, 'alltick_subscriptions_started_total')).toBe(1), WAIT);
     await expectAllReleased(stack);
+    expect(await metricSum(stack, 'alltick_subscriptions_started_total')).toBe(1); // the second never ran
     expect(client.ws.readyState).toBe(client.ws.OPEN);
     client.subscribe('x', query); // x is free
-    await vi.waitFor(() => expect(stack.server.feed.manager.refCount('AAPL.US')).toBe(1));
+    await vi.waitFor(() => expect(stack.server.feed.manager.refCount('AAPL.US')).toBe(1), WAIT);
+    expect(await metricSum(stack, 'alltick_subscriptions_started_total')).toBe(2);
     client.complete('x');
     await expectAllReleased(stack);
+    expect(client.ws.readyState).toBe(client.ws.OPEN);
   });
 
   it('subscribe(x), complete(x) in one write ends the subscription; x can then be used again', async () => {
@@ -128,10 +131,10 @@ describe.each([
     await expectAllReleased(stack);
   });
 
-  it('the socket closing right after subscribe (same write) or mid-way releases everything', async () => {
+  it('the socket closing right after subscribe (same write), while a reuse waits, or mid-way releases everything', async () => {
     const stack = await startStack();
     const first = await GqlWsClient.connect(stack.wsUrl);
-    sendTogether(first, [subscribe('a', query), subscribe('b', query)]);
+    sendTogether(first, [subscribe('a', query), subscribe('b', query), complete('b'), subscribe('b', query)]);
     first.ws.terminate();
     const second = await GqlWsClient.connect(stack.wsUrl);
     second.subscribe('a', query);

@@ -12,7 +12,7 @@ describe('OperationIds', () => {
   it('a completed id is free at once: its reuse waits for the old subscription to end, then runs', () => {
     const ids = new OperationIds();
     ids.subscribe('x', 'first');
-    expect(ids.complete('x')).toBe(true); // graphql-ws ends the first
+    expect(ids.complete('x')).toBe('forward'); // graphql-ws ends the first
     expect(ids.subscribe('x', 'second')).toBe('wait');
     expect(ids.subscribe('x', 'third')).toBe('refuse'); // the waiting one holds the id
     expect(ids.ended('x')).toBe('second');
@@ -26,17 +26,37 @@ describe('OperationIds', () => {
     ids.subscribe('x', 'first');
     ids.complete('x');
     ids.subscribe('x', 'second');
-    expect(ids.complete('x')).toBe(false);
+    expect(ids.complete('x')).toBe('cancelled');
     expect(ids.ended('x')).toBeUndefined(); // the first ended; nothing waits
     expect(ids.subscribe('x', 'third')).toBe('run');
   });
 
   it('completes of unknown or already completed ids go to graphql-ws, which ignores them', () => {
     const ids = new OperationIds();
-    expect(ids.complete('nope')).toBe(true);
+    expect(ids.complete('nope')).toBe('forward');
     ids.subscribe('x', 'first');
     ids.complete('x');
-    expect(ids.complete('x')).toBe(true);
+    expect(ids.complete('x')).toBe('forward');
     expect(ids.ended('x')).toBeUndefined();
+  });
+
+  it('nothing goes out under a completed id until its reuse runs; only then is any frame looked at', () => {
+    const ids = new OperationIds();
+    ids.subscribe('x', 'first');
+    ids.subscribe('y', 'other');
+    expect(ids.anySilenced).toBe(false);
+    expect(ids.silenced('x')).toBe(false);
+    ids.complete('x');
+    expect([ids.anySilenced, ids.silenced('x'), ids.silenced('y')]).toEqual([true, true, false]);
+    ids.subscribe('x', 'second'); // waits
+    expect(ids.silenced('x')).toBe(true);
+    ids.complete('x'); // cancels it: the first is still finishing
+    ids.subscribe('x', 'third');
+    expect(ids.anySilenced).toBe(true);
+    expect(ids.ended('x')).toBe('third');
+    expect([ids.anySilenced, ids.silenced('x')]).toEqual([false, false]);
+    ids.complete('x');
+    expect(ids.ended('x')).toBeUndefined();
+    expect(ids.anySilenced).toBe(false);
   });
 });

@@ -266,9 +266,17 @@ describe('late joiners and status events', () => {
     await vi.waitFor(() => expect(Math.min(ticks(ws), ticks(sse))).toBeGreaterThan(10), { timeout: 5000 });
     for (let drop = 0; drop < 2; drop++) {
       const ups = (c: typeof ws) => c.items.filter((i) => i.data?.quotes.event === 'FEED_UP').length;
-      const before = ups(ws);
+      // each client's own count: one that subscribed before the first lists were acknowledged had a FEED_UP more
+      const before = [ups(ws), ups(sse)];
       stack.sim.killConnections();
-      await vi.waitFor(() => expect(Math.min(ups(ws), ups(sse))).toBeGreaterThanOrEqual(before + 2), { timeout: 8000 });
+      try {
+        await vi.waitFor(() => expect(Math.min(ups(ws) - before[0]!, ups(sse) - before[1]!)).toBeGreaterThanOrEqual(2), { timeout: 8000 });
+      } catch (error) {
+        // seen once in CI and once locally, not reproduced in ~40 runs since: say what upstream looked like
+        console.log('upstream after the drop', JSON.stringify({ statuses: stack.server.upstream.statuses, sessions: stack.sim.allSessions() }));
+        console.log('last events', JSON.stringify([ws, sse].map((c) => c.items.slice(-8).map((i) => [i.data?.quotes.symbol, i.data?.quotes.event]))));
+        throw error;
+      }
       const seen = ticks(ws);
       await vi.waitFor(() => expect(ticks(ws)).toBeGreaterThan(seen + 10), { timeout: 5000 });
     }

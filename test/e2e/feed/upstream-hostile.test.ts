@@ -10,6 +10,7 @@ import { PLANS } from '../../../src/feed/alltick/plans.js';
 import { Cmd } from '../../../src/feed/alltick/protocol.js';
 import { AllTickRestClient } from '../../../src/feed/alltick/rest.js';
 import { collect, dispose, QUOTES_SUBSCRIPTION, startStack, wsClient, type QuoteData, type Stack } from '../../support/helpers.js';
+import { metricSum } from '../../support/metrics.js';
 import { clearOfMinuteTurn } from '../../support/time.js';
 
 afterEach(dispose);
@@ -25,11 +26,7 @@ async function healthMs(stack: Stack): Promise<number> {
   return performance.now() - started;
 }
 
-async function parseFailures(stack: Stack): Promise<number> {
-  const text = await (await fetch(stack.url.replace('/graphql', '/metrics'))).text();
-  const line = text.split('\n').find((l) => l.startsWith('alltick_upstream_parse_failures_total{endpoint="quote"}'));
-  return Number(line?.split(' ').pop() ?? 0);
-}
+const parseFailures = (stack: Stack) => metricSum(stack, 'alltick_upstream_parse_failures_total', { endpoint: 'quote' });
 
 const hostileTrade = (data: Record<string, unknown>) =>
   JSON.stringify({

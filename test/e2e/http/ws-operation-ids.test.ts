@@ -9,6 +9,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { dispose, startStack, type Stack } from '../../support/helpers.js';
 import { closeAll, GqlWsClient } from '../../support/gql-ws-client.js';
+import { metricSum } from '../../support/metrics.js';
 
 afterEach(async () => {
   await closeAll();
@@ -32,16 +33,6 @@ function sendTogether(client: GqlWsClient, frames: Frame[]): void {
   tcp.cork();
   for (const frame of frames) client.ws.send(JSON.stringify(frame));
   tcp.uncork();
-}
-
-/** A metric's value summed over its labels. */
-async function metricSum(stack: Stack, name: string): Promise<number> {
-  const res = await fetch(stack.url.replace('/graphql', '/metrics'));
-  const text = await res.text();
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith(`${name}{`))
-    .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
 }
 
 async function expectAllReleased(stack: Stack): Promise<void> {

@@ -12,36 +12,15 @@ import { MemoryBus } from '../../../src/bus/memory.js';
 import { DeliveryMetrics } from '../../../src/metrics/delivery-metrics.js';
 import { quoteStream } from '../../../src/schema/quote-stream.js';
 import { collect, dispose, QUOTES_SUBSCRIPTION, sseClient, startStack, wsClient, type Stack } from '../../support/helpers.js';
+import { parseMetrics } from '../../support/metrics.js';
 
 const TOKEN = 'metrics-secret-token-7f3a';
-
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** Parses Prometheus text into samples; `sum` adds the samples of a name whose labels include `labels`. */
-function parse(text: string) {
-  const samples: Sample[] = [];
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)$/.exec(line);
-    if (!m) continue;
-    const labels: Record<string, string> = {};
-    for (const [, k, v] of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[k as string] = v as string;
-    samples.push({ name: m[1] as string, labels, value: Number(m[3]) });
-  }
-  const sum = (name: string, labels: Record<string, string> = {}) =>
-    samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((n, s) => n + s.value, 0);
-  const has = (name: string) => samples.some((s) => s.name === name);
-  return { text, sum, has };
-}
 
 async function scrape(stack: Stack) {
   const res = await fetch(`http://127.0.0.1:${stack.server.port}/metrics`);
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
-  return parse(await res.text());
+  return parseMetrics(await res.text());
 }
 
 describe('/metrics on a running server', () => {
@@ -204,7 +183,7 @@ describe('quote stream accounting', () => {
     side: 'BUY',
   });
   const metrics = new DeliveryMetrics();
-  const metric = async (name: string) => parse(await metrics.registry.metrics()).sum(name, { stream: 'quotes' });
+  const metric = async (name: string) => parseMetrics(await metrics.registry.metrics()).sum(name, { stream: 'quotes' });
 
   it('counts events conflated in a full queue as dropped and observes the latency of those delivered', async () => {
     const manager = new FeedManager({ sink: { setDesired: () => {} }, lingerMs: 0, capacity: { stock: 10, quote: 10 } });
